@@ -1,0 +1,21 @@
+"""The one base for broken domain rules, so every API maps them the same way.
+
+Domain packages raise subclasses with domain names (`PeriodsOverlap`,
+`PlacementBeforePeriodOfCare`); the API turns any `RuleBroken` into a 422
+problem detail naming `field`, and changes nothing.
+"""
+
+from __future__ import annotations
+
+
+class RuleBroken(ValueError):
+    """A command would break a rule of the domain; nothing was recorded."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(LookupError):
+    """The thing a command or query names does not exist."""
