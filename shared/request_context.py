@@ -45,7 +45,7 @@ def set_current(context: RequestContext) -> None:
 def acting_as(context: RequestContext | None = None, **changes: str | None) -> Iterator[RequestContext]:
     """Run a block as someone (tests, CLI, background processes)."""
     base = context or _current.get()
-    new = replace(base, **changes) if changes else base
+    new = replace(base, **changes) if changes else base  # type: ignore[arg-type]
     token = _current.set(new)
     try:
         yield new

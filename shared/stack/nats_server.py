@@ -84,7 +84,9 @@ class NatsServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"nats-server exited at start; see {log_path}")
             try:
-                with urllib.request.urlopen(f"{self.monitor_url}/healthz?js-enabled-only=true", timeout=1) as r:
+                with urllib.request.urlopen(
+                    f"{self.monitor_url}/healthz?js-enabled-only=true", timeout=1
+                ) as r:
                     if r.status == 200:
                         return
             except OSError:

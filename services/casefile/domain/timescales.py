@@ -1,0 +1,145 @@
+"""Statutory timescales as data, with England's defaults, and the calendar they count in.
+
+Why data: a council may set tighter local timescales than the regulations (the
+seed strategy measures care plans at 20 working days, for instance), so every
+deadline is a field with the statutory default (shared/reference/domain.md)
+that a council overrides with `StatutoryTimescales.from_mapping(...)` or
+`dataclasses.replace(...)`, never a literal in code.
+
+"Working days" exclude weekends and the bank holidays of England, taken from the
+maintained `holidays` package (which includes one-off days such as the 2023
+coronation), not a hand-kept list.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def today_in_england() -> date:
+    """The date now in England: the day a command is recorded on."""
+    return datetime.now(ENGLAND).date()
+
+
+@lru_cache(maxsize=8)
+def _bank_holidays(subdivision: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv=subdivision)
+
+
+def is_working_day(day: date, subdivision: str = "ENG") -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(subdivision)
+
+
+def add_working_days(start: date, days: int, subdivision: str = "ENG") -> date:
+    """The date `days` working days after `start` (`start` itself is day 0).
+
+    "Within 20 working days of" a Monday that starts an ordinary week is the
+    Monday four weeks later.
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    day = start
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day, subdivision):
+            counted += 1
+    return day
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` calendar months later, or the month's last day if it is shorter.
+
+    31 August plus 6 months is 28 February (29th in a leap year).
+    """
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+@dataclass(frozen=True)
+class StatutoryTimescales:
+    """Deadlines the casefile computes, with England's statutory defaults.
+
+    Regulations: the Care Planning, Placement and Case Review (England)
+    Regulations 2010 ("CPPCR") and the Care Leavers (England) Regulations 2010.
+    """
+
+    #: CPPCR reg. 4: the care plan within 10 working days of the first placement.
+    care_plan_working_days: int = 10
+    #: Seed strategy KPI (statutory: by the second review).
+    permanence_plan_days: int = 120
+    #: CPPCR reg. 33(1)(a): first review within 20 working days of becoming looked after.
+    first_review_working_days: int = 20
+    #: CPPCR reg. 33(1)(b): second review within 3 months of the first.
+    second_review_months: int = 3
+    #: CPPCR reg. 33(1)(c): later reviews at intervals of not more than 6 months.
+    later_review_months: int = 6
+    #: CPPCR reg. 28: a visit within 1 week of a placement starting ...
+    first_visit_days: int = 7
+    #: ... then at intervals of not more than 6 weeks in the first year ...
+    visit_interval_weeks: int = 6
+    #: ... then not more than 3 months where the placement is agreed to be long-term.
+    long_term_visit_interval_months: int = 3
+    #: Pathway plan by the 16th birthday of an eligible child.
+    pathway_plan_by_age: int = 16
+    #: Care Leavers (England) Regulations 2010: pathway plan reviewed at least every 6 months.
+    pathway_plan_review_months: int = 6
+    #: Seed strategy KPI: a care leaver in touch at least every 8 weeks.
+    in_touch_weeks: int = 8
+    #: Whose bank holidays count as non-working days (a `holidays` GB subdivision).
+    bank_holiday_subdivision: str = "ENG"
+
+    @classmethod
+    def from_mapping(cls, overrides: Mapping[str, Any]) -> StatutoryTimescales:
+        """Defaults with a council's overrides; unknown names are refused, not ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown timescales: {', '.join(sorted(unknown))}")
+        return replace(cls(), **overrides)
+
+    def add_working_days(self, start: date, days: int) -> date:
+        return add_working_days(start, days, self.bank_holiday_subdivision)
+
+    def care_plan_due(self, became_looked_after: date) -> date:
+        return self.add_working_days(became_looked_after, self.care_plan_working_days)
+
+    def permanence_plan_due(self, became_looked_after: date) -> date:
+        return became_looked_after + timedelta(days=self.permanence_plan_days)
+
+    def first_review_due(self, became_looked_after: date) -> date:
+        return self.add_working_days(became_looked_after, self.first_review_working_days)
+
+    def next_review_due(self, became_looked_after: date, reviews_held: Iterable[date]) -> date:
+        """When the next looked-after review is due in a period of care (CPPCR reg. 33)."""
+        held = sorted(reviews_held)
+        if not held:
+            return self.first_review_due(became_looked_after)
+        if len(held) == 1:
+            return add_months(held[0], self.second_review_months)
+        return add_months(held[-1], self.later_review_months)
+
+    def pathway_plan_due(self, date_of_birth: date) -> date:
+        return add_months(date_of_birth, 12 * self.pathway_plan_by_age)
+
+    def pathway_plan_review_due(self, last_agreed_or_reviewed: date) -> date:
+        return add_months(last_agreed_or_reviewed, self.pathway_plan_review_months)
+
+    def in_touch_contact_due(self, last_contact: date) -> date:
+        return last_contact + timedelta(weeks=self.in_touch_weeks)
+
+
+DEFAULT_TIMESCALES = StatutoryTimescales()

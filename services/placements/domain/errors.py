@@ -1,0 +1,109 @@
+"""Broken placement rules, named after the rule, each naming the request field.
+
+Every rule a command can break raises a subclass of `RuleBroken`; the API
+turns any of them into a 422 problem detail naming `field` (the API request
+field), and nothing is recorded. `VersionConflict` is not a broken rule: it
+means the caller's copy is stale (the API's If-Match), so it maps to 412.
+"""
+
+from __future__ import annotations
+
+from shared.domain_errors import RuleBroken
+
+
+class UnknownCode(RuleBroken):
+    """A value is not in the SSDA903 code list for its field."""
+
+
+class InvalidPostcode(RuleBroken):
+    """A postcode is neither a full UK postcode nor a postcode sector."""
+
+
+class DistanceWithoutPostcodes(RuleBroken):
+    """Distance from home is only meaningful when both postcodes are known."""
+
+
+class NegativeDistance(RuleBroken):
+    """A distance from home cannot be below zero."""
+
+
+class OutsidePeriodOfCare(RuleBroken):
+    """A placement must start, change and end within one period of care."""
+
+
+class PlacementsOverlap(RuleBroken):
+    """A child lives in one placement at a time."""
+
+
+class DatesOutOfOrder(RuleBroken):
+    """A placement cannot end (or change) on or before the day it started."""
+
+
+class NoCurrentPlacement(RuleBroken):
+    """A move or an adoptive placement needs a placement to move from."""
+
+
+class PlacementNotFound(RuleBroken):
+    """The placement named is not in this child's history."""
+
+
+class PlacementAlreadyEnded(RuleBroken):
+    """An ended placement cannot be ended again."""
+
+
+class DuplicatePlacementId(RuleBroken):
+    """Placement ids are chosen by the caller and must be new."""
+
+
+class NotPlacedForAdoption(RuleBroken):
+    """Recording a placement for adoption needs an SSDA903 A3-A6 placement type."""
+
+
+class NotAFosterPlacement(RuleBroken):
+    """Staying Put continues a foster placement after the young person's 18th birthday."""
+
+
+class StayingPutNotAtLeavingCare(RuleBroken):
+    """Staying Put starts on the day the period of care ends, in the placement then current."""
+
+
+class StayingPutAlreadyRecorded(RuleBroken):
+    """A young person has one Staying Put arrangement per period of care."""
+
+
+class ProviderNotApplicable(RuleBroken):
+    """SSDA903 rule 213: no PLACE_PROVIDER for temporary (T0-T4) or other (Z11-Z14) placements."""
+
+
+class UrnNotApplicable(RuleBroken):
+    """SSDA903 rule 222: no Ofsted URN for P1, P3, R1, R2, R5, T0-T4 or Z11-Z14 placements."""
+
+
+class TemporaryPlacementNotAllowed(RuleBroken):
+    """SSDA903 rules 380-382: a temporary placement sits between two others in one period.
+
+    A period of care cannot start (380) or end (381) with a temporary placement,
+    and a short break cannot be one (382): a child enters and leaves a
+    temporary placement only by a move.
+    """
+
+
+class AdoptiveCarersMismatch(RuleBroken):
+    """PLACE A3/A5 mean "with current foster carer(s)", A4/A6 "not with current foster carer(s)"."""
+
+
+class VersionConflict(Exception):
+    """The caller expected a different version of the history (If-Match failed)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"expected version {expected}, but the history is at version {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class ReasonForChangeRequired(RuleBroken):
+    """SSDA903 rule 225: a change of placement records why (REASON_PLACE_CHANGE)."""
+
+
+class ReasonForChangeNotApplicable(RuleBroken):
+    """SSDA903 rule 226: moves into or out of a temporary placement (T0-T4) carry no reason."""

@@ -1,0 +1,663 @@
+"""A child's placement history: one event-sourced aggregate per child.
+
+Where a child lives is a sequence of placements that must not overlap, so the
+whole sequence is one consistency boundary: `PlacementHistory`, whose id is
+derived from the child's id. Each command method checks the rules and then
+calls one `@event` method whose body is the state change, so the events read
+as the list of things that happen to a child's home:
+
+    Opened -> PlacementStarted -> PlacementChanged* -> PlacedForAdoption?
+           -> PlacementEnded | StayingPutStarted
+
+Every event that records a real-world fact carries `effective_date` (the day it
+happened); the event's `timestamp` is when it was recorded, and the event store
+adds who recorded it from the request context.
+
+Dates are whole days and spans are half-open: a placement covers
+`start <= day < end`, so a move on day D ends the old placement on D and starts
+the new one on D, and the two never overlap. A placement lasts at least one
+night (`end > start`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from services.placements.domain.errors import (
+    AdoptiveCarersMismatch,
+    DatesOutOfOrder,
+    DistanceWithoutPostcodes,
+    DuplicatePlacementId,
+    InvalidPostcode,
+    NegativeDistance,
+    NoCurrentPlacement,
+    NotAFosterPlacement,
+    NotPlacedForAdoption,
+    OutsidePeriodOfCare,
+    PlacementAlreadyEnded,
+    PlacementNotFound,
+    PlacementsOverlap,
+    ProviderNotApplicable,
+    ReasonForChangeNotApplicable,
+    ReasonForChangeRequired,
+    StayingPutAlreadyRecorded,
+    StayingPutNotAtLeavingCare,
+    TemporaryPlacementNotAllowed,
+    UnknownCode,
+    UrnNotApplicable,
+)
+from services.placements.domain.period_of_care import PeriodOfCare, period_covering
+from services.placements.domain.stability import PlacementSpan
+from shared.ssda903 import codes
+
+#: Namespace for placement history ids: uuid5(NAMESPACE, str(child_id)).
+#: Fixed forever; changing it would orphan every stored history.
+NAMESPACE = UUID("6f1d5c1e-2b8a-5a52-9a3e-8f3c0b4c7d21")
+
+#: Foster placements, the only ones Staying Put continues (Children and
+#: Families Act 2014 s98, inserting s23CZA into the Children Act 1989).
+FOSTER_PLACEMENTS = frozenset({"U1", "U2", "U3", "U4", "U5", "U6"})
+
+#: PLACE codes that mean "placed for adoption with current foster carer(s)".
+WITH_CURRENT_FOSTER_CARERS = frozenset({"A3", "A5"})
+
+#: SSDA903 rule 213: no PLACE_PROVIDER for these placement types.
+_NO_PROVIDER = codes.TEMPORARY_PLACEMENTS | {"Z11", "Z12", "Z13", "Z14"}
+
+#: SSDA903 rule 222: no URN (other than the placeholder) for these types.
+_NO_URN = codes.TEMPORARY_PLACEMENTS | {"P1", "P3", "R1", "R2", "R5", "Z11", "Z12", "Z13", "Z14"}
+_URN_PLACEHOLDER = "XXXXXXX"
+
+# A full UK postcode ("SW1A 1AA") or a postcode sector ("SW1A 1"): SSDA903
+# HOME_POST and PL_POST are often held as sectors.
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9](?:[A-Z]{2})?)$")
+
+
+def normalise_postcode(value: str | None, field: str) -> str | None:
+    """Upper case with one space before the inward part; `None` and blanks stay `None`."""
+    if value is None or not value.strip():
+        return None
+    match = _POSTCODE.match(re.sub(r"\s+", " ", value.strip().upper()))
+    if match is None:
+        raise InvalidPostcode(f"{value!r} is not a UK postcode or postcode sector", field)
+    return f"{match.group(1)} {match.group(2)}"
+
+
+@dataclass(frozen=True)
+class PlacementSetting:
+    """Where and with whom a child is placed: the SSDA903 Episodes fields besides PLACE.
+
+    `carer_id` is an opaque reference to the carer household or setting (the
+    fostering household's id, a children's home's URN). It is how the
+    stability rules tell "a move to new carers" from "a change of placement
+    with the same carers" (SSDA903 reason for new episode T/U), which the
+    provider URN cannot: one fostering agency's URN covers many households.
+    """
+
+    provider: str | None = None  # 903 PLACE_PROVIDER (PR0-PR5)
+    urn: str | None = None  # 903 URN: Ofsted URN of the provider or setting
+    postcode: str | None = None  # 903 PL_POST
+    home_postcode: str | None = None  # 903 HOME_POST: the home the child was removed from
+    inside_council_area: bool | None = None  # 903 PL_LOCATION (IN/OUT)
+    distance_from_home_miles: float | None = None  # 903 PL_DISTANCE
+    carer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One placement in a child's history (an entity inside `PlacementHistory`)."""
+
+    id: UUID
+    start: date
+    placement_type: str  # 903 PLACE
+    setting: PlacementSetting
+    short_break: bool = False
+    end: date | None = None
+    #: 903 REASON_PLACE_CHANGE, recorded on the placement a move ended.
+    reason_place_change: str | None = None
+
+    @property
+    def temporary(self) -> bool:
+        """SSDA903 T0-T4: a temporary move, expected to return to the usual placement."""
+        return self.placement_type in codes.TEMPORARY_PLACEMENTS
+
+    @property
+    def placed_for_adoption(self) -> bool:
+        return self.placement_type in codes.PLACED_FOR_ADOPTION
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def to_span(self) -> PlacementSpan:
+        """The plain value the stability rules count."""
+        return PlacementSpan(
+            placement_id=self.id,
+            start=self.start,
+            end=self.end,
+            placement_type=self.placement_type,
+            carer_id=self.setting.carer_id,
+            postcode=self.setting.postcode,
+            short_break=self.short_break,
+        )
+
+
+@dataclass(frozen=True)
+class StayingPut:
+    """A care leaver staying on with their former foster carers after 18."""
+
+    placement_id: UUID
+    start: date
+
+
+class PlacementHistory(Aggregate):
+    """Every placement of one child, so no-overlap is checked in one consistency boundary."""
+
+    @staticmethod
+    def create_id(child_id: UUID) -> UUID:
+        """One history per child, found again from the child's id alone."""
+        return uuid5(NAMESPACE, str(child_id))
+
+    @event("Opened")
+    def __init__(self, child_id: UUID) -> None:
+        self.child_id = child_id
+        self._placements: list[Placement] = []
+        self.staying_put: StayingPut | None = None
+
+    # ----------------------------------------------------------------- queries
+
+    @property
+    def placements(self) -> tuple[Placement, ...]:
+        """All placements, earliest first."""
+        return tuple(self._placements)
+
+    @property
+    def current_placement(self) -> Placement | None:
+        """The placement not yet ended, if any (there is at most one)."""
+        return next((p for p in self._placements if p.end is None), None)
+
+    def placement(self, placement_id: UUID) -> Placement:
+        for placement in self._placements:
+            if placement.id == placement_id:
+                return placement
+        raise PlacementNotFound(f"no placement {placement_id} in this history", "placement_id")
+
+    def placement_on(self, day: date) -> Placement | None:
+        """Where the child lived at the end of `day`."""
+        return next((p for p in self._placements if p.covers(day)), None)
+
+    def spans(self) -> tuple[PlacementSpan, ...]:
+        return tuple(p.to_span() for p in self._placements)
+
+    # ---------------------------------------------------------------- commands
+
+    def start_placement(
+        self,
+        *,
+        placement_id: UUID,
+        effective_date: date,
+        placement_type: str,
+        setting: PlacementSetting,
+        periods_of_care: Sequence[PeriodOfCare],
+        short_break: bool = False,
+    ) -> None:
+        """The child starts living somewhere, not as a move from a current placement.
+
+        Used for the first placement of a period of care (SSDA903 reason for
+        new episode S) and for recording a placement after a gap.
+        """
+        self._check_new_id(placement_id)
+        setting = _checked_setting(placement_type, setting, short_break)
+        if placement_type in codes.TEMPORARY_PLACEMENTS:
+            raise TemporaryPlacementNotAllowed(
+                "a temporary placement (T0-T4) is entered by a move from the usual placement, "
+                "never as the first placement (SSDA903 rule 380)",
+                "placement_type",
+            )
+        _period_covering(periods_of_care, effective_date)
+        self._check_free_from(effective_date)
+        self._placement_started(
+            child_id=self.child_id,
+            effective_date=effective_date,
+            placement_id=placement_id,
+            placement_type=placement_type,
+            short_break=short_break,
+            **_setting_fields(setting),
+        )
+
+    def change_placement(
+        self,
+        *,
+        placement_id: UUID,
+        effective_date: date,
+        placement_type: str,
+        setting: PlacementSetting,
+        reason_place_change: str | None,
+        periods_of_care: Sequence[PeriodOfCare],
+        short_break: bool = False,
+    ) -> None:
+        """The child moves: the current placement ends and the new one starts the same day.
+
+        One event, so the move is atomic. A move happens within a period of
+        care; leaving care is `end_placement`. `reason_place_change` is
+        required, except that moves into or out of a temporary placement carry
+        none (SSDA903 rules 225, 226).
+        """
+        self._check_new_id(placement_id)
+        setting = _checked_setting(placement_type, setting, short_break)
+        current = self._move_from(effective_date, periods_of_care)
+        self._check_reason(current.placement_type, placement_type, reason_place_change)
+        self._placement_changed(
+            child_id=self.child_id,
+            effective_date=effective_date,
+            from_placement_id=current.id,
+            reason_place_change=reason_place_change,
+            placement_id=placement_id,
+            placement_type=placement_type,
+            short_break=short_break,
+            **_setting_fields(setting),
+        )
+
+    def end_placement(
+        self,
+        *,
+        placement_id: UUID,
+        effective_date: date,
+        periods_of_care: Sequence[PeriodOfCare],
+    ) -> None:
+        """The placement ends without a move to another (usually: the child leaves care)."""
+        placement = self.placement(placement_id)
+        if placement.end is not None:
+            raise PlacementAlreadyEnded(
+                f"placement {placement_id} already ended on {placement.end}", "placement_id"
+            )
+        if effective_date <= placement.start:
+            raise DatesOutOfOrder(
+                f"a placement ends after the day it started ({placement.start})", "effective_date"
+            )
+        period = _period_covering(periods_of_care, placement.start, field="placement_id")
+        if not period.allows_end_on(effective_date):
+            raise OutsidePeriodOfCare(
+                f"the placement's period of care ended on {period.end}; "
+                "a placement ends on or before that day",
+                "effective_date",
+            )
+        if placement.temporary:
+            raise TemporaryPlacementNotAllowed(
+                "a temporary placement ends by a move back to the usual placement or on to "
+                "another, never by leaving care from it (SSDA903 rule 381)",
+                "placement_id",
+            )
+        self._placement_ended(
+            child_id=self.child_id, effective_date=effective_date, placement_id=placement_id
+        )
+
+    def record_placed_for_adoption(
+        self,
+        *,
+        placement_id: UUID,
+        effective_date: date,
+        placement_type: str,
+        periods_of_care: Sequence[PeriodOfCare],
+        adopters: PlacementSetting | None = None,
+        reason_place_change: str | None = None,
+    ) -> None:
+        """The child is placed for adoption (SSDA903 PLACE A3-A6), from the current placement.
+
+        With `adopters` omitted, the current foster carers become the
+        prospective adopters (A3/A5): the setting carries over, so the
+        stability rules see no new placement. With `adopters`, the child moves
+        to them (A4/A6). The reason defaults to "PLACE" (a change in the
+        status of the placement only) with the same carers and "CARPL"
+        (implementation of the care plan) with new ones.
+        """
+        self._check_new_id(placement_id)
+        if placement_type not in codes.PLACED_FOR_ADOPTION:
+            raise NotPlacedForAdoption(
+                f"{placement_type!r} is not a placed-for-adoption type (A3-A6)", "placement_type"
+            )
+        with_current_carers = adopters is None
+        if with_current_carers != (placement_type in WITH_CURRENT_FOSTER_CARERS):
+            raise AdoptiveCarersMismatch(
+                "A3/A5 mean placed with the current foster carers (give no adopters); "
+                "A4/A6 mean placed with new adopters (give them)",
+                "placement_type",
+            )
+        current = self._move_from(effective_date, periods_of_care)
+        if current.temporary:
+            raise TemporaryPlacementNotAllowed(
+                "a child is placed for adoption from their usual placement, not from a "
+                "temporary one, which ends by a return to it (SSDA903 rule 383)",
+                "effective_date",
+            )
+        if adopters is None:
+            if current.placement_type not in FOSTER_PLACEMENTS:
+                raise AdoptiveCarersMismatch(
+                    f"A3/A5 need a current foster placement, not {current.placement_type}",
+                    "placement_type",
+                )
+            setting = current.setting
+        else:
+            setting = _checked_setting(placement_type, adopters, short_break=False)
+        reason = reason_place_change or ("PLACE" if with_current_carers else "CARPL")
+        self._check_reason(current.placement_type, placement_type, reason)
+        self._placed_for_adoption(
+            child_id=self.child_id,
+            effective_date=effective_date,
+            from_placement_id=current.id,
+            reason_place_change=reason,
+            placement_id=placement_id,
+            placement_type=placement_type,
+            **_setting_fields(setting),
+        )
+
+    def record_staying_put(
+        self,
+        *,
+        effective_date: date,
+        periods_of_care: Sequence[PeriodOfCare],
+    ) -> None:
+        """The young person stays with their foster carers after leaving care at 18.
+
+        `effective_date` is the day the period of care ended (casefile decides
+        that this was the 18th birthday). The foster placement current up to
+        that day ends then, if not already ended that day, and the Staying Put
+        arrangement starts: the young person is no longer looked after, so it
+        is not a placement and no stability rule counts it.
+        """
+        if self.staying_put is not None:
+            raise StayingPutAlreadyRecorded(
+                f"Staying Put was recorded from {self.staying_put.start}", "effective_date"
+            )
+        period = next((p for p in periods_of_care if p.end == effective_date), None)
+        if period is None:
+            raise StayingPutNotAtLeavingCare(
+                "Staying Put starts on the day a period of care ends", "effective_date"
+            )
+        placement = next(
+            (
+                p
+                for p in self._placements
+                if period.start <= p.start < effective_date
+                and (p.end is None or p.end == effective_date)
+            ),
+            None,
+        )
+        if placement is None:
+            raise StayingPutNotAtLeavingCare(
+                "no placement was current when the period of care ended", "effective_date"
+            )
+        if placement.placement_type not in FOSTER_PLACEMENTS:
+            raise NotAFosterPlacement(
+                f"Staying Put continues a foster placement (U1-U6), not {placement.placement_type}",
+                "effective_date",
+            )
+        self._staying_put_started(
+            child_id=self.child_id, effective_date=effective_date, placement_id=placement.id
+        )
+
+    # ------------------------------------------------------------------ events
+    # Event bodies only change state: they run again on every replay, so every
+    # rule is checked in the command methods above, before the event exists.
+    # Every event carries `child_id` so the audit envelope names the child
+    # (shared/eventstore/envelope.py) even when no request context does, as
+    # when a projection-driven process records a change.
+
+    @event("PlacementStarted")
+    def _placement_started(
+        self,
+        child_id: UUID,
+        effective_date: date,
+        placement_id: UUID,
+        placement_type: str,
+        short_break: bool,
+        provider: str | None,
+        urn: str | None,
+        postcode: str | None,
+        home_postcode: str | None,
+        inside_council_area: bool | None,
+        distance_from_home_miles: float | None,
+        carer_id: str | None,
+    ) -> None:
+        self._add(
+            Placement(
+                id=placement_id,
+                start=effective_date,
+                placement_type=placement_type,
+                short_break=short_break,
+                setting=PlacementSetting(
+                    provider=provider,
+                    urn=urn,
+                    postcode=postcode,
+                    home_postcode=home_postcode,
+                    inside_council_area=inside_council_area,
+                    distance_from_home_miles=distance_from_home_miles,
+                    carer_id=carer_id,
+                ),
+            )
+        )
+
+    @event("PlacementChanged")
+    def _placement_changed(
+        self,
+        child_id: UUID,
+        effective_date: date,
+        from_placement_id: UUID,
+        reason_place_change: str | None,
+        placement_id: UUID,
+        placement_type: str,
+        short_break: bool,
+        provider: str | None,
+        urn: str | None,
+        postcode: str | None,
+        home_postcode: str | None,
+        inside_council_area: bool | None,
+        distance_from_home_miles: float | None,
+        carer_id: str | None,
+    ) -> None:
+        self._close(from_placement_id, effective_date, reason_place_change)
+        self._add(
+            Placement(
+                id=placement_id,
+                start=effective_date,
+                placement_type=placement_type,
+                short_break=short_break,
+                setting=PlacementSetting(
+                    provider=provider,
+                    urn=urn,
+                    postcode=postcode,
+                    home_postcode=home_postcode,
+                    inside_council_area=inside_council_area,
+                    distance_from_home_miles=distance_from_home_miles,
+                    carer_id=carer_id,
+                ),
+            )
+        )
+
+    @event("PlacementEnded")
+    def _placement_ended(self, child_id: UUID, effective_date: date, placement_id: UUID) -> None:
+        self._close(placement_id, effective_date, None)
+
+    @event("PlacedForAdoption")
+    def _placed_for_adoption(
+        self,
+        child_id: UUID,
+        effective_date: date,
+        from_placement_id: UUID,
+        reason_place_change: str,
+        placement_id: UUID,
+        placement_type: str,
+        provider: str | None,
+        urn: str | None,
+        postcode: str | None,
+        home_postcode: str | None,
+        inside_council_area: bool | None,
+        distance_from_home_miles: float | None,
+        carer_id: str | None,
+    ) -> None:
+        self._close(from_placement_id, effective_date, reason_place_change)
+        self._add(
+            Placement(
+                id=placement_id,
+                start=effective_date,
+                placement_type=placement_type,
+                setting=PlacementSetting(
+                    provider=provider,
+                    urn=urn,
+                    postcode=postcode,
+                    home_postcode=home_postcode,
+                    inside_council_area=inside_council_area,
+                    distance_from_home_miles=distance_from_home_miles,
+                    carer_id=carer_id,
+                ),
+            )
+        )
+
+    @event("StayingPutStarted")
+    def _staying_put_started(
+        self, child_id: UUID, effective_date: date, placement_id: UUID
+    ) -> None:
+        placement = self.placement(placement_id)
+        if placement.end is None:
+            self._close(placement_id, effective_date, None)
+        self.staying_put = StayingPut(placement_id=placement_id, start=effective_date)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _add(self, placement: Placement) -> None:
+        self._placements.append(placement)
+        self._placements.sort(key=lambda p: p.start)
+
+    def _close(self, placement_id: UUID, day: date, reason: str | None) -> None:
+        self._placements = [
+            replace(p, end=day, reason_place_change=reason) if p.id == placement_id else p
+            for p in self._placements
+        ]
+
+    def _check_new_id(self, placement_id: UUID) -> None:
+        if any(p.id == placement_id for p in self._placements):
+            raise DuplicatePlacementId(
+                f"placement {placement_id} is already in this history", "placement_id"
+            )
+
+    def _check_free_from(self, day: date) -> None:
+        """No placement may be open on or after `day` (a new open placement starts then)."""
+        for p in self._placements:
+            if p.end is None or p.end > day:
+                until = "is still open" if p.end is None else f"runs until {p.end}"
+                raise PlacementsOverlap(
+                    f"placement {p.id} (from {p.start}) {until}; a child lives in one "
+                    "placement at a time",
+                    "effective_date",
+                )
+
+    def _move_from(self, day: date, periods: Sequence[PeriodOfCare]) -> Placement:
+        """The placement a move on `day` leaves, after checking the move may happen then."""
+        current = self.current_placement
+        if current is None:
+            raise NoCurrentPlacement("the child has no current placement to move from", None)
+        if day <= current.start:
+            raise DatesOutOfOrder(
+                f"a move comes after the current placement started ({current.start})",
+                "effective_date",
+            )
+        period = _period_covering(periods, current.start, field="effective_date")
+        if not period.covers(day):
+            raise OutsidePeriodOfCare(
+                "a move happens within the period of care of the placement it leaves "
+                f"(from {period.start}" + (f" to {period.end})" if period.end else ")"),
+                "effective_date",
+            )
+        return current
+
+    @staticmethod
+    def _check_reason(from_type: str, to_type: str, reason: str | None) -> None:
+        temporary = codes.TEMPORARY_PLACEMENTS
+        if from_type in temporary or to_type in temporary:
+            if reason is not None:
+                raise ReasonForChangeNotApplicable(
+                    "moves into or out of a temporary placement carry no reason for "
+                    "placement change (SSDA903 rule 226)",
+                    "reason_place_change",
+                )
+            return
+        if reason is None:
+            raise ReasonForChangeRequired(
+                "a change of placement records why (SSDA903 rule 225)", "reason_place_change"
+            )
+        if not codes.is_valid(codes.REASON_PLACE_CHANGE, reason):
+            raise UnknownCode(
+                f"{reason!r} is not an SSDA903 REASON_PLACE_CHANGE code", "reason_place_change"
+            )
+
+
+def _period_covering(
+    periods: Sequence[PeriodOfCare], day: date, field: str = "effective_date"
+) -> PeriodOfCare:
+    period = period_covering(periods, day)
+    if period is None:
+        raise OutsidePeriodOfCare(f"the child was not looked after on {day}", field)
+    return period
+
+
+def _checked_setting(
+    placement_type: str, setting: PlacementSetting, short_break: bool
+) -> PlacementSetting:
+    """Check the SSDA903 Episodes fields and return them normalised."""
+    if not codes.is_valid(codes.PLACEMENT_TYPE, placement_type):
+        raise UnknownCode(f"{placement_type!r} is not an SSDA903 PLACE code", "placement_type")
+    if short_break and placement_type in codes.TEMPORARY_PLACEMENTS:
+        raise TemporaryPlacementNotAllowed(
+            "a short break cannot be a temporary placement (SSDA903 rule 382)", "short_break"
+        )
+    if setting.provider is not None:
+        if not codes.is_valid(codes.PLACEMENT_PROVIDER, setting.provider):
+            raise UnknownCode(
+                f"{setting.provider!r} is not an SSDA903 PLACE_PROVIDER code", "placement_provider"
+            )
+        if placement_type in _NO_PROVIDER:
+            raise ProviderNotApplicable(
+                f"no placement provider is recorded for {placement_type} (SSDA903 rule 213)",
+                "placement_provider",
+            )
+    urn = setting.urn.strip().upper() if setting.urn and setting.urn.strip() else None
+    if urn is not None and urn != _URN_PLACEHOLDER and placement_type in _NO_URN:
+        raise UrnNotApplicable(
+            f"no Ofsted URN is recorded for {placement_type} (SSDA903 rule 222)", "urn"
+        )
+    postcode = normalise_postcode(setting.postcode, "postcode")
+    home_postcode = normalise_postcode(setting.home_postcode, "home_postcode")
+    distance = setting.distance_from_home_miles
+    if distance is not None:
+        if postcode is None or home_postcode is None:
+            raise DistanceWithoutPostcodes(
+                "distance from home is recorded only when both postcodes are known",
+                "distance_from_home_miles",
+            )
+        if distance < 0:
+            raise NegativeDistance(
+                "distance from home cannot be negative", "distance_from_home_miles"
+            )
+    carer_id = setting.carer_id.strip() if setting.carer_id and setting.carer_id.strip() else None
+    return replace(
+        setting, urn=urn, postcode=postcode, home_postcode=home_postcode, carer_id=carer_id
+    )
+
+
+def _setting_fields(setting: PlacementSetting) -> dict[str, Any]:
+    """The setting as flat event fields (events hold only plain, transcodable values)."""
+    return {
+        "provider": setting.provider,
+        "urn": setting.urn,
+        "postcode": setting.postcode,
+        "home_postcode": setting.home_postcode,
+        "inside_council_area": setting.inside_council_area,
+        "distance_from_home_miles": setting.distance_from_home_miles,
+        "carer_id": setting.carer_id,
+    }

@@ -1,0 +1,570 @@
+"""Placement stability: DfE's two indicators and the Children's Commissioner's Stability Index.
+
+Pure functions over plain values (`ChildRecord`: a child's date of birth,
+periods of care, placement spans, social worker changes and mid-year school
+moves), so the read side can call them over projection rows and the tests can
+call them over hand-written examples. Nothing here knows about aggregates,
+events or storage.
+
+The counting rules, in one place (each is repeated beside the code that does it):
+
+Days and windows
+    Spans are half-open: a placement or period of care covers
+    `start <= day < end`, so on a move day the child is in the new placement,
+    and on the day care ends the child is no longer looked after (DfE counts a
+    child who ceased on 31 March as ceased during the year, not as looked after
+    at 31 March). "The 12 months before D" is DfE's "during the year" for D = 31
+    March: from the day after D minus one year up to and including D, i.e.
+    1 April 2023 to 31 March 2024. A move on D itself is inside the window; a
+    move on D minus one year (31 March 2023) is outside it. A placement was
+    "during the window" if the child lived in it on any day of the window,
+    counting the day they moved out (they woke up there): so a move on the
+    window's first day counts, and so does the placement it left, and for a
+    child in care all year placements = moves + 1.
+
+Which placements count (DfE, placement stability indicator and SSDA903 guide)
+    * Short breaks (an agreed series of short-term placements, SSDA903 legal
+      status V3/V4) are not placements for these measures, and a child on a
+      short break on D is not in any cohort: DfE excludes "children looked
+      after under an agreed series of short-term placements".
+    * Temporary placements (PLACE T0-T4: hospital, holidays, the carer's
+      holiday, seven days or less) are never counted. When the child returns to
+      the same carer afterwards, the stay before and after is one placement and
+      there was no move. "The same carer" is: the same `carer_id` when both
+      placements have one, otherwise the same PLACE and the same placement
+      postcode, which is SSDA903 rule 383's own test for "returned to his/her
+      normal placement". If the child goes on somewhere else, that next
+      placement is a new one and its start is a move. While a temporary
+      placement is still open the child is presumed to be going back (rule 383
+      requires it), so the usual placement continues.
+    * A change of placement with the same carers (SSDA903 reason for new
+      episode T/U, e.g. short-term fostering becoming long-term, or foster
+      carers becoming adopters) is not a new placement. DfE: "a child being
+      placed for adoption with their existing foster carer is not included as a
+      change of placement". Same carers: the same `carer_id`, or the new PLACE is
+      A3/A5 ("placed for adoption ... with current foster carer(s)").
+    * A child who left and re-entered care: the placements of every period of
+      care that touches the window count. Each period's first placement is a
+      new placement even if it is with carers the child had before (SSDA903
+      starts it with reason for new episode S), but becoming looked after is
+      not a move: moves are changes between counted placements within one
+      period of care.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from uuid import UUID
+
+from services.placements.domain.period_of_care import PeriodOfCare, period_covering
+from shared.ssda903 import codes
+
+ChildId = UUID | str
+PlacementId = UUID | str
+
+#: PLACE codes meaning "placed for adoption ... with current foster carer(s)".
+WITH_CURRENT_FOSTER_CARERS = frozenset({"A3", "A5"})
+
+#: DfE short-term indicator: "three or more placements during the year".
+SHORT_TERM_PLACEMENTS = 3
+#: DfE long-term indicator: under 16, looked after 2.5 years, same placement 2 years.
+LONG_TERM_AGE_LIMIT = 16
+LONG_TERM_MONTHS_LOOKED_AFTER = 30
+LONG_TERM_YEARS_IN_PLACEMENT = 2
+#: National curriculum Years 1 to 11: aged 5 to 15 on the 31 August that starts the
+#: school year, i.e. of compulsory school age for the whole year.
+SCHOOL_AGE = range(5, 16)
+
+
+# ---------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class PlacementSpan:
+    """One recorded placement, as a projection row holds it."""
+
+    placement_id: PlacementId
+    start: date
+    end: date | None
+    placement_type: str  # SSDA903 PLACE
+    carer_id: str | None = None
+    postcode: str | None = None  # SSDA903 PL_POST
+    short_break: bool = False
+
+    @property
+    def temporary(self) -> bool:
+        return self.placement_type in codes.TEMPORARY_PLACEMENTS
+
+    @property
+    def placed_for_adoption(self) -> bool:
+        return self.placement_type in codes.PLACED_FOR_ADOPTION
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    """What the stability rules need to know about one child.
+
+    `social_worker_changes` are the days the child's allocated social worker
+    changed (from the casefile service; the first allocation is not a change).
+    `mid_year_school_moves` are the days of school moves the education service
+    classed as mid-year (not at the normal transition points).
+    """
+
+    child_id: ChildId
+    date_of_birth: date
+    periods_of_care: Sequence[PeriodOfCare]
+    placements: Sequence[PlacementSpan]
+    social_worker_changes: Sequence[date] = ()
+    mid_year_school_moves: Sequence[date] = ()
+
+
+# --------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class CountedPlacement:
+    """A placement as the stability rules count it.
+
+    One counted placement may join several recorded ones: the stay with one
+    carer across temporary placements and same-carer changes (see the module
+    docstring). `start` is when the child arrived; `end` when they left (the
+    start of a temporary placement they did not come back from, or `None`).
+    """
+
+    parts: tuple[PlacementSpan, ...]
+    start: date
+    end: date | None
+    period_start: date
+    began_with_move: bool
+
+    @property
+    def placement_ids(self) -> tuple[PlacementId, ...]:
+        return tuple(p.placement_id for p in self.parts)
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True)
+class ChildStability:
+    """One child's stability as of a date."""
+
+    child_id: ChildId
+    as_of: date
+    age: int
+    looked_after: bool
+    #: Looked after on `as_of` and not on a short break: in every council cohort.
+    in_cohort: bool
+    looked_after_since: date | None
+    #: Counted placements during the 12 months up to and including `as_of`.
+    placements: tuple[CountedPlacement, ...]
+    #: Days of placement moves in those 12 months.
+    moves: tuple[date, ...]
+    #: The recorded placement the child was in at the end of `as_of`.
+    current_placement_id: PlacementId | None
+    #: Days since the child arrived in the current counted placement (0 on arrival day).
+    days_in_current_placement: int | None
+    social_worker_changes: tuple[date, ...]
+    mid_year_school_moves: tuple[date, ...]
+    school_age: bool
+    long_term_cohort: bool
+    long_term_stable: bool
+
+    @property
+    def placement_count(self) -> int:
+        return len(self.placements)
+
+    @property
+    def move_count(self) -> int:
+        return len(self.moves)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A share of a cohort: numerator of denominator."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def percentage(self) -> float | None:
+        """Percent to one decimal place, half up; `None` for an empty cohort."""
+        if self.denominator == 0:
+            return None
+        exact = Decimal(100 * self.numerator) / Decimal(self.denominator)
+        return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class StabilityIndex:
+    """Children's Commissioner's Stability Index: share of the cohort with 1+ of each."""
+
+    placement_moves: Indicator
+    school_moves: Indicator
+    social_worker_changes: Indicator
+
+
+@dataclass(frozen=True)
+class CouncilStability:
+    """All three measures for one council as of one date."""
+
+    as_of: date
+    short_term: Indicator
+    long_term: Indicator
+    stability_index: StabilityIndex
+
+
+# ----------------------------------------------------------------------- dates
+
+
+def year_window(as_of: date) -> tuple[date, date]:
+    """The 12 months before `as_of`: (first day, `as_of`), both included.
+
+    DfE's year ending 31 March 2024 is 1 April 2023 to 31 March 2024; for a
+    29 February the window starts on 1 March of the year before.
+    """
+    return years_before(as_of, 1) + timedelta(days=1), as_of
+
+
+def years_before(day: date, years: int) -> date:
+    """The same date `years` earlier; 29 February becomes 28 February."""
+    return _clipped(day.year - years, day.month, day.day)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier, clipped to that month's end."""
+    index = day.year * 12 + (day.month - 1) - months
+    return _clipped(index // 12, index % 12 + 1, day.day)
+
+
+def month_end(year: int, month: int) -> date:
+    first_of_next = date(year + month // 12, month % 12 + 1, 1)
+    return first_of_next - timedelta(days=1)
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    """Whole years; someone born on 29 February has a birthday on 1 March in other years."""
+    birthday = _birthday_in(date_of_birth, day.year)
+    return day.year - date_of_birth.year - (1 if day < birthday else 0)
+
+
+def _birthday_in(date_of_birth: date, year: int) -> date:
+    try:
+        return date_of_birth.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return date(year, 3, 1)
+
+
+def _clipped(year: int, month: int, day: int) -> date:
+    return min(date(year, month, 1) + timedelta(days=day - 1), month_end(year, month))
+
+
+# ---------------------------------------------------------- counted placements
+
+
+def counted_placements(child: ChildRecord) -> tuple[CountedPlacement, ...]:
+    """The child's placements as the stability rules count them, earliest first.
+
+    Per period of care, in date order: short breaks are dropped; temporary
+    placements are skipped but remembered, so that the next placement can be
+    recognised as a return to the same carer; a placement with the same carer
+    as the counted placement before it extends that one; anything else is a
+    new counted placement, and a move unless it is the period's first.
+    Recorded placements are clipped to the period they started in, so a
+    placement left open after the child left care ends with the period.
+    """
+    counted: list[CountedPlacement] = []
+    for period in sorted(child.periods_of_care, key=lambda p: p.start):
+        spans = sorted(
+            (
+                _clip(span, period)
+                for span in child.placements
+                if period.covers(span.start) and not span.short_break
+            ),
+            key=lambda s: s.start,
+        )
+        stays: list[list[PlacementSpan]] = []
+        after_temporary = False
+        away_now = False  # in a temporary placement not yet ended
+        for span in spans:
+            if span.temporary:
+                after_temporary = bool(stays)
+                away_now = after_temporary and span.end is None
+                continue
+            if stays and _same_carer(stays[-1][-1], span, after_temporary):
+                stays[-1].append(span)
+            else:
+                stays.append([span])
+            after_temporary = away_now = False
+        for index, parts in enumerate(stays):
+            last = index == len(stays) - 1
+            counted.append(
+                CountedPlacement(
+                    parts=tuple(parts),
+                    start=parts[0].start,
+                    # A child still in a temporary placement is presumed to be going
+                    # back: SSDA903 rule 383 requires the return to the usual placement.
+                    end=None if last and away_now else parts[-1].end,
+                    period_start=period.start,
+                    began_with_move=index > 0,
+                )
+            )
+    return tuple(counted)
+
+
+def _same_carer(before: PlacementSpan, after: PlacementSpan, after_temporary: bool) -> bool:
+    """Is `after` a continuation of `before` with the same carer (not a new placement)?"""
+    if before.carer_id is not None and after.carer_id is not None:
+        return before.carer_id == after.carer_id
+    if after.placement_type in WITH_CURRENT_FOSTER_CARERS:
+        return True
+    if after_temporary:
+        # SSDA903 rule 383: the return from a temporary placement is to the same
+        # PLACE at the same PL_POST.
+        return (
+            after.placement_type == before.placement_type
+            and before.postcode is not None
+            and after.postcode == before.postcode
+        )
+    return False
+
+
+def _clip(span: PlacementSpan, period: PeriodOfCare) -> PlacementSpan:
+    if period.end is None or (span.end is not None and span.end <= period.end):
+        return span
+    return PlacementSpan(
+        placement_id=span.placement_id,
+        start=span.start,
+        end=period.end,
+        placement_type=span.placement_type,
+        carer_id=span.carer_id,
+        postcode=span.postcode,
+        short_break=span.short_break,
+    )
+
+
+# ------------------------------------------------------------------- per child
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """A child's record with its counted placements worked out once (for trends)."""
+
+    child: ChildRecord
+    counted: tuple[CountedPlacement, ...]
+
+
+def _timeline(child: ChildRecord) -> _Timeline:
+    return _Timeline(child, counted_placements(child))
+
+
+def child_stability(child: ChildRecord, as_of: date) -> ChildStability:
+    """Placements, moves, current placement and the cohort tests for one child on `as_of`."""
+    return _child_stability(_timeline(child), as_of)
+
+
+def _child_stability(timeline: _Timeline, as_of: date) -> ChildStability:
+    child = timeline.child
+    first, last = year_window(as_of)
+    period = period_covering(child.periods_of_care, as_of)
+
+    # During the window: lived there on any day of it, counting moving-out day.
+    in_window = tuple(
+        c for c in timeline.counted if c.start <= last and (c.end is None or c.end >= first)
+    )
+    moves = tuple(
+        c.start for c in timeline.counted if c.began_with_move and first <= c.start <= last
+    )
+
+    actual = None
+    if period is not None:
+        actual = next(
+            (
+                _clip(s, period)
+                for s in child.placements
+                if period.covers(s.start) and _clip(s, period).covers(as_of)
+            ),
+            None,
+        )
+    index, current = next(
+        ((i, c) for i, c in enumerate(timeline.counted) if c.covers(as_of)), (None, None)
+    )
+    if current is not None:
+        days: int | None = (as_of - current.start).days
+    elif actual is not None:
+        days = (as_of - actual.start).days
+    else:
+        days = None
+
+    in_cohort = period is not None and not (actual is not None and actual.short_break)
+    age = age_on(child.date_of_birth, as_of)
+    long_term_cohort = (
+        in_cohort
+        and period is not None
+        and age < LONG_TERM_AGE_LIMIT
+        and period.start <= months_before(as_of, LONG_TERM_MONTHS_LOOKED_AFTER)
+    )
+    long_term_stable = long_term_cohort and _long_term_stable(timeline, index, as_of)
+
+    school_year_start = date(as_of.year if as_of.month >= 9 else as_of.year - 1, 8, 31)
+    return ChildStability(
+        child_id=child.child_id,
+        as_of=as_of,
+        age=age,
+        looked_after=period is not None,
+        in_cohort=in_cohort,
+        looked_after_since=period.start if period is not None else None,
+        placements=in_window,
+        moves=moves,
+        current_placement_id=actual.placement_id if actual is not None else None,
+        days_in_current_placement=days,
+        social_worker_changes=_while_looked_after(child, child.social_worker_changes, first, last),
+        mid_year_school_moves=_while_looked_after(child, child.mid_year_school_moves, first, last),
+        school_age=age_on(child.date_of_birth, school_year_start) in SCHOOL_AGE,
+        long_term_cohort=long_term_cohort,
+        long_term_stable=long_term_stable,
+    )
+
+
+def _long_term_stable(timeline: _Timeline, index: int | None, as_of: date) -> bool:
+    """DfE long-term indicator, numerator test (NI 063).
+
+    In the same placement for at least 2 years: the current counted placement
+    began on or before `as_of` minus 2 years (same carer throughout, temporary
+    absences and same-carer changes included). Or placed for adoption, where
+    the adoptive placement and the one before it together last 2 years: the
+    child is placed for adoption on `as_of` and the counted placement before the
+    adoptive one, in the same period of care, began on or before that date.
+    """
+    if index is None:
+        return False
+    since = years_before(as_of, LONG_TERM_YEARS_IN_PLACEMENT)
+    current = timeline.counted[index]
+    if current.start <= since:
+        return True
+    started = [p for p in current.parts if p.start <= as_of]
+    placed_for_adoption = bool(started) and started[-1].placed_for_adoption
+    if placed_for_adoption and current.began_with_move:
+        return timeline.counted[index - 1].start <= since
+    return False
+
+
+def _while_looked_after(
+    child: ChildRecord, days: Iterable[date], first: date, last: date
+) -> tuple[date, ...]:
+    """Days in the window on which the child was looked after (either end of a period counts)."""
+    return tuple(
+        sorted(
+            day
+            for day in days
+            if first <= day <= last
+            and any(
+                p.start <= day and (p.end is None or day <= p.end) for p in child.periods_of_care
+            )
+        )
+    )
+
+
+# ----------------------------------------------------------------- per council
+
+
+def short_term_indicator(children: Iterable[ChildRecord], as_of: date) -> Indicator:
+    """DfE short-term placement stability indicator (formerly NI 062).
+
+    Denominator: children looked after on `as_of` (not on a short break).
+    Numerator: those with 3 or more counted placements during the 12 months up
+    to and including `as_of`.
+    """
+    return _short_term([child_stability(c, as_of) for c in children])
+
+
+def long_term_indicator(children: Iterable[ChildRecord], as_of: date) -> Indicator:
+    """DfE long-term placement stability indicator (formerly NI 063).
+
+    Denominator: children looked after on `as_of` (not on a short break), aged
+    under 16 on `as_of`, whose current period of care began on or before
+    `as_of` minus 30 months (looked after continuously for at least 2.5 years;
+    for 31 March, from 30 September two and a half years before or earlier).
+    Numerator: those in the same counted placement since `as_of` minus 2 years
+    or earlier, or placed for adoption with the adoptive placement and the one
+    before it together beginning that early.
+    """
+    return _long_term([child_stability(c, as_of) for c in children])
+
+
+def stability_index(children: Iterable[ChildRecord], as_of: date) -> StabilityIndex:
+    """Children's Commissioner's Stability Index for the children looked after on `as_of`.
+
+    Each measure is the share with one or more in the 12 months up to and
+    including `as_of`: placement moves (as counted above), mid-year school moves
+    (denominator: the cohort in national curriculum Years 1-11, aged 5-15 on the
+    31 August starting the school year), and social worker changes. School moves
+    and social worker changes count on days the child was looked after.
+    """
+    return _stability_index([child_stability(c, as_of) for c in children])
+
+
+def council_stability(children: Iterable[ChildRecord], as_of: date) -> CouncilStability:
+    """The short-term and long-term indicators and the Stability Index, on one date."""
+    return _council([_timeline(c) for c in children], as_of)
+
+
+def monthly_trend(
+    start_month: date, end_month: date, children: Iterable[ChildRecord]
+) -> tuple[CouncilStability, ...]:
+    """Every measure as of the last day of each month from `start_month` to `end_month`.
+
+    Only the year and month of the two dates matter; both months are included.
+    """
+    if (start_month.year, start_month.month) > (end_month.year, end_month.month):
+        raise ValueError("start_month is after end_month")
+    timelines = [_timeline(c) for c in children]
+    trend = []
+    year, month = start_month.year, start_month.month
+    while (year, month) <= (end_month.year, end_month.month):
+        trend.append(_council(timelines, month_end(year, month)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(trend)
+
+
+def _council(timelines: Sequence[_Timeline], as_of: date) -> CouncilStability:
+    rows = [_child_stability(t, as_of) for t in timelines]
+    return CouncilStability(
+        as_of=as_of,
+        short_term=_short_term(rows),
+        long_term=_long_term(rows),
+        stability_index=_stability_index(rows),
+    )
+
+
+def _short_term(rows: Sequence[ChildStability]) -> Indicator:
+    cohort = [r for r in rows if r.in_cohort]
+    return Indicator(
+        numerator=sum(1 for r in cohort if r.placement_count >= SHORT_TERM_PLACEMENTS),
+        denominator=len(cohort),
+    )
+
+
+def _long_term(rows: Sequence[ChildStability]) -> Indicator:
+    cohort = [r for r in rows if r.long_term_cohort]
+    return Indicator(
+        numerator=sum(1 for r in cohort if r.long_term_stable), denominator=len(cohort)
+    )
+
+
+def _stability_index(rows: Sequence[ChildStability]) -> StabilityIndex:
+    cohort = [r for r in rows if r.in_cohort]
+    school = [r for r in cohort if r.school_age]
+    return StabilityIndex(
+        placement_moves=Indicator(sum(1 for r in cohort if r.moves), len(cohort)),
+        school_moves=Indicator(sum(1 for r in school if r.mid_year_school_moves), len(school)),
+        social_worker_changes=Indicator(
+            sum(1 for r in cohort if r.social_worker_changes), len(cohort)
+        ),
+    )

@@ -1,0 +1,274 @@
+"""One way to build a service's FastAPI app, so every service behaves alike at the edge.
+
+Wiring happens once, here (STYLE.md rule 5): problem details for every error,
+a body-size limit enforced before anything parses the body, one JSON log line
+per request with its correlation id, a server span per request, bearer auth on
+every `/v1` route (attached to the routers, so no endpoint can forget it), and
+unauthenticated `/health` and `/ready` for the orchestrator's probes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import BaseModel
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import request_context
+from shared.api.problems import (
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    ProblemError,
+    body_too_large,
+    install_problem_handlers,
+    internal_error_response,
+    problem_response,
+    problem_type,
+)
+from shared.auth.dependencies import CORRELATION_HEADER, authenticated
+from shared.auth.relationships import RelationshipChecker
+from shared.auth.tokens import TokenVerifier
+from shared.observability.logs import configure_logging, correlation_id_from, get_logger
+from shared.observability.tracing import TracingMiddleware, configure_tracing, route_template
+from shared.settings import ServiceSettings
+
+API_PREFIX = "/v1"
+#: A readiness check passes by returning anything but False; it fails by
+#: returning False, raising or taking longer than READINESS_TIMEOUT seconds.
+ReadinessCheck = Callable[[], Any]
+READINESS_TIMEOUT = 2.0
+
+log = get_logger(__name__)
+
+#: Documented on every /v1 operation, so generated clients know the error shape.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description}
+    for status, description in {
+        400: "Malformed request (body, header or Idempotency-Key)",
+        401: "Missing or invalid bearer token",
+        403: "Role or relationship does not permit this action",
+        413: "Request body too large",
+        422: "Validation failed; `errors` names each field",
+        500: "Unexpected failure; nothing about it is disclosed",
+    }.items()
+}
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over the limit with 413 before any of it is parsed.
+
+    A declared Content-Length over the limit is refused at once; a chunked body
+    is counted as it arrives and refused as soon as it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await problem_response(body_too_large(self.max_bytes).problem)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # An HTTPException, so FastAPI lets it through its body reader
+                    # to the problem handlers.
+                    raise body_too_large(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+class RequestLoggingMiddleware:
+    """One log line per request, and the correlation id on every line in between.
+
+    Also the last line of defence: an exception nothing else handled is logged
+    here, with the correlation id, and answered with a bare 500 problem.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        correlation_id = correlation_id_from(Headers(scope=scope).get(CORRELATION_HEADER))
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        status_code = 500
+        response_started = False
+        started = time.perf_counter()
+
+        async def send_with_correlation(message: Message) -> None:
+            nonlocal status_code, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status_code = message["status"]
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
+        # Anonymous until the auth dependency says otherwise: nothing done
+        # before authentication may be attributed to the system.
+        anonymous = request_context.RequestContext(
+            actor="anonymous", role="anonymous", purpose="none", correlation_id=correlation_id
+        )
+        with request_context.acting_as(anonymous):
+            try:
+                await self.app(scope, receive, send_with_correlation)
+            except Exception:
+                log.exception(
+                    "unhandled_exception", method=scope["method"], route=route_template(scope)
+                )
+                if response_started:
+                    raise
+                await internal_error_response()(scope, receive, send_with_correlation)
+            finally:
+                log.log(
+                    40 if status_code >= 500 else 20,
+                    "request",
+                    method=scope["method"],
+                    route=route_template(scope),
+                    status=status_code,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+def _check_name(check: ReadinessCheck) -> str:
+    return str(getattr(check, "__name__", None) or repr(check))
+
+
+async def _passes(check: ReadinessCheck) -> bool:
+    try:
+        with anyio.fail_after(READINESS_TIMEOUT):
+            if inspect.iscoroutinefunction(check):
+                result = await check()
+            else:
+                result = await anyio.to_thread.run_sync(check, abandon_on_cancel=True)
+                if inspect.isawaitable(result):
+                    result = await result
+    except Exception:
+        log.warning("readiness_check_failed", check=_check_name(check), exc_info=True)
+        return False
+    return result is not False
+
+
+def _probes(readiness_checks: Sequence[ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["probes"])
+
+    @router.get("/health", response_model=Health, summary="Liveness: the process is serving")
+    async def health() -> Health:
+        return Health(status="ok")
+
+    @router.get(
+        "/ready",
+        response_model=Readiness,
+        summary="Readiness: every dependency check passes",
+        responses={503: {"model": Problem, "description": "A dependency is not ready"}},
+    )
+    async def ready() -> Readiness:
+        results = {_check_name(check): await _passes(check) for check in readiness_checks}
+        failed = sorted(name for name, passed in results.items() if not passed)
+        if failed:
+            raise ProblemError(
+                503,
+                type=problem_type("not-ready"),
+                detail=f"Not ready: {', '.join(failed)}.",
+                headers={"Retry-After": "5"},
+            )
+        return Readiness(status="ready", checks={name: "ok" for name in results})
+
+    return router
+
+
+def _serve_problems_as_problem_json(schema: dict[str, Any]) -> None:
+    """FastAPI documents every response model as application/json; problems are not."""
+    reference = "#/components/schemas/Problem"
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                body = content.get("application/json")
+                if body is not None and body.get("schema", {}).get("$ref") == reference:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+
+
+def create_app(
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    *,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
+    readiness_checks: Sequence[ReadinessCheck | Callable[[], Awaitable[Any]]] = (),
+    version: str = "0.1.0",
+    title: str | None = None,
+    token_verifier: TokenVerifier | None = None,
+    relationships: RelationshipChecker | None = None,
+) -> FastAPI:
+    """The service's app: `routers` are mounted under `/v1`, behind bearer auth.
+
+    `token_verifier` defaults to the keys the settings name; `relationships`
+    becomes `app.state.relationships`, which `require()` consults for routes
+    with a `{child_id}`.
+    """
+    configure_logging(settings.log_level, service=settings.service_name)
+    configure_tracing(settings.service_name, settings.otel_exporter)
+    app = FastAPI(
+        title=title or settings.service_name,
+        version=version,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = token_verifier or TokenVerifier.from_settings(settings)
+    app.state.relationships = relationships
+    install_problem_handlers(app)
+    # Added innermost first: tracing wraps logging (so log lines carry the
+    # trace id), which wraps the size limit (so a 413 is logged).
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLoggingMiddleware)
+    app.add_middleware(TracingMiddleware)
+    app.include_router(_probes(readiness_checks))
+    for router in routers:
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            dependencies=[Depends(authenticated)],
+            responses=PROBLEM_RESPONSES,
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            _serve_problems_as_problem_json(schema)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,177 @@
+"""The audit envelope: what every stored event says, in clear, outside its body.
+
+An auditor must be able to see who did what to which child's record, when and
+why, and prove nothing was changed, without the key that decrypts the body
+(DESIGN.md, "Audit envelope"). So each event's NATS headers carry those facts,
+and an integrity hash chains each event to the one before it on the same
+aggregate: editing, removing or reordering a stored event breaks the chain.
+
+The request facts (actor, role, on-behalf-of, purpose, child) come from
+`shared.request_context`; the fact's own facts (effective date, child id of
+child-owned aggregates) come from the domain event through `EnvelopeMapper`,
+before the body is encrypted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from shared.request_context import current
+
+# Header names. The first three come first on every message so readers find
+# them without parsing the rest (see direct_reader).
+ID = "Es-Id"  # content id of the event: sha256 of originator, version, topic, body
+ORIGINATOR = "Es-Originator"
+ORIGINATOR_IS_UUID = "Es-Uuid"
+VERSION = "Es-Version"
+TOPIC = "Es-Topic"
+CHILD = "Belonging-Child"
+EVENT_TYPE = "Belonging-Event-Type"
+ACTOR = "Belonging-Actor"
+ROLE = "Belonging-Role"
+ON_BEHALF_OF = "Belonging-On-Behalf-Of"
+PURPOSE = "Belonging-Purpose"
+BREAK_GLASS = "Belonging-Break-Glass"
+EFFECTIVE_DATE = "Belonging-Effective-Date"
+RECORDED_AT = "Belonging-Recorded-At"
+PREVIOUS_HASH = "Belonging-Previous-Hash"
+INTEGRITY = "Belonging-Integrity"
+TRACKING_ID = "Es-Tracking-Id"
+
+GENESIS = "0" * 64
+
+# What the integrity hash covers, in this order (the body is appended last).
+CHAINED_HEADERS = (
+    ORIGINATOR,
+    VERSION,
+    TOPIC,
+    CHILD,
+    EVENT_TYPE,
+    ACTOR,
+    ROLE,
+    ON_BEHALF_OF,
+    PURPOSE,
+    BREAK_GLASS,
+    EFFECTIVE_DATE,
+    RECORDED_AT,
+    PREVIOUS_HASH,
+)
+
+
+@dataclass(frozen=True)
+class EnvelopedStoredEvent(StoredEvent):
+    """A stored event that also carries facts read from the domain event."""
+
+    envelope: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+class EnvelopeMapper(Mapper[UUID]):
+    """Reads `effective_date` and `child_id` from domain events before encryption.
+
+    Convention for domain events: a real-world fact's date is the field
+    `effective_date`; an event of an aggregate owned by a child may carry
+    `child_id`. Otherwise the child comes from the request context.
+    """
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
+        stored = super().to_stored_event(domain_event)
+        envelope: dict[str, str] = {
+            RECORDED_AT: domain_event.timestamp.astimezone(UTC).isoformat(),
+        }
+        effective = getattr(domain_event, "effective_date", None)
+        if isinstance(effective, datetime):
+            envelope[EFFECTIVE_DATE] = effective.date().isoformat()
+        elif isinstance(effective, date):
+            envelope[EFFECTIVE_DATE] = effective.isoformat()
+        child = getattr(domain_event, "child_id", None)
+        if child is not None:
+            envelope[CHILD] = str(child)
+        return EnvelopedStoredEvent(
+            originator_id=stored.originator_id,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+            state=stored.state,
+            envelope=envelope,
+        )
+
+
+def event_type(topic: str) -> str:
+    """`services.casefile.domain.child:Child.Registered` -> `Child.Registered`."""
+    return topic.rpartition(":")[2] or topic
+
+
+def content_id(originator: str, version: int, topic: str, state: bytes) -> str:
+    h = hashlib.sha256()
+    h.update(f"{originator}\n{version}\n{topic}\n".encode())
+    h.update(state)
+    return h.hexdigest()[:40]
+
+
+def integrity_hash(headers: dict[str, str], state: bytes) -> str:
+    h = hashlib.sha256()
+    for name in CHAINED_HEADERS:
+        h.update(f"{name}:{headers.get(name, '')}\n".encode())
+    h.update(state)
+    return h.hexdigest()
+
+
+def _clean(value: str) -> str:
+    """Header values are one line; callers' text is bounded and flattened."""
+    return " ".join(value.split())[:500]
+
+
+def build_headers(
+    stored_event: StoredEvent, originator: str, previous_hash: str, is_uuid: bool
+) -> dict[str, str]:
+    """Every header of one event, the integrity hash last."""
+    context = current()
+    headers: dict[str, str] = {
+        ID: content_id(
+            originator, stored_event.originator_version, stored_event.topic, stored_event.state
+        ),
+        VERSION: str(stored_event.originator_version),
+        TOPIC: stored_event.topic,
+        ORIGINATOR: originator,
+    }
+    if is_uuid:
+        headers[ORIGINATOR_IS_UUID] = "1"
+    envelope = stored_event.envelope if isinstance(stored_event, EnvelopedStoredEvent) else {}
+    child = envelope.get(CHILD) or context.child_id
+    if child:
+        headers[CHILD] = child
+    headers[EVENT_TYPE] = event_type(stored_event.topic)
+    headers[ACTOR] = _clean(context.actor)
+    headers[ROLE] = _clean(context.role)
+    if context.on_behalf_of:
+        headers[ON_BEHALF_OF] = _clean(context.on_behalf_of)
+    headers[PURPOSE] = _clean(context.purpose)
+    if context.break_glass_reason:
+        headers[BREAK_GLASS] = _clean(context.break_glass_reason)
+    if EFFECTIVE_DATE in envelope:
+        headers[EFFECTIVE_DATE] = envelope[EFFECTIVE_DATE]
+    headers[RECORDED_AT] = envelope.get(RECORDED_AT) or datetime.now(UTC).isoformat()
+    headers[PREVIOUS_HASH] = previous_hash
+    headers[INTEGRITY] = integrity_hash(headers, stored_event.state)
+    return headers
+
+
+def verify_chain(messages: list[tuple[dict[str, str], bytes]]) -> list[str]:
+    """Problems found walking one aggregate's events in order (empty = intact)."""
+    problems: list[str] = []
+    previous = GENESIS
+    for index, (headers, state) in enumerate(messages):
+        where = f"event {index + 1} (version {headers.get(VERSION)})"
+        if headers.get(PREVIOUS_HASH) != previous:
+            problems.append(f"{where}: previous hash does not match the event before it")
+        expected = integrity_hash(headers, state)
+        if headers.get(INTEGRITY) != expected:
+            problems.append(f"{where}: integrity hash does not match its content")
+        previous = headers.get(INTEGRITY, "")
+    return problems

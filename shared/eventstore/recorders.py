@@ -1,0 +1,500 @@
+"""`eventsourcing` recorders that keep events in NATS JetStream.
+
+Layout (DESIGN.md, "The event store"):
+- one stream per application (`CASEFILE`), one subject per aggregate
+  (`casefile.events.<id>`); the stream sequence is the notification id, the
+  aggregate version travels in a header;
+- tracking records of a process or projection on `casefile.tracking.<app>`
+  in the same stream, so they are written in the same atomic batch as the
+  events they go with;
+- snapshots in a separate stream, so they never take a notification id.
+
+Optimistic concurrency: the first event of each aggregate in a save carries
+`Nats-Expected-Last-Subject-Sequence` = the stream sequence of that
+aggregate's last event. We learn that sequence when we read the aggregate
+(the Application always reads before it writes) and keep it in a bounded
+cache; a new aggregate expects 0. When the server says the subject moved on,
+we look again: if the stored events at our versions are ours (a retried save
+whose acknowledgement was lost), the save succeeded; if someone else wrote
+those versions, it is the library's `IntegrityError`; if our cache was merely
+old, we try again.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    IntegrityError,
+    ListenNotifySubscription,
+    Notification,
+    OperationalError,
+    ProcessRecorder,
+    StoredEvent,
+    Subscription,
+    Tracking,
+    TrackingRecorder,
+)
+
+from shared.eventstore import envelope as env
+from shared.eventstore.connection import (
+    EXPECTED_LAST_SUBJECT_SEQUENCE,
+    MSG_ID,
+    NatsConnection,
+    Outgoing,
+    WrongLastSequence,
+)
+from shared.eventstore.direct_reader import DirectReaders, RawMessage
+
+_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_RETRIES = 5
+
+
+def subject_token(originator_id: UUID | str) -> tuple[str, bool]:
+    """A NATS subject token for an aggregate id, and whether the id is a UUID.
+
+    Ids that are not safe subject tokens are hex-encoded behind a `%`, which no
+    safe token contains, so two ids never share a subject.
+    """
+    if isinstance(originator_id, UUID):
+        return str(originator_id), True
+    text = str(originator_id)
+    if _SAFE_TOKEN.fullmatch(text):
+        return text, False
+    return "%" + text.encode().hex(), False
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last stored event of one aggregate, as far as this process knows."""
+
+    version: int
+    seq: int
+    integrity: str
+
+
+class Heads:
+    """A bounded, thread-safe cache of aggregate heads."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._heads: OrderedDict[str, Head] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Head | None:
+        with self._lock:
+            head = self._heads.get(token)
+            if head is not None:
+                self._heads.move_to_end(token)
+            return head
+
+    def put(self, token: str, head: Head | None) -> None:
+        with self._lock:
+            if head is None:
+                self._heads.pop(token, None)
+                return
+            known = self._heads.get(token)
+            if known is not None and known.seq > head.seq:
+                return  # never move a head backwards
+            self._heads[token] = head
+            self._heads.move_to_end(token)
+            if len(self._heads) > self._size:
+                self._heads.popitem(last=False)
+
+
+def _head_of(message: RawMessage) -> Head:
+    return Head(
+        version=int(message.header(env.VERSION.encode()) or 0),
+        seq=message.seq,
+        integrity=message.header(env.INTEGRITY.encode()) or env.GENESIS,
+    )
+
+
+def _stored_event(message: RawMessage, originator_id: UUID | str | None = None) -> StoredEvent:
+    return StoredEvent(
+        originator_id=originator_id if originator_id is not None else _originator_of(message),
+        originator_version=int(message.header(env.VERSION.encode()) or 0),
+        topic=message.header(env.TOPIC.encode()) or "",
+        state=message.data,
+    )
+
+
+def _originator_of(message: RawMessage) -> UUID | str:
+    text = message.header(env.ORIGINATOR.encode()) or ""
+    if message.header(env.ORIGINATOR_IS_UUID.encode()) == "1":
+        return UUID(text)
+    return text
+
+
+class NatsAggregateRecorder(AggregateRecorder):
+    """Events of aggregates, one subject each, in one JetStream stream."""
+
+    def __init__(
+        self,
+        connection: NatsConnection,
+        readers: DirectReaders,
+        stream: str,
+        subject_prefix: str,
+        kind: str = "events",
+    ) -> None:
+        self.connection = connection
+        self.readers = readers
+        self.stream = stream
+        self.subject_prefix = subject_prefix
+        self.events_subject = f"{subject_prefix}.{kind}"
+        self.heads = Heads()
+
+    def subject_for(self, originator_id: UUID | str) -> str:
+        return f"{self.events_subject}.{subject_token(originator_id)[0]}"
+
+    # -- reads --------------------------------------------------------------
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        token, _ = subject_token(originator_id)
+        subject = f"{self.events_subject}.{token}"
+        reader = self.readers.get()
+        if desc and limit == 1 and lte is None:
+            last = reader.last(self.stream, subject)
+            if last is None:
+                return []
+            self.heads.put(token, _head_of(last))
+            event = _stored_event(last, originator_id)
+            return [event] if gt is None or event.originator_version > gt else []
+        messages = reader.all_on_subject(self.stream, subject)
+        if messages:
+            self.heads.put(token, _head_of(messages[-1]))
+        events = [_stored_event(m, originator_id) for m in messages]
+        if gt is not None:
+            events = [e for e in events if e.originator_version > gt]
+        if lte is not None:
+            events = [e for e in events if e.originator_version <= lte]
+        if desc:
+            events.reverse()
+        if limit is not None:
+            events = events[:limit]
+        return events
+
+    # -- writes -------------------------------------------------------------
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        self._insert(stored_events, None)
+        return None
+
+    def _insert(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
+        """Writes events (and a tracking record) atomically; returns their sequences."""
+        groups = self._group(stored_events)
+        if not groups and tracking is None:
+            return []
+        for _attempt in range(_RETRIES):
+            messages, expectations = self._plan(groups)
+            if tracking is not None:
+                messages.append(self._tracking_message(tracking))
+            if len(messages) == 1 and tracking is None:
+                # Plain publish: JetStream also drops a duplicate of this id
+                # within the stream's duplicate window.
+                messages[0].headers[MSG_ID] = messages[0].headers[env.ID]
+            try:
+                last_seq = self.connection.publish(messages)
+            except WrongLastSequence:
+                recognised = self._recognise(groups, expectations)
+                if recognised is not None:
+                    return recognised
+                continue  # our knowledge of the heads was old; it is fresh now
+            except OperationalError:
+                # The write may or may not have been stored (e.g. its ack was
+                # lost). If it was, the stored events are ours: say so.
+                try:
+                    recognised = self._recognise(groups, expectations, strict=False)
+                except (OperationalError, IntegrityError):
+                    recognised = None
+                if recognised:
+                    return recognised
+                raise
+            first_seq = last_seq - len(messages) + 1
+            seqs = list(range(first_seq, first_seq + len(stored_events)))
+            position = first_seq
+            for token, events in groups.items():
+                position += len(events)
+                last_headers = messages[position - first_seq - 1].headers
+                self.heads.put(
+                    token,
+                    Head(events[-1].originator_version, position - 1, last_headers[env.INTEGRITY]),
+                )
+            return seqs
+        raise OperationalError(f"could not write to {self.stream}: the aggregates kept changing")
+
+    def _tracking_message(self, tracking: Tracking) -> Outgoing:
+        raise IntegrityError("this recorder does not record tracking")
+
+    @staticmethod
+    def _group(stored_events: Sequence[StoredEvent]) -> dict[str, list[StoredEvent]]:
+        groups: dict[str, list[StoredEvent]] = {}
+        for event in stored_events:
+            token, _ = subject_token(event.originator_id)
+            group = groups.setdefault(token, [])
+            if group and event.originator_version <= group[-1].originator_version:
+                raise IntegrityError(
+                    f"versions of {event.originator_id} must increase within a save"
+                )
+            group.append(event)
+        return groups
+
+    def _plan(self, groups: dict[str, list[StoredEvent]]) -> tuple[list[Outgoing], dict[str, int]]:
+        messages: list[Outgoing] = []
+        expectations: dict[str, int] = {}
+        for token, events in groups.items():
+            head = self.heads.get(token)
+            first_version = events[0].originator_version
+            if head is not None and head.version >= first_version:
+                raise IntegrityError(
+                    f"{events[0].originator_id} already has version {head.version}"
+                )
+            expected_seq = head.seq if head else 0
+            previous = head.integrity if head else env.GENESIS
+            expectations[token] = expected_seq
+            _, is_uuid = subject_token(events[0].originator_id)
+            originator = str(events[0].originator_id)
+            subject = f"{self.events_subject}.{token}"
+            for index, event in enumerate(events):
+                headers = env.build_headers(event, originator, previous, is_uuid)
+                if index == 0:
+                    headers[EXPECTED_LAST_SUBJECT_SEQUENCE] = str(expected_seq)
+                previous = headers[env.INTEGRITY]
+                messages.append(Outgoing(subject, headers, event.state))
+        return messages, expectations
+
+    def _recognise(
+        self,
+        groups: dict[str, list[StoredEvent]],
+        expectations: dict[str, int],
+        strict: bool = True,
+    ) -> list[int] | None:
+        """After a refused or unacknowledged write: were these events stored by us?
+
+        Returns their sequences if every event is stored with our content id;
+        raises IntegrityError if another writer took any of our versions (when
+        strict); returns None if the write can simply be tried again.
+        """
+        reader = self.readers.get()
+        seqs: list[int] = []
+        conflict = False
+        for token, events in groups.items():
+            subject = f"{self.events_subject}.{token}"
+            stored = reader.all_on_subject(self.stream, subject, after_seq=expectations[token])
+            last = reader.last(self.stream, subject) if not stored else stored[-1]
+            self.heads.put(token, _head_of(last) if last is not None else None)
+            by_version = {int(m.header(env.VERSION.encode()) or 0): m for m in stored}
+            for event in events:
+                found = by_version.get(event.originator_version)
+                ours = env.content_id(
+                    str(event.originator_id), event.originator_version, event.topic, event.state
+                )
+                if found is not None and found.header(env.ID.encode()) == ours:
+                    seqs.append(found.seq)
+                else:
+                    seqs = []
+                    head = self.heads.get(token)
+                    if head is not None and head.version >= events[0].originator_version:
+                        conflict = True
+                    break
+            if not seqs and groups:
+                break
+        if seqs and len(seqs) == sum(len(e) for e in groups.values()):
+            return seqs
+        if conflict and strict:
+            first = next(iter(groups.values()))[0]
+            raise IntegrityError(
+                f"{first.originator_id} was changed by someone else (version conflict)"
+            )
+        return None
+
+
+class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
+    """Adds the application sequence: the stream, read in order."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        return self._insert(stored_events, None)
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        if start is None:
+            first = 1
+        else:
+            first = max(1, start if inclusive_of_start else start + 1)
+        reader = self.readers.get()
+        wanted = set(topics)
+        out: list[Notification] = []
+        while len(out) < limit:
+            asked = 1000 if wanted else min(1000, limit - len(out))
+            page = reader.next_batch(self.stream, first, f"{self.events_subject}.>", asked)
+            for message in page:
+                if stop is not None and message.seq > stop:
+                    return out
+                topic = message.header(env.TOPIC.encode()) or ""
+                if wanted and topic not in wanted:
+                    continue
+                out.append(
+                    Notification(
+                        id=message.seq,
+                        originator_id=_originator_of(message),
+                        originator_version=int(message.header(env.VERSION.encode()) or 0),
+                        topic=topic,
+                        state=message.data,
+                    )
+                )
+                if len(out) == limit:
+                    return out
+            if len(page) < asked:
+                return out
+            first = page[-1].seq + 1
+        return out
+
+    def max_notification_id(self) -> int | None:
+        last = self.readers.get().last(self.stream, f"{self.events_subject}.>")
+        return last.seq if last is not None else None
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        return NatsSubscription(self, gt=gt, topics=topics)
+
+
+class NatsSubscription(ListenNotifySubscription[NatsApplicationRecorder]):
+    """Reads new notifications as soon as the stream says it has them.
+
+    A core NATS subscription on the stream's event subjects sees every write
+    as it is published, which wakes the pulling thread; a one-second timeout
+    covers anything missed across a reconnect.
+    """
+
+    def __init__(
+        self, recorder: NatsApplicationRecorder, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> None:
+        self._nats_sub: Any = None
+        connection = recorder.connection
+
+        async def wake(_msg: Any) -> None:
+            self._has_been_notified.set()
+
+        async def listen() -> Any:
+            return await connection.client.subscribe(f"{recorder.events_subject}.>", cb=wake)
+
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._nats_sub = connection.run(listen(), connection.timeout)
+        self._has_been_notified.set()
+
+    def _loop_on_pull(self) -> None:
+        try:
+            self._pull()
+            while not self._has_been_stopped:
+                self._has_been_notified.wait(timeout=1.0)
+                self._pull()
+        except BaseException as e:
+            if self._thread_error is None:
+                self._thread_error = e
+            self.stop()
+
+    def stop(self) -> None:
+        super().stop()
+        sub, self._nats_sub = getattr(self, "_nats_sub", None), None
+        if sub is not None:
+            try:
+                self._recorder.connection.run(sub.unsubscribe(), 2.0)
+            except Exception:  # the connection may already be closed
+                pass
+
+
+class NatsTrackingRecorder(TrackingRecorder):
+    """Tracking records on `<prefix>.tracking.<application>`, one subject each."""
+
+    def __init__(
+        self, connection: NatsConnection, readers: DirectReaders, stream: str, subject_prefix: str
+    ) -> None:
+        self.connection = connection
+        self.readers = readers
+        self.stream = stream
+        self.subject_prefix = subject_prefix
+
+    def tracking_subject(self, application_name: str) -> str:
+        return f"{self.subject_prefix}.tracking.{subject_token(application_name)[0]}"
+
+    def _last_tracking(self, application_name: str) -> tuple[int, int] | None:
+        """(notification id, stream sequence) of the last tracking record."""
+        last = self.readers.get().last(self.stream, self.tracking_subject(application_name))
+        if last is None:
+            return None
+        return int(last.header(env.TRACKING_ID.encode()) or 0), last.seq
+
+    def _tracking_message(self, tracking: Tracking) -> Outgoing:
+        last = self._last_tracking(tracking.application_name)
+        if last is not None and last[0] >= tracking.notification_id:
+            raise IntegrityError(
+                f"tracking {tracking.application_name} {tracking.notification_id} is not after "
+                f"{last[0]}"
+            )
+        headers = {
+            env.TRACKING_ID: str(tracking.notification_id),
+            EXPECTED_LAST_SUBJECT_SEQUENCE: str(last[1] if last else 0),
+        }
+        return Outgoing(self.tracking_subject(tracking.application_name), headers, b"")
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        for _attempt in range(_RETRIES):
+            message = self._tracking_message(tracking)
+            try:
+                self.connection.publish([message])
+                return
+            except WrongLastSequence:
+                continue  # someone else tracked meanwhile; look again
+        raise IntegrityError(f"could not record tracking {tracking}")
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        last = self._last_tracking(application_name)
+        return last[0] if last is not None else None
+
+
+class NatsProcessRecorder(NatsTrackingRecorder, NatsApplicationRecorder, ProcessRecorder):
+    """Events and the tracking record of what caused them, in one atomic batch."""
+
+    def __init__(
+        self, connection: NatsConnection, readers: DirectReaders, stream: str, subject_prefix: str
+    ) -> None:
+        NatsApplicationRecorder.__init__(self, connection, readers, stream, subject_prefix)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        tracking: Tracking | None = kwargs.get("tracking")
+        for _attempt in range(_RETRIES):
+            try:
+                return self._insert(stored_events, tracking)
+            except WrongLastSequence:
+                continue
+        raise IntegrityError("could not record events with tracking")

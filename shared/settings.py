@@ -1,0 +1,73 @@
+"""One settings object per service, read from the environment.
+
+Configuration comes from the environment through one settings object and is
+wired once at start-up (STYLE.md rule 5), so the same image runs on a laptop
+and in `k8s/` with only environment variables changed. Services subclass
+`ServiceSettings` to add their own fields and a default `service_name`.
+
+Field names double as environment variable names (no prefix, case-insensitive),
+except where an established name exists: `JWT_JWKS_FILE`/`JWT_JWKS_URL`, and
+OpenTelemetry's own `OTEL_TRACES_EXPORTER`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The issuer name the CLI's dev issuer puts in its tokens.
+DEV_ISSUER = "belonging-dev"
+
+
+def _env(*names: str) -> AliasChoices:
+    """Accept the field name (for code and tests) and the environment name."""
+    return AliasChoices(*names)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs to know about its surroundings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        case_sensitive=False,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    service_name: str = "belonging"
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", validation_alias=_env("nats_url", "NATS_URL")
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=_env("database_url", "DATABASE_URL")
+    )
+    # Secret so it never appears in a repr, a log line or a traceback.
+    cipher_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("cipher_key", "CIPHER_KEY")
+    )
+    # Exactly one of these should be set: tokens are verified against the keys
+    # they name. No default on purpose: a service must never silently trust a
+    # key it was not told about (DESIGN.md, "Security").
+    jwks_path: str | None = Field(default=None, validation_alias=_env("jwks_path", "JWT_JWKS_FILE"))
+    jwks_url: str | None = Field(default=None, validation_alias=_env("jwks_url", "JWT_JWKS_URL"))
+    jwt_issuer: str = Field(default=DEV_ISSUER, validation_alias=_env("jwt_issuer", "JWT_ISSUER"))
+    jwt_audience: str = Field(
+        default="belonging", validation_alias=_env("jwt_audience", "JWT_AUDIENCE")
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Spans go nowhere unless asked: no exporter may make network calls by default.
+    otel_exporter: Literal["console", "none"] = Field(
+        default="none", validation_alias=_env("otel_exporter", "OTEL_TRACES_EXPORTER")
+    )
+    port: int = Field(default=8000, ge=0, le=65535)
+    # Case-record writes are small JSON documents; 64 KiB is generous and keeps
+    # a hostile client from making a service buffer megabytes before rejecting.
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        """`LOG_LEVEL=debug` is how people type it."""
+        return value.upper() if isinstance(value, str) else value

@@ -1,0 +1,247 @@
+"""Periods of care and legal status: before birth, overlaps, ceasing, valid-time queries.
+
+Amira (born 1 March 2015) is looked after from 8 January 2024 under an interim
+care order (C1); a full care order (C2) follows on 1 March 2024.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.casefile.application import Casefile
+from services.casefile.domain import errors
+
+from .conftest import BORN, CARE_STARTS, Case
+
+
+def start(app: Casefile, child_id: UUID, start_date: date, **changes: str) -> UUID:
+    period_id = uuid4()
+    app.start_period_of_care(
+        child_id,
+        period_id=period_id,
+        start_date=start_date,
+        legal_status=changes.get("legal_status", "V2"),
+        category_of_need=changes.get("category_of_need", "N4"),
+    )
+    return period_id
+
+
+def test_start_change_and_end_a_period(case: Case) -> None:
+    app = case.app
+    app.change_legal_status(
+        case.child_id, period_id=case.period_id, effective_date=date(2024, 3, 1), legal_status="C2"
+    )
+    app.end_period_of_care(
+        case.child_id, period_id=case.period_id, end_date=date(2024, 9, 2), reason_ceased="E41"
+    )
+
+    child = app.get_case(case.child_id)
+    period = child.periods[case.period_id]
+    assert (period.start_date, period.end_date, period.reason_ceased) == (
+        CARE_STARTS,
+        date(2024, 9, 2),
+        "E41",
+    )
+    assert [type(e).__name__ for e in app.events.get(case.child_id)] == [
+        "ChildRegistered",
+        "PeriodOfCareStarted",
+        "LegalStatusChanged",
+        "PeriodOfCareEnded",
+    ]
+    # Valid time: what was true on each day.
+    assert child.legal_status_on(date(2024, 1, 7)) is None  # not yet looked after
+    assert child.legal_status_on(CARE_STARTS) == "C1"
+    assert child.legal_status_on(date(2024, 2, 29)) == "C1"
+    assert child.legal_status_on(date(2024, 3, 1)) == "C2"
+    assert child.is_looked_after_on(date(2024, 9, 1))
+    # Ceased on 2 September: not looked after at the end of that day (DfE's counting).
+    assert not child.is_looked_after_on(date(2024, 9, 2))
+    assert child.current_period is None
+
+
+def test_every_fact_event_carries_effective_date(case: Case) -> None:
+    for domain_event in case.app.events.get(case.child_id):
+        assert isinstance(domain_event.effective_date, date)  # type: ignore[attr-defined]
+
+
+def test_period_cannot_start_before_birth(app: Casefile, child_id: UUID) -> None:
+    with pytest.raises(errors.DateBeforeBirth) as caught:
+        start(app, child_id, BORN - timedelta(days=1))
+    assert caught.value.field == "start_date"
+    start(app, child_id, BORN)  # from birth is fine (a baby looked after from hospital)
+
+
+def test_period_cannot_start_in_the_future(app: Casefile, child_id: UUID) -> None:
+    with pytest.raises(errors.DateInFuture):
+        start(app, child_id, date.today() + timedelta(days=2))
+
+
+def test_second_open_period_overlaps(case: Case) -> None:
+    with pytest.raises(errors.PeriodsOverlap) as caught:
+        start(case.app, case.child_id, date(2024, 6, 1))
+    assert caught.value.field == "start_date"
+
+
+def test_period_inside_an_ended_period_overlaps(case: Case) -> None:
+    case.app.end_period_of_care(
+        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    )
+    with pytest.raises(errors.PeriodsOverlap):
+        start(case.app, case.child_id, date(2024, 6, 29))
+    # A period entered late, starting before an existing one, would run over it.
+    with pytest.raises(errors.PeriodsOverlap):
+        start(case.app, case.child_id, date(2023, 6, 1))
+
+
+def test_new_period_may_start_on_the_day_the_last_ended(case: Case) -> None:
+    case.app.end_period_of_care(
+        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    )
+    second = start(case.app, case.child_id, date(2024, 6, 30), legal_status="V2")
+    child = case.app.get_case(case.child_id)
+    assert child.current_period is not None and child.current_period.period_id == second
+    assert len(child.periods) == 2
+    assert child.period_on(date(2024, 6, 29)).period_id == case.period_id  # type: ignore[union-attr]
+    assert child.period_on(date(2024, 6, 30)).period_id == second  # type: ignore[union-attr]
+
+
+def test_only_an_open_period_can_be_ended(case: Case) -> None:
+    app = case.app
+    app.end_period_of_care(
+        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    )
+    with pytest.raises(errors.PeriodOfCareAlreadyEnded) as caught:
+        app.end_period_of_care(
+            case.child_id, period_id=case.period_id, end_date=date(2024, 7, 1), reason_ceased="E8"
+        )
+    assert caught.value.field == "period_id"
+
+
+def test_ending_again_with_same_facts_is_a_retry(case: Case) -> None:
+    app = case.app
+    first = app.end_period_of_care(
+        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    )
+    again = app.end_period_of_care(
+        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    )
+    assert first == again == 3
+
+
+def test_period_cannot_end_before_it_started(case: Case) -> None:
+    with pytest.raises(errors.DatesOutOfOrder) as caught:
+        case.app.end_period_of_care(
+            case.child_id, period_id=case.period_id, end_date=date(2024, 1, 7), reason_ceased="E8"
+        )
+    assert caught.value.field == "end_date"
+
+
+def test_unknown_period(case: Case) -> None:
+    with pytest.raises(errors.PeriodOfCareNotFound) as caught:
+        case.app.end_period_of_care(
+            case.child_id, period_id=uuid4(), end_date=date(2024, 6, 30), reason_ceased="E8"
+        )
+    assert caught.value.field == "period_id"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("legal_status", "C3"), ("legal_status", "c2"), ("category_of_need", "N9")],
+)
+def test_invalid_codes_on_start(app: Casefile, child_id: UUID, field: str, value: str) -> None:
+    with pytest.raises(errors.UnknownCode) as caught:
+        start(app, child_id, CARE_STARTS, **{field: value})
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("reason", ["E4", "X1"])
+def test_invalid_reason_ceased(case: Case, reason: str) -> None:
+    # E4 was split into E4A/E4B; X1 ends an episode, not a period of care.
+    with pytest.raises(errors.UnknownCode) as caught:
+        case.app.end_period_of_care(
+            case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased=reason
+        )
+    assert caught.value.field == "reason_ceased"
+
+
+def test_legal_status_change_must_change_it(case: Case) -> None:
+    with pytest.raises(errors.LegalStatusUnchanged) as caught:
+        case.app.change_legal_status(
+            case.child_id,
+            period_id=case.period_id,
+            effective_date=date(2024, 3, 1),
+            legal_status="C1",
+        )
+    assert caught.value.field == "legal_status"
+
+
+def test_legal_status_change_must_fall_within_the_period(case: Case) -> None:
+    app = case.app
+    with pytest.raises(errors.DatesOutOfOrder):
+        app.change_legal_status(
+            case.child_id, period_id=case.period_id, effective_date=CARE_STARTS, legal_status="C2"
+        )
+    app.end_period_of_care(
+        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    )
+    with pytest.raises(errors.NotLookedAfter):
+        app.change_legal_status(
+            case.child_id,
+            period_id=case.period_id,
+            effective_date=date(2024, 7, 1),
+            legal_status="C2",
+        )
+
+
+def test_late_legal_status_change_slots_into_history(case: Case) -> None:
+    app = case.app
+    app.change_legal_status(
+        case.child_id, period_id=case.period_id, effective_date=date(2024, 5, 1), legal_status="E1"
+    )
+    # Entered afterwards: the full care order that came before the placement order.
+    app.change_legal_status(
+        case.child_id, period_id=case.period_id, effective_date=date(2024, 3, 1), legal_status="C2"
+    )
+    child = app.get_case(case.child_id)
+    assert [s.legal_status for s in child.periods[case.period_id].legal_statuses] == [
+        "C1",
+        "C2",
+        "E1",
+    ]
+    assert child.legal_status_on(date(2024, 4, 1)) == "C2"
+
+
+def test_period_cannot_end_before_things_recorded_in_it(case: Case) -> None:
+    case.app.record_visit(
+        case.child_id, visit_id=uuid4(), visit_date=date(2024, 7, 10), seen_alone=True
+    )
+    with pytest.raises(errors.RecordsAfterEndDate) as caught:
+        case.app.end_period_of_care(
+            case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E8"
+        )
+    assert caught.value.field == "end_date"
+
+
+def test_repeated_start_with_same_id_is_a_retry(app: Casefile, child_id: UUID) -> None:
+    period_id = uuid4()
+    for _ in range(2):
+        version = app.start_period_of_care(
+            child_id,
+            period_id=period_id,
+            start_date=CARE_STARTS,
+            legal_status="V2",
+            category_of_need="N4",
+        )
+    assert version == 2
+    with pytest.raises(errors.IdAlreadyUsed) as caught:
+        app.start_period_of_care(
+            child_id,
+            period_id=period_id,
+            start_date=CARE_STARTS,
+            legal_status="C1",
+            category_of_need="N4",
+        )
+    assert caught.value.field == "period_id"

@@ -1,0 +1,105 @@
+"""Social worker allocation (which feeds the Stability Index) and care, permanence, pathway plans."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.casefile.domain import errors
+
+from .conftest import CARE_STARTS, Case
+
+
+def allocate(case: Case, day: date, worker: str, team: str = "Children in Care 1", **kw: str) -> int:
+    return case.app.allocate_social_worker(
+        case.child_id, effective_date=day, social_worker_id=worker, team=team, **kw
+    )
+
+
+def test_allocation_and_changes(case: Case) -> None:
+    allocate(case, date(2024, 1, 8), "sw-101")
+    allocate(case, date(2024, 5, 1), "sw-202", reason="LEFTRL")
+    allocate(case, date(2024, 5, 1), "sw-202", reason="LEFTRL")  # retry: nothing recorded
+    allocate(case, date(2024, 9, 1), "sw-202", team="Children in Care 2")  # same worker
+
+    child = case.app.get_case(case.child_id)
+    assert [a.social_worker_id for a in child.allocations] == ["sw-101", "sw-202", "sw-202"]
+    assert child.allocation_on(date(2024, 4, 30)).social_worker_id == "sw-101"  # type: ignore[union-attr]
+    assert child.allocation_on(date(2024, 9, 1)).team == "Children in Care 2"  # type: ignore[union-attr]
+    # Stability Index: one change of worker (a team change with the same worker is not one).
+    assert child.social_worker_changes(date(2024, 1, 1), date(2024, 12, 31)) == 1
+    summary = case.app.summarise_case(case.child_id, as_at=date(2024, 10, 1))
+    assert summary.allocated_worker is not None
+    assert (summary.allocated_worker.social_worker_id, summary.allocated_worker.since) == (
+        "sw-202",
+        date(2024, 9, 1),
+    )
+    assert summary.social_worker_changes_in_last_year == 1
+
+
+def test_change_of_worker_needs_a_reason(case: Case) -> None:
+    allocate(case, date(2024, 1, 8), "sw-101")
+    with pytest.raises(errors.ChangeReasonRequired) as caught:
+        allocate(case, date(2024, 5, 1), "sw-202")
+    assert caught.value.field == "reason"
+
+
+def test_change_reason_is_an_ssda903_sw_reason(case: Case) -> None:
+    allocate(case, date(2024, 1, 8), "sw-101")
+    with pytest.raises(errors.UnknownCode) as caught:
+        allocate(case, date(2024, 5, 1), "sw-202", reason="LAZINESS")
+    assert caught.value.field == "reason"
+
+
+def test_allocating_the_allocated_worker_again_is_refused(case: Case) -> None:
+    allocate(case, date(2024, 1, 8), "sw-101")
+    with pytest.raises(errors.SocialWorkerAlreadyAllocated):
+        allocate(case, date(2024, 2, 1), "sw-101")
+
+
+def test_blank_worker_is_refused(case: Case) -> None:
+    with pytest.raises(errors.MissingValue) as caught:
+        allocate(case, date(2024, 1, 8), "  ")
+    assert caught.value.field == "social_worker_id"
+
+
+def test_care_plan_while_looked_after(case: Case) -> None:
+    with pytest.raises(errors.NotLookedAfter):
+        case.app.agree_care_plan(case.child_id, effective_date=date(2024, 1, 5))
+    # Worked example: looked after Monday 8 January 2024, care plan due 10 working days later,
+    # Monday 22 January.
+    assert case.app.summarise_case(case.child_id, as_at=CARE_STARTS).care_plan_due == date(
+        2024, 1, 22
+    )
+    case.app.agree_care_plan(case.child_id, effective_date=date(2024, 1, 19), note="agreed")
+    summary = case.app.summarise_case(case.child_id, as_at=date(2024, 2, 1))
+    assert (summary.care_plan_agreed, summary.care_plan_due) == (date(2024, 1, 19), None)
+
+
+def test_permanence_plan(case: Case) -> None:
+    summary = case.app.summarise_case(case.child_id, as_at=CARE_STARTS)
+    assert summary.permanence_plan_due == date(2024, 5, 7)  # 8 January + 120 days
+    with pytest.raises(errors.UnknownCode) as caught:
+        case.app.agree_permanence_plan(
+            case.child_id, effective_date=date(2024, 4, 1), plan_type="orphanage"
+        )
+    assert caught.value.field == "plan_type"
+    case.app.agree_permanence_plan(
+        case.child_id, effective_date=date(2024, 4, 1), plan_type="special_guardianship"
+    )
+    summary = case.app.summarise_case(case.child_id, as_at=date(2024, 4, 2))
+    assert summary.permanence_plan_type == "special_guardianship"
+    assert summary.permanence_plan_agreed == date(2024, 4, 1)
+
+
+def test_pathway_plan_agreed_then_reviewed(case: Case) -> None:
+    with pytest.raises(errors.PathwayPlanNotAgreed):
+        case.app.review_pathway_plan(case.child_id, effective_date=date(2024, 6, 1))
+    case.app.agree_pathway_plan(case.child_id, effective_date=date(2024, 3, 1))
+    case.app.review_pathway_plan(case.child_id, effective_date=date(2024, 8, 30))
+    child = case.app.get_case(case.child_id)
+    assert child.pathway_plans[0].review_dates == (date(2024, 8, 30),)
+    summary = case.app.summarise_case(case.child_id, as_at=date(2024, 9, 1))
+    # Reviewed 30 August: next review within 6 months, 28 February 2025 (no 30 February).
+    assert summary.pathway_plan_review_due == date(2025, 2, 28)
