@@ -23,6 +23,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from shared.observability.tracing import inject_headers
 from shared.request_context import current
 
 # Header names. The first three come first on every message so readers find
@@ -159,7 +160,9 @@ def build_headers(
     headers[RECORDED_AT] = envelope.get(RECORDED_AT) or datetime.now(UTC).isoformat()
     headers[PREVIOUS_HASH] = previous_hash
     headers[INTEGRITY] = integrity_hash(headers, stored_event.state)
-    return headers
+    # The trace of the command that caused this event (W3C traceparent), so
+    # one trace spans the REST command, the event and the projection update.
+    return inject_headers(headers)
 
 
 def verify_chain(messages: list[tuple[dict[str, str], bytes]]) -> list[str]:

@@ -162,7 +162,10 @@ def test_invalid_reason_ceased(case: Case, reason: str) -> None:
     # E4 was split into E4A/E4B; X1 ends an episode, not a period of care.
     with pytest.raises(errors.UnknownCode) as caught:
         case.app.end_period_of_care(
-            case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased=reason
+            case.child_id,
+            period_id=case.period_id,
+            end_date=date(2024, 6, 30),
+            reason_ceased=reason,
         )
     assert caught.value.field == "reason_ceased"
 

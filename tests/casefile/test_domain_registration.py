@@ -8,8 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.casefile.application import Casefile
-from services.casefile.domain import UNCHANGED, Child
-from services.casefile.domain import errors
+from services.casefile.domain import UNCHANGED, Child, errors
 
 from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
@@ -83,9 +82,7 @@ def test_nhs_number_failing_modulus_11_is_refused(app: Casefile) -> None:
     assert caught.value.field == "nhs_number"
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("sex", "X"), ("sex", "m"), ("ethnicity", "BRIT")]
-)
+@pytest.mark.parametrize(("field", "value"), [("sex", "X"), ("sex", "m"), ("ethnicity", "BRIT")])
 def test_codes_outside_ssda903_lists_are_refused(app: Casefile, field: str, value: str) -> None:
     with pytest.raises(errors.UnknownCode) as caught:
         register(app, **{field: value})

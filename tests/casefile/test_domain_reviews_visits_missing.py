@@ -16,7 +16,9 @@ from services.casefile.domain import errors
 from .conftest import Case
 
 
-def hold_review(case: Case, review_date: date, review_id: UUID | None = None, **changes: object) -> int:
+def hold_review(
+    case: Case, review_date: date, review_id: UUID | None = None, **changes: object
+) -> int:
     fields: dict[str, object] = {
         "iro_id": "iro-17",
         "participation": "PN1",

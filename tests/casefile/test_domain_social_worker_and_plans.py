@@ -1,4 +1,4 @@
-"""Social worker allocation (which feeds the Stability Index) and care, permanence, pathway plans."""
+"""Social worker allocation (feeds the Stability Index); care, permanence and pathway plans."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from services.casefile.domain import errors
 from .conftest import CARE_STARTS, Case
 
 
-def allocate(case: Case, day: date, worker: str, team: str = "Children in Care 1", **kw: str) -> int:
+def allocate(
+    case: Case, day: date, worker: str, team: str = "Children in Care 1", **kw: str
+) -> int:
     return case.app.allocate_social_worker(
         case.child_id, effective_date=day, social_worker_id=worker, team=team, **kw
     )

@@ -1,0 +1,233 @@
+"""The relay: a service's domain events out as CloudEvents, exactly once.
+
+For each stored domain event (in stream order) the service's `translate`
+function gives zero or more integration events; the relay publishes each as
+a CloudEvents 1.0 JSON message on `integration.<service>.<type>` into the
+service's integration stream (`INTEGRATION_<SERVICE>`), so consumers can
+replay it.
+
+Exactly once without a separate position store: every integration message
+carries the stream sequence of the domain event it came from
+(`Belonging-Source-Sequence`) and its index among that event's outputs. The
+relay's position is simply what the last message in its integration stream
+says. Each publish expects the integration stream's last sequence to be what
+the relay last saw (`Nats-Expected-Last-Sequence`), so a second relay
+instance, or a retry after a lost acknowledgement, cannot write twice; and
+`Nats-Msg-Id` (source sequence and index) drops a duplicate within the
+duplicate window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+import structlog
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from eventsourcing.persistence import Mapper
+from nats.aio.client import Client
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from shared.contracts.base import IntegrationEvent
+from shared.eventstore import envelope as env
+from shared.eventstore.direct_reader import DirectReader, RawMessage
+from shared.observability.tracing import extract_context, inject_headers, tracer
+from shared.projections.runner import domain_event_decoder
+
+log = structlog.get_logger(__name__)
+
+SOURCE_SEQUENCE = "Belonging-Source-Sequence"
+SOURCE_INDEX = "Belonging-Source-Index"
+_FORMAT = JSONFormat()
+
+Translate = Callable[[Any, dict[str, str]], Sequence[IntegrationEvent]]
+
+
+def integration_stream(service: str) -> str:
+    return f"INTEGRATION_{service.upper()}"
+
+
+async def ensure_integration_stream(client: Client, service: str, replicas: int = 1) -> None:
+    js = client.jetstream()
+    name = integration_stream(service)
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(
+            StreamConfig(
+                name=name,
+                subjects=[f"integration.{service}.>"],
+                storage=StorageType.FILE,
+                discard=DiscardPolicy.NEW,
+                num_replicas=replicas,
+                allow_direct=True,
+                deny_delete=True,
+                deny_purge=True,
+                duplicate_window=120.0,
+            )
+        )
+
+
+def to_cloudevent(event: IntegrationEvent, source_id: str, service: str, time: str | None) -> bytes:
+    attributes: dict[str, Any] = {
+        "id": source_id,
+        "source": f"/belonging/{service}",
+        "type": event.cloudevent_type(),
+        "subject": event.child_id,
+        "datacontenttype": "application/json",
+    }
+    if time:
+        from datetime import datetime
+
+        attributes["time"] = datetime.fromisoformat(time)
+    return _FORMAT.write(CloudEvent(attributes, json.loads(event.model_dump_json())))
+
+
+@dataclass(frozen=True)
+class IntegrationMessage:
+    """A received integration event: the CloudEvent's attributes and the contract model."""
+
+    id: str
+    type: str
+    source: str
+    data: IntegrationEvent
+    headers: dict[str, str]
+
+
+def decode_integration(message: RawMessage) -> IntegrationMessage:
+    """The consumer side: a CloudEvents JSON message back into its contract model."""
+    from shared.contracts.base import model_for
+
+    event = _FORMAT.read(None, message.data)
+    model = model_for(event.get_type())
+    data = event.get_data()
+    if not isinstance(data, dict):
+        raise ValueError("integration event without a JSON object as data")
+    return IntegrationMessage(
+        id=event.get_id(),
+        type=event.get_type(),
+        source=event.get_source(),
+        data=model.model_validate(data),
+        headers=message.headers,
+    )
+
+
+class IntegrationRelay:
+    """Publishes a service's integration events, following its event stream."""
+
+    def __init__(
+        self,
+        service: str,
+        nats_url: str,
+        mapper: Mapper[Any],
+        translate: Translate,
+        event_stream: str | None = None,
+        subject_prefix: str | None = None,
+    ) -> None:
+        self.service = service
+        self.nats_url = nats_url
+        self.event_stream = event_stream or service.upper()
+        self.events_subject = f"{subject_prefix or service}.events.>"
+        self.decode = domain_event_decoder(mapper)
+        self.translate = translate
+        self.reader = DirectReader(nats_url)
+        self.client: Client | None = None
+        self.published = 0
+
+    async def _connect(self) -> Client:
+        if self.client is None or self.client.is_closed:
+            self.client = await nats.connect(
+                self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.25
+            )
+            await ensure_integration_stream(self.client, self.service)
+        return self.client
+
+    def _position(self) -> tuple[int, int, int]:
+        """(source sequence, source index, integration stream last sequence)."""
+        last = self.reader.last(integration_stream(self.service), f"integration.{self.service}.>")
+        if last is None:
+            return 0, -1, 0
+        return (
+            int(last.header(SOURCE_SEQUENCE.encode()) or 0),
+            int(last.header(SOURCE_INDEX.encode()) or 0),
+            last.seq,
+        )
+
+    async def relay_available(self) -> int:
+        """Publishes everything not yet relayed; returns how many it published."""
+        client = await self._connect()
+        source_seq, source_index, stream_last = await asyncio.to_thread(self._position)
+        published = 0
+        start = source_seq if source_index >= 0 else 1
+        while True:
+            page = await asyncio.to_thread(
+                self.reader.next_batch, self.event_stream, max(1, start), self.events_subject
+            )
+            if not page:
+                return published
+            for message in page:
+                if message.seq < source_seq:
+                    continue
+                outputs = self.translate(self.decode(message), message.headers)
+                for index, event in enumerate(outputs):
+                    if message.seq == source_seq and index <= source_index:
+                        continue  # relayed before a restart
+                    stream_last = await self._publish(client, message, index, event, stream_last)
+                    published += 1
+            start = page[-1].seq + 1
+            self.published += published
+
+    async def _publish(
+        self, client: Client, message: RawMessage, index: int, event: IntegrationEvent, expected: int
+    ) -> int:
+        headers: dict[str, str] = {
+            SOURCE_SEQUENCE: str(message.seq),
+            SOURCE_INDEX: str(index),
+            "Nats-Msg-Id": f"{self.service}-{message.seq}-{index}",
+            "Nats-Expected-Last-Sequence": str(expected),
+            "Content-Type": "application/cloudevents+json",
+        }
+        for name in (env.CHILD, env.EVENT_TYPE, env.EFFECTIVE_DATE, env.RECORDED_AT):
+            if name in message.headers:
+                headers[name] = message.headers[name]
+        body = to_cloudevent(
+            event,
+            source_id=f"{self.service}-{message.seq}-{index}",
+            service=self.service,
+            time=message.headers.get(env.RECORDED_AT),
+        )
+        # Continue the trace of the command that caused the event, if it had one.
+        with tracer().start_as_current_span(
+            f"relay {event.event_type}", context=extract_context(message.headers)
+        ):
+            headers = inject_headers(headers)
+            reply = await client.request(event.subject(), body, timeout=5, headers=headers)
+        ack = json.loads(reply.data)
+        if "error" in ack:
+            raise RuntimeError(f"integration publish refused: {ack['error'].get('description')}")
+        return int(ack["seq"])
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 0.2) -> None:
+        while not stop.is_set():
+            try:
+                published = await self.relay_available()
+            except Exception as e:  # NATS unavailable or a refused publish: look again
+                log.warning("relay waiting", service=self.service, error=str(e))
+                published = 0
+                await asyncio.sleep(1.0)
+            if published == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), idle)
+                except TimeoutError:
+                    pass
+
+    async def close(self) -> None:
+        self.reader.close()
+        if self.client is not None and not self.client.is_closed:
+            await self.client.close()

@@ -1,0 +1,370 @@
+"""Projection runner: streams in, PostgreSQL read models out, each event once.
+
+A projection reads one or more JetStream streams from positions it keeps in
+PostgreSQL. Each page of events is applied inside one asyncpg transaction that
+also moves the stored position, so an event's effect and the record that it
+happened commit together: a crash between the two is impossible, and an event
+redelivered after a crash is skipped because the position already covers it
+(DESIGN.md, "Projections").
+
+Every projection lives in its own PostgreSQL schema (named after it), with its
+positions in the same schema. A rebuild replays from sequence 1 into a fresh
+schema, compares it with the live one at the same positions, and swaps the
+two by renaming schemas in one transaction.
+
+A message that cannot be decoded or applied stops its projection with an
+error naming the stream and sequence: a read model that silently skipped an
+event would be wrong without anyone knowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from shared.eventstore import envelope as env
+from shared.eventstore.direct_reader import DirectReader, RawMessage
+from shared.observability.tracing import extract_context, tracer
+
+log = structlog.get_logger(__name__)
+
+PAGE = 1000
+
+
+class ProjectionStopped(RuntimeError):
+    """A projection met an event it cannot apply and stopped there."""
+
+    def __init__(self, projection: str, stream: str, seq: int, reason: str) -> None:
+        super().__init__(f"projection {projection} stopped at {stream} sequence {seq}: {reason}")
+        self.projection = projection
+        self.stream = stream
+        self.seq = seq
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Source:
+    """A stream (and subject filter) a projection reads, and how to decode it."""
+
+    stream: str
+    subjects: str
+    decode: Callable[[RawMessage], Any]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One event as a handler sees it: decoded body plus its audit envelope."""
+
+    stream: str
+    seq: int
+    subject: str
+    headers: dict[str, str]
+    event: Any
+
+    @property
+    def recorded_at(self) -> datetime:
+        text = self.headers.get(env.RECORDED_AT)
+        return datetime.fromisoformat(text) if text else datetime.fromtimestamp(0, UTC)
+
+
+class Projection(ABC):
+    """A read model: its tables, its sources, and how each event changes it.
+
+    Handlers must be pure functions of the events (no `now()`, no calls out),
+    so that a replay on another day gives the same rows.
+    """
+
+    name: str
+    tables: Sequence[str] = ()
+
+    @abstractmethod
+    def sources(self) -> Sequence[Source]: ...
+
+    @abstractmethod
+    def schema_sql(self) -> str:
+        """DDL with unqualified names; it runs with search_path set to the schema."""
+
+    @abstractmethod
+    async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None: ...
+
+
+def domain_event_decoder(mapper: Mapper[Any]) -> Callable[[RawMessage], Any]:
+    """Decrypts and decodes a service's own stored events with its mapper."""
+
+    def decode(message: RawMessage) -> Any:
+        originator = message.header(env.ORIGINATOR.encode()) or ""
+        stored = StoredEvent(
+            originator_id=originator,
+            originator_version=int(message.header(env.VERSION.encode()) or 0),
+            topic=message.header(env.TOPIC.encode()) or "",
+            state=message.data,
+        )
+        return mapper.to_domain_event(stored)
+
+    return decode
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass
+class Progress:
+    applied: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.applied / elapsed if elapsed > 0 else 0.0
+
+
+class ProjectionRunner:
+    """Keeps one projection up to date, in its schema, exactly once."""
+
+    def __init__(
+        self,
+        projection: Projection,
+        pool: asyncpg.Pool,
+        nats_url: str,
+        schema: str | None = None,
+        page: int = PAGE,
+    ) -> None:
+        self.projection = projection
+        self.pool = pool
+        self.schema = schema or projection.name
+        self.page = page
+        self.reader = DirectReader(nats_url)
+        self.error: ProjectionStopped | None = None
+        self.progress = Progress()
+
+    async def setup(self) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            # One setup at a time per schema across processes.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.schema)
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(self.schema)}")
+            await conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS projection_position ("
+                " stream text PRIMARY KEY, position bigint NOT NULL)"
+            )
+            await conn.execute(self.projection.schema_sql())
+
+    async def positions(self) -> dict[str, int]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT stream, position FROM {_quote(self.schema)}.projection_position"
+            )
+        return {r["stream"]: int(r["position"]) for r in rows}
+
+    async def _fetch(self, source: Source, after: int) -> list[RawMessage]:
+        return await asyncio.to_thread(self.reader.next_batch, source.stream, after + 1, source.subjects, self.page)
+
+    async def catch_up(self, until: dict[str, int] | None = None) -> int:
+        """Applies everything available (or up to `until` per stream); returns the count."""
+        if self.error is not None:
+            raise self.error
+        positions = await self.positions()
+        total = 0
+        for source in self.projection.sources():
+            position = positions.get(source.stream, 0)
+            limit = None if until is None else until.get(source.stream, 0)
+            pending = asyncio.ensure_future(self._fetch(source, position))
+            while True:
+                page = await pending
+                if limit is not None:
+                    page = [m for m in page if m.seq <= limit]
+                if not page:
+                    break
+                # Read the next page while this one is applied.
+                pending = asyncio.ensure_future(self._fetch(source, page[-1].seq))
+                try:
+                    await self._apply_page(source, page, position)
+                except BaseException:
+                    pending.cancel()
+                    raise
+                position = page[-1].seq
+                total += len(page)
+                self.progress.applied += len(page)
+            if not pending.done():
+                pending.cancel()
+        return total
+
+    async def _apply_page(self, source: Source, page: list[RawMessage], position: int) -> None:
+        decoded: list[Delivered] = []
+        for message in page:
+            try:
+                event = source.decode(message)
+            except Exception as e:
+                self._stop(source, message.seq, f"cannot decode the event: {e!r}")
+            decoded.append(
+                Delivered(source.stream, message.seq, message.subject, message.headers, event)
+            )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
+            live = len(decoded) <= 10  # following live writes, not replaying
+            for delivered in decoded:
+                try:
+                    if live and "traceparent" in delivered.headers:
+                        with tracer().start_as_current_span(
+                            f"project {self.projection.name}",
+                            context=extract_context(delivered.headers),
+                        ):
+                            await self.projection.apply(conn, delivered)
+                    else:
+                        await self.projection.apply(conn, delivered)
+                except (asyncpg.PostgresConnectionError, OSError, ConnectionError):
+                    raise  # the database went away: nothing committed, try again later
+                except asyncpg.exceptions.InterfaceError:
+                    raise
+                except Exception as e:
+                    self._stop(source, delivered.seq, f"the handler failed: {e!r}")
+            # Move the position only if nobody else did (another replica of
+            # this runner): otherwise roll back and let the caller re-read.
+            moved = await conn.execute(
+                "INSERT INTO projection_position (stream, position) VALUES ($1, $2) "
+                "ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position "
+                "WHERE projection_position.position = $3",
+                source.stream,
+                page[-1].seq,
+                position,
+            )
+            if moved.endswith(" 0"):
+                raise PositionMoved(self.projection.name, source.stream)
+
+    def _stop(self, source: Source, seq: int, reason: str) -> None:
+        self.error = ProjectionStopped(self.projection.name, source.stream, seq, reason)
+        log.error("projection stopped", projection=self.projection.name, stream=source.stream, seq=seq, reason=reason)
+        raise self.error
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 0.2) -> None:
+        """Follows the streams until `stop` is set; survives outages of either server."""
+        await self.setup()
+        while not stop.is_set():
+            try:
+                applied = await self.catch_up()
+            except ProjectionStopped:
+                raise
+            except PositionMoved:
+                continue
+            except Exception as e:  # NATS or PostgreSQL unavailable: wait and retry
+                log.warning("projection waiting", projection=self.projection.name, error=str(e))
+                applied = 0
+                await asyncio.sleep(1.0)
+            if applied == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), idle)
+                except TimeoutError:
+                    pass
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+class PositionMoved(RuntimeError):
+    """Another runner of the same projection moved the position first."""
+
+    def __init__(self, projection: str, stream: str) -> None:
+        super().__init__(f"{projection}: position on {stream} moved by another runner")
+
+
+@dataclass
+class RebuildReport:
+    projection: str
+    events: int
+    seconds: float
+    differences: dict[str, int]
+    swapped: bool
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+async def _table_difference(conn: asyncpg.Connection, a: str, b: str, table: str) -> int:
+    """Rows in one schema's table and not the other's, both ways."""
+    qa, qb, qt = _quote(a), _quote(b), _quote(table)
+    value = await conn.fetchval(
+        f"SELECT (SELECT count(*) FROM (SELECT * FROM {qa}.{qt} EXCEPT ALL SELECT * FROM {qb}.{qt}) x)"
+        f" + (SELECT count(*) FROM (SELECT * FROM {qb}.{qt} EXCEPT ALL SELECT * FROM {qa}.{qt}) y)"
+    )
+    return int(value)
+
+
+async def rebuild(
+    projection: Projection,
+    pool: asyncpg.Pool,
+    nats_url: str,
+    swap: bool = True,
+    on_progress: Callable[[int, float], None] | None = None,
+) -> RebuildReport:
+    """Replays a projection from the first event into a fresh schema, compares, swaps.
+
+    The comparison holds a lock on the live positions table so the live
+    runner cannot move while the two are compared at the same positions; if
+    the live runner got ahead, the rebuild catches up and compares again.
+    """
+    live = projection.name
+    fresh = f"{live}__rebuild"
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {_quote(fresh)} CASCADE")
+    live_runner = ProjectionRunner(projection, pool, nats_url)
+    await live_runner.setup()
+    runner = ProjectionRunner(projection, pool, nats_url, schema=fresh)
+    await runner.setup()
+    started = time.monotonic()
+    events = 0
+    try:
+        while True:
+            target = await live_runner.positions()
+            events += await runner.catch_up(until=target)
+            if on_progress:
+                on_progress(events, runner.progress.rate)
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(
+                    f"LOCK TABLE {_quote(live)}.projection_position IN EXCLUSIVE MODE"
+                )
+                now = {
+                    r["stream"]: int(r["position"])
+                    for r in await conn.fetch(
+                        f"SELECT stream, position FROM {_quote(live)}.projection_position"
+                    )
+                }
+                mine = {
+                    r["stream"]: int(r["position"])
+                    for r in await conn.fetch(
+                        f"SELECT stream, position FROM {_quote(fresh)}.projection_position"
+                    )
+                }
+                if now != mine:
+                    continue  # the live runner moved on: catch up again
+                differences = {
+                    table: await _table_difference(conn, live, fresh, table)
+                    for table in projection.tables
+                }
+                same = not any(differences.values())
+                if swap and same:
+                    old = f"{live}__old"
+                    await conn.execute(f"DROP SCHEMA IF EXISTS {_quote(old)} CASCADE")
+                    await conn.execute(f"ALTER SCHEMA {_quote(live)} RENAME TO {_quote(old)}")
+                    await conn.execute(f"ALTER SCHEMA {_quote(fresh)} RENAME TO {_quote(live)}")
+                    await conn.execute(f"DROP SCHEMA {_quote(old)} CASCADE")
+                return RebuildReport(
+                    projection=live,
+                    events=events,
+                    seconds=time.monotonic() - started,
+                    differences=differences,
+                    swapped=swap and same,
+                )
+    finally:
+        runner.close()
+        live_runner.close()
