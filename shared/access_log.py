@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
@@ -43,9 +43,9 @@ def record_access(app: Application, child_id: str, what: str) -> None:
         try:
             try:
                 access_log: AccessLog = app.repository.get(log_id)
-            except KeyError:
+            except AggregateNotFoundError:
                 access_log = AccessLog(child_id=str(child_id))
-            access_log.record_read(what=what, effective_date=date.today())
+            access_log.record_read(what=what, effective_date=date.today())  # noqa: DTZ011
             app.save(access_log)
             return
         except IntegrityError:
