@@ -1,0 +1,273 @@
+"""What the event store promises beyond the library's suites, on real servers."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import nats
+import pytest
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.utils import Environment
+
+from shared.eventstore import NatsFactory
+from shared.eventstore import envelope as env
+from shared.eventstore.direct_reader import DirectReader
+from shared.eventstore.recorders import NatsApplicationRecorder
+from shared.request_context import acting_as
+from shared.stack.nats_server import NATS_CONFIG, NatsServer
+
+pytestmark = pytest.mark.integration
+
+
+def new_factory(url: str, name: str | None = None) -> NatsFactory:
+    return NatsFactory(
+        Environment(name=name or f"g{uuid4().hex[:10]}", env={"NATS_URL": url, "NATS_TIMEOUT": "2"})
+    )
+
+
+def event(originator: object, version: int, body: bytes = b"state") -> StoredEvent:
+    return StoredEvent(originator_id=originator, originator_version=version, topic="t:E", state=body)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def factory(nats_url: str) -> Iterator[NatsFactory]:
+    f = new_factory(nats_url)
+    yield f
+    f.close()
+
+
+def test_every_nats_server_we_start_fsyncs_before_acknowledging(tmp_path: Path) -> None:
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    try:
+        assert server.varz()["jetstream"]["config"]["sync_always"] is True
+    finally:
+        server.stop()
+    assert "sync_interval: always" in NATS_CONFIG.read_text()
+    repo = NATS_CONFIG.parents[2]
+    for path in list((repo / "k8s").rglob("*.yaml")) + list((repo / "deploy").rglob("*")):
+        if path.is_file() and "jetstream" in path.read_text(errors="ignore").lower():
+            text = path.read_text()
+            if "store_dir" in text or "jetstream {" in text or "jetstream:" in text:
+                assert "sync_interval" in text and "always" in text, path
+
+
+def test_two_writers_racing_on_one_aggregate_exactly_one_wins(nats_url: str) -> None:
+    name = f"race{uuid4().hex[:8]}"
+    first, second = new_factory(nats_url, name), new_factory(nats_url, name)
+    try:
+        a, b = first.application_recorder(), second.application_recorder()
+        originator = uuid4()
+        a.insert_events([event(originator, 1)])
+        assert len(b.select_events(originator)) == 1  # both have read version 1
+        barrier = threading.Barrier(2)
+        outcomes: dict[str, object] = {}
+
+        def write(label: str, recorder: NatsApplicationRecorder) -> None:
+            barrier.wait()
+            try:
+                outcomes[label] = recorder.insert_events([event(originator, 2, label.encode())])
+            except IntegrityError as e:
+                outcomes[label] = e
+
+        threads = [
+            threading.Thread(target=write, args=("a", a)),
+            threading.Thread(target=write, args=("b", b)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        errors = [o for o in outcomes.values() if isinstance(o, IntegrityError)]
+        assert len(errors) == 1, outcomes
+        stored = a.select_events(originator)
+        assert [e.originator_version for e in stored] == [1, 2]
+        winner = next(k for k, v in outcomes.items() if not isinstance(v, IntegrityError))
+        assert stored[1].state == winner.encode()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_batch_interrupted_before_commit_leaves_nothing_visible(
+    factory: NatsFactory, nats_url: str
+) -> None:
+    import asyncio
+
+    recorder = factory.application_recorder()
+    originator = uuid4()
+    subject = f"{factory.subject_prefix}.events.{originator}"
+    before = recorder.max_notification_id()
+
+    async def publish_without_commit() -> None:
+        nc = await nats.connect(nats_url)
+        for n in (1, 2, 3):
+            await nc.publish(
+                subject,
+                b"half",
+                headers={
+                    "Nats-Batch-Id": "interrupted",
+                    "Nats-Batch-Sequence": str(n),
+                    env.VERSION: str(n),
+                    env.TOPIC: "t:E",
+                    env.ORIGINATOR: str(originator),
+                },
+            )
+        await nc.flush()
+        await nc.close()  # the writer dies before its commit message
+
+    asyncio.run(publish_without_commit())
+    time.sleep(0.3)
+    assert recorder.select_events(originator) == []
+    assert recorder.max_notification_id() == before
+    # The aggregate can still be written from scratch, atomically.
+    ids = recorder.insert_events([event(originator, 1), event(originator, 2)])
+    assert [e.originator_version for e in recorder.select_events(originator)] == [1, 2]
+    assert ids == [(before or 0) + 1, (before or 0) + 2]
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_a_retried_save_is_not_doubled(nats_url: str, size: int) -> None:
+    name = f"retry{uuid4().hex[:8]}"
+    first, fresh = new_factory(nats_url, name), new_factory(nats_url, name)
+    try:
+        originator = uuid4()
+        events = [event(originator, v, f"body{v}".encode()) for v in range(1, size + 1)]
+        ids = first.application_recorder().insert_events(events)
+        # A retry from a process that never saw the acknowledgement (no cache):
+        # the recorder recognises its own events and reports the same ids.
+        again = fresh.application_recorder().insert_events(events)
+        assert again == ids
+        recorder = fresh.application_recorder()
+        assert len(recorder.select_events(originator)) == size
+        assert recorder.max_notification_id() == ids[-1]  # type: ignore[index]
+        # The same versions with other content are a real conflict.
+        with pytest.raises(IntegrityError):
+            new_factory(nats_url, name).application_recorder().insert_events(
+                [event(originator, 1, b"someone else")]
+            )
+    finally:
+        first.close()
+        fresh.close()
+
+
+def test_audit_envelope_is_in_the_headers_and_the_chain_verifies(factory: NatsFactory) -> None:
+    recorder = factory.application_recorder()
+    child = uuid4()
+    with acting_as(actor="sw.jones", role="social_worker", purpose="direct-care", child_id=str(child)):
+        recorder.insert_events([event(child, 1), event(child, 2)])
+        recorder.insert_events([event(child, 3)])
+    reader = DirectReader(os.environ["NATS_URL"])
+    try:
+        stored = reader.all_on_subject(factory.stream, f"{factory.subject_prefix}.events.{child}")
+    finally:
+        reader.close()
+    headers = [m.headers for m in stored]
+    assert {h[env.ACTOR] for h in headers} == {"sw.jones"}
+    assert {h[env.CHILD] for h in headers} == {str(child)}
+    assert all(h[env.ROLE] == "social_worker" and h[env.PURPOSE] == "direct-care" for h in headers)
+    chain = [(m.headers, m.data) for m in stored]
+    assert env.verify_chain(chain) == []
+    tampered = [chain[0], (chain[1][0], b"edited"), chain[2]]
+    assert env.verify_chain(tampered)  # editing a body breaks the chain
+    assert env.verify_chain([chain[0], chain[2]])  # so does removing an event
+
+
+@pytest.mark.fault
+def test_sigkill_of_nats_mid_load_loses_no_acknowledged_save(tmp_path: Path) -> None:
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    factory = new_factory(server.url)
+    recorder = factory.application_recorder()
+    acknowledged: dict[object, int] = {}
+    saves = [0]
+    failures: list[Exception] = []
+    stop = threading.Event()
+
+    def load(writer: int) -> None:
+        aggregates = [uuid4() for _ in range(20)]
+        versions = dict.fromkeys(aggregates, 0)
+        n = 0
+        while not stop.is_set():
+            originator = aggregates[n % len(aggregates)]
+            size = 1 if n % 2 else 4
+            start = versions[originator] + 1
+            batch = [event(originator, v) for v in range(start, start + size)]
+            try:
+                recorder.insert_events(batch)
+            except (OperationalError, IntegrityError) as e:
+                failures.append(e)
+                time.sleep(0.05)
+                # Learn what is really stored before writing on (the save may
+                # or may not have landed: either is allowed, never half).
+                try:
+                    stored = recorder.select_events(originator)
+                    versions[originator] = stored[-1].originator_version if stored else 0
+                except OperationalError:
+                    pass
+            else:
+                versions[originator] = start + size - 1
+                acknowledged[originator] = versions[originator]
+                saves[0] += 1
+            n += 1
+
+    try:
+        threads = [threading.Thread(target=load, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        server.kill()
+        time.sleep(1.0)
+        saves_before_restart = saves[0]
+        server.start()
+        time.sleep(2.5)  # the application carries on after reconnecting
+        stop.set()
+        for t in threads:
+            t.join(30)
+        assert failures, "the outage should have failed some writes"
+        assert saves_before_restart > 0
+        assert saves[0] > saves_before_restart, "no save succeeded after the restart"
+        check = new_factory(server.url, factory.env.name).application_recorder()
+        for originator, version in acknowledged.items():
+            stored = check.select_events(originator)  # type: ignore[arg-type]
+            versions = [e.originator_version for e in stored]
+            assert versions == list(range(1, len(versions) + 1)), "gaps or duplicates"
+            assert versions[-1] >= version, f"acknowledged version {version} of {originator} lost"
+    finally:
+        stop.set()
+        factory.close()
+        server.stop()
+
+
+@pytest.mark.fault
+def test_nats_outage_fails_writes_fast_and_clearly(tmp_path: Path) -> None:
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    factory = new_factory(server.url)
+    try:
+        recorder = factory.application_recorder()
+        originator = uuid4()
+        recorder.insert_events([event(originator, 1)])
+        server.kill()
+        time.sleep(0.5)
+        started = time.monotonic()
+        with pytest.raises(OperationalError) as raised:
+            recorder.insert_events([event(originator, 2), event(originator, 3)])
+        assert time.monotonic() - started < 4
+        assert "NATS" in str(raised.value)
+        server.start()
+        deadline = time.monotonic() + 15
+        while not factory.connection.is_connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # Nothing half-written: version 1 only, and the save can be made now.
+        assert [e.originator_version for e in recorder.select_events(originator)] == [1]
+        recorder.insert_events([event(originator, 2), event(originator, 3)])
+        assert [e.originator_version for e in recorder.select_events(originator)] == [1, 2, 3]
+    finally:
+        factory.close()
+        server.stop()
