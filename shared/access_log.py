@@ -36,7 +36,7 @@ class AccessLog(Aggregate):
         self.reads += 1
 
 
-def record_access(app: Application, child_id: str, what: str) -> None:
+def record_access(app: Application[UUID], child_id: str, what: str) -> None:
     """Appends a read to the child's access log; retries a lost race once or twice."""
     log_id = AccessLog.create_id(child_id)
     for _attempt in range(3):
@@ -45,7 +45,7 @@ def record_access(app: Application, child_id: str, what: str) -> None:
                 access_log: AccessLog = app.repository.get(log_id)
             except AggregateNotFoundError:
                 access_log = AccessLog(child_id=str(child_id))
-            access_log.record_read(what=what, effective_date=date.today())  # noqa: DTZ011
+            access_log.record_read(what=what, effective_date=date.today())
             app.save(access_log)
             return
         except IntegrityError:

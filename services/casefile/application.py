@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType
 
 from services.casefile.domain.child import UNCHANGED, Child, Unchanged
@@ -37,22 +37,10 @@ from services.casefile.domain.timescales import (
 )
 from services.casefile.domain.values import ViewsSubject
 from shared.domain_errors import RuleBroken
+from shared.service_application import ServiceApplication
 
 
-class DateAsISO(Transcoding):
-    """Stores `datetime.date` (every `effective_date`) as an ISO 8601 string."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-class Casefile(Application[UUID]):
+class Casefile(ServiceApplication):
     """Children's case records: commands and queries over `Child` aggregates."""
 
     name = "casefile"
@@ -65,10 +53,6 @@ class Casefile(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self.timescales = timescales or DEFAULT_TIMESCALES
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
 
     # ------------------------------------------------------------------ the child
 
@@ -295,6 +279,20 @@ class Casefile(Application[UUID]):
         )
 
     # ------------------------------------------------------------------ reviews and visits
+
+    def appoint_iro(
+        self,
+        child_id: UUID,
+        *,
+        effective_date: date,
+        iro_id: str,
+        expected_version: int | None = None,
+    ) -> int:
+        return self._update(
+            child_id,
+            expected_version,
+            lambda child: child.appoint_iro(effective_date=effective_date, iro_id=iro_id),
+        )
 
     def schedule_review(
         self,

@@ -184,7 +184,12 @@ class IntegrationRelay:
             self.published += published
 
     async def _publish(
-        self, client: Client, message: RawMessage, index: int, event: IntegrationEvent, expected: int
+        self,
+        client: Client,
+        message: RawMessage,
+        index: int,
+        event: IntegrationEvent,
+        expected: int,
     ) -> int:
         headers: dict[str, str] = {
             SOURCE_SEQUENCE: str(message.seq),

@@ -201,6 +201,8 @@ class NatsConnection:
             raise OperationalError("no JetStream stream answered the write") from e
         except nats.errors.Error as e:
             raise OperationalError(f"NATS write failed: {e}") from e
+        if reply is None:
+            raise OperationalError("NATS gave no acknowledgement")
         ack = json.loads(reply.data)
         error = ack.get("error")
         if error:

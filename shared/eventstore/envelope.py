@@ -84,7 +84,9 @@ class EnvelopeMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
         envelope: dict[str, str] = {
-            RECORDED_AT: domain_event.timestamp.astimezone(UTC).isoformat(),
+            RECORDED_AT: getattr(domain_event, "timestamp", datetime.now(UTC))
+            .astimezone(UTC)
+            .isoformat(),
         }
         effective = getattr(domain_event, "effective_date", None)
         if isinstance(effective, datetime):

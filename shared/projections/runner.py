@@ -167,7 +167,9 @@ class ProjectionRunner:
         return {r["stream"]: int(r["position"]) for r in rows}
 
     async def _fetch(self, source: Source, after: int) -> list[RawMessage]:
-        return await asyncio.to_thread(self.reader.next_batch, source.stream, after + 1, source.subjects, self.page)
+        return await asyncio.to_thread(
+            self.reader.next_batch, source.stream, after + 1, source.subjects, self.page
+        )
 
     async def catch_up(self, until: dict[str, int] | None = None) -> int:
         """Applies everything available (or up to `until` per stream); returns the count."""
@@ -200,15 +202,30 @@ class ProjectionRunner:
         return total
 
     async def _apply_page(self, source: Source, page: list[RawMessage], position: int) -> None:
+        """Applies a page; at a bad event, keeps what came before it and stops there."""
         decoded: list[Delivered] = []
+        undecodable: tuple[int, str] | None = None
         for message in page:
             try:
                 event = source.decode(message)
             except Exception as e:
-                self._stop(source, message.seq, f"cannot decode the event: {e!r}")
+                undecodable = (message.seq, f"cannot decode the event: {e!r}")
+                break
             decoded.append(
                 Delivered(source.stream, message.seq, message.subject, message.headers, event)
             )
+        if decoded:
+            try:
+                await self._commit(source, decoded, position)
+            except _HandlerFailed as failed:
+                before = [d for d in decoded if d.seq < failed.seq]
+                if before:
+                    await self._commit(source, before, position)
+                self._stop(source, failed.seq, failed.reason)
+        if undecodable is not None:
+            self._stop(source, *undecodable)
+
+    async def _commit(self, source: Source, decoded: list[Delivered], position: int) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
             live = len(decoded) <= 10  # following live writes, not replaying
@@ -222,12 +239,10 @@ class ProjectionRunner:
                             await self.projection.apply(conn, delivered)
                     else:
                         await self.projection.apply(conn, delivered)
-                except (asyncpg.PostgresConnectionError, OSError, ConnectionError):
+                except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
                     raise  # the database went away: nothing committed, try again later
-                except asyncpg.exceptions.InterfaceError:
-                    raise
                 except Exception as e:
-                    self._stop(source, delivered.seq, f"the handler failed: {e!r}")
+                    raise _HandlerFailed(delivered.seq, f"the handler failed: {e!r}") from e
             # Move the position only if nobody else did (another replica of
             # this runner): otherwise roll back and let the caller re-read.
             moved = await conn.execute(
@@ -235,7 +250,7 @@ class ProjectionRunner:
                 "ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position "
                 "WHERE projection_position.position = $3",
                 source.stream,
-                page[-1].seq,
+                decoded[-1].seq,
                 position,
             )
             if moved.endswith(" 0"):
@@ -243,7 +258,13 @@ class ProjectionRunner:
 
     def _stop(self, source: Source, seq: int, reason: str) -> None:
         self.error = ProjectionStopped(self.projection.name, source.stream, seq, reason)
-        log.error("projection stopped", projection=self.projection.name, stream=source.stream, seq=seq, reason=reason)
+        log.error(
+            "projection stopped",
+            projection=self.projection.name,
+            stream=source.stream,
+            seq=seq,
+            reason=reason,
+        )
         raise self.error
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 0.2) -> None:
@@ -270,6 +291,13 @@ class ProjectionRunner:
         self.reader.close()
 
 
+class _HandlerFailed(Exception):
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(reason)
+        self.seq = seq
+        self.reason = reason
+
+
 class PositionMoved(RuntimeError):
     """Another runner of the same projection moved the position first."""
 
@@ -294,8 +322,10 @@ async def _table_difference(conn: asyncpg.Connection, a: str, b: str, table: str
     """Rows in one schema's table and not the other's, both ways."""
     qa, qb, qt = _quote(a), _quote(b), _quote(table)
     value = await conn.fetchval(
-        f"SELECT (SELECT count(*) FROM (SELECT * FROM {qa}.{qt} EXCEPT ALL SELECT * FROM {qb}.{qt}) x)"
-        f" + (SELECT count(*) FROM (SELECT * FROM {qb}.{qt} EXCEPT ALL SELECT * FROM {qa}.{qt}) y)"
+        f"SELECT (SELECT count(*) FROM"
+        f" (SELECT * FROM {qa}.{qt} EXCEPT ALL SELECT * FROM {qb}.{qt}) x)"
+        f" + (SELECT count(*) FROM"
+        f" (SELECT * FROM {qb}.{qt} EXCEPT ALL SELECT * FROM {qa}.{qt}) y)"
     )
     return int(value)
 

@@ -384,25 +384,9 @@ class Stack:
 
     def _refuse_leftovers(self) -> None:
         """Children of an earlier `dev up` that was killed outright may still hold the data."""
-        try:
-            recorded: list[dict[str, Any]] = json.loads(self.pid_file.read_text())
-        except (OSError, ValueError):
-            return
-        left = []
-        for entry in recorded:
-            pid, command = int(entry["pid"]), list(entry.get("command") or [])
-            if not _alive(pid):
-                continue
-            current = _command_line(pid)
-            program = Path(command[0]).name if command else ""
-            if current is not None and program and program in current:
-                left.append(f"{entry['name']} (pid {pid})")
+        left = leftover_children(self.data_dir)
         if left:
-            pids = " ".join(part.split("pid ")[1].rstrip(")") for part in left)
-            raise DataDirInUse(
-                f"An earlier `belonging dev up` on {self.data_dir} left processes running: "
-                f"{', '.join(left)}. Stop them with `kill {pids}` and start again."
-            )
+            raise DataDirInUse(leftovers_message(self.data_dir, left))
         self.pid_file.unlink(missing_ok=True)
 
     def _record_children(self) -> None:
@@ -587,6 +571,33 @@ def _args(process: subprocess.Popen[bytes]) -> tuple[str, ...]:
     if isinstance(args, (str, bytes, os.PathLike)):
         return (os.fsdecode(args),)
     return tuple(os.fsdecode(arg) for arg in args)
+
+
+def leftover_children(data_dir: Path) -> list[tuple[str, int]]:
+    """Children recorded by an earlier `dev up` on `data_dir` that are still running."""
+    try:
+        recorded: list[dict[str, Any]] = json.loads((data_dir / "run" / "pids.json").read_text())
+    except (OSError, ValueError):
+        return []
+    left = []
+    for entry in recorded:
+        pid, command = int(entry["pid"]), list(entry.get("command") or [])
+        if not _alive(pid):
+            continue
+        current = _command_line(pid)
+        program = Path(command[0]).name if command else ""
+        if current is not None and program and program in current:
+            left.append((str(entry["name"]), pid))
+    return left
+
+
+def leftovers_message(data_dir: Path, left: Sequence[tuple[str, int]]) -> str:
+    names = ", ".join(f"{name} (pid {pid})" for name, pid in left)
+    pids = " ".join(str(pid) for _, pid in left)
+    return (
+        f"An earlier `belonging dev up` on {data_dir} left processes running: {names}. "
+        f"Stop them with `kill {pids}` and try again."
+    )
 
 
 def data_dir_looks_like_ours(path: Path) -> bool:

@@ -31,7 +31,9 @@ def new_factory(url: str, name: str | None = None) -> NatsFactory:
 
 
 def event(originator: object, version: int, body: bytes = b"state") -> StoredEvent:
-    return StoredEvent(originator_id=originator, originator_version=version, topic="t:E", state=body)  # type: ignore[arg-type]
+    return StoredEvent(
+        originator_id=originator, originator_version=version, topic="t:E", state=body
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -159,7 +161,9 @@ def test_a_retried_save_is_not_doubled(nats_url: str, size: int) -> None:
 def test_audit_envelope_is_in_the_headers_and_the_chain_verifies(factory: NatsFactory) -> None:
     recorder = factory.application_recorder()
     child = uuid4()
-    with acting_as(actor="sw.jones", role="social_worker", purpose="direct-care", child_id=str(child)):
+    with acting_as(
+        actor="sw.jones", role="social_worker", purpose="direct-care", child_id=str(child)
+    ):
         recorder.insert_events([event(child, 1), event(child, 2)])
         recorder.insert_events([event(child, 3)])
     reader = DirectReader(os.environ["NATS_URL"])

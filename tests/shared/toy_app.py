@@ -1,10 +1,7 @@
 """A toy aggregate, application, projection and contract for testing the shared mechanisms.
 
-Also runnable as a script so tests can SIGKILL a projection runner or relay
-process in the middle of its work:
-
-    python tests/shared/toy_app.py project <stream> <prefix> <database_url> <delay>
-    python tests/shared/toy_app.py relay <stream> <prefix> <service>
+`toy_process.py` runs its projection or relay in a process that tests can
+SIGKILL in the middle of its work.
 """
 
 from __future__ import annotations
@@ -21,16 +18,16 @@ from eventsourcing.domain import Aggregate, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from shared.contracts.base import IntegrationEvent  # noqa: E402
-from shared.contracts.relay import IntegrationRelay  # noqa: E402
-from shared.projections.runner import (  # noqa: E402
+from shared.contracts.base import IntegrationEvent
+from shared.contracts.relay import IntegrationRelay
+from shared.projections.runner import (
     Delivered,
     Projection,
     ProjectionRunner,
     Source,
     domain_event_decoder,
 )
-from shared.service_application import ServiceApplication  # noqa: E402
+from shared.service_application import ServiceApplication
 
 
 class Counter(Aggregate):
@@ -132,15 +129,12 @@ async def _project(stream: str, prefix: str, database_url: str) -> None:
 async def _relay(stream: str, prefix: str, service: str) -> None:
     app = app_for(stream, prefix)
     relay = IntegrationRelay(
-        service, os.environ["NATS_URL"], app.mapper, translate, event_stream=stream, subject_prefix=prefix
+        service,
+        os.environ["NATS_URL"],
+        app.mapper,
+        translate,
+        event_stream=stream,
+        subject_prefix=prefix,
     )
     print("ready", flush=True)
     await relay.run_forever(asyncio.Event())
-
-
-if __name__ == "__main__":
-    verb, *args = sys.argv[1:]
-    if verb == "project":
-        asyncio.run(_project(args[0], args[1], args[2]))
-    elif verb == "relay":
-        asyncio.run(_relay(args[0], args[1], args[2]))

@@ -45,6 +45,7 @@ from services.casefile.domain.values import (
     ChildDetails,
     DetailsCorrection,
     InTouchContact,
+    IroAppointment,
     LegalStatusSpell,
     MissingEpisode,
     PathwayPlan,
@@ -255,6 +256,7 @@ class Child(Aggregate):
         self.care_plans: list[CarePlan] = []
         self.permanence_plans: list[PermanencePlan] = []
         self.pathway_plans: list[PathwayPlan] = []
+        self.iros: list[IroAppointment] = []
         self.reviews: dict[UUID, StatutoryReview] = {}
         self.visits: dict[UUID, StatutoryVisit] = {}
         self.missing_episodes: dict[UUID, MissingEpisode] = {}
@@ -614,6 +616,29 @@ class Child(Aggregate):
         self.pathway_plans[index] = reviewed
 
     # ------------------------------------------------------------------ reviews and visits
+
+    def appoint_iro(self, *, effective_date: date, iro_id: str) -> None:
+        """An Independent Reviewing Officer is appointed for the child (Children Act 1989 s.25A).
+
+        The appointment is what relates an IRO to the child before they chair a
+        first review, so it is recorded as a fact of its own.
+        """
+        iro_id = _require_text(iro_id, "iro_id")
+        if IroAppointment(effective_date, iro_id) in self.iros:
+            return
+        self._check_fact_date(effective_date, "effective_date")
+        self._require_looked_after(effective_date, "effective_date", errors.NotLookedAfter)
+        current = self.iro_on(effective_date)
+        if current is not None and current.iro_id == iro_id:
+            raise errors.IroAlreadyAppointed(
+                f"{iro_id} is already the child's IRO from {current.effective_date}",
+                field="iro_id",
+            )
+        self._appoint_iro(effective_date=effective_date, iro_id=iro_id)
+
+    @event("IroAppointed")
+    def _appoint_iro(self, effective_date: date, iro_id: str) -> None:
+        self.iros = _in_date_order([*self.iros, IroAppointment(effective_date, iro_id)])
 
     def schedule_review(
         self, *, review_id: UUID, scheduled_date: date, effective_date: date
@@ -1209,6 +1234,9 @@ class Child(Aggregate):
             previous = allocation
         return changes
 
+    def iro_on(self, day: date) -> IroAppointment | None:
+        return _latest_on(self.iros, day)
+
     def pathway_plan_on(self, day: date) -> PathwayPlan | None:
         return _latest_on(self.pathway_plans, day)
 
@@ -1272,6 +1300,7 @@ class Child(Aggregate):
         dates: list[date] = [self.registration_date]
         dates += [p.start_date for p in self.periods.values()]
         dates += [a.effective_date for a in self.allocations]
+        dates += [i.effective_date for i in self.iros]
         dates += [r.held_date for r in self.reviews.values() if r.held_date is not None]
         dates += [v.visit_date for v in self.visits.values()]
         dates += [m.start_date for m in self.missing_episodes.values()]

@@ -132,6 +132,10 @@ class PersonalAdviserAlreadyAppointed(RuleBroken):
     """The personal adviser given is already the young person's adviser on that date."""
 
 
+class IroAlreadyAppointed(RuleBroken):
+    """The IRO given is already the child's IRO on that date."""
+
+
 # --- plans, reviews, visits, missing episodes ------------------------------------------
 
 

@@ -57,6 +57,7 @@ class CaseSummary:
     periods_of_care: int
     allocated_worker: AllocatedWorker | None
     social_worker_changes_in_last_year: int
+    iro_id: str | None
     care_plan_agreed: date | None
     care_plan_due: date | None
     permanence_plan_type: str | None
@@ -151,6 +152,7 @@ def case_summary(
         for m in child.missing_episodes.values()
         if m.start_date <= day and (m.end_date is None or m.end_date > day)
     ]
+    iro = child.iro_on(day)
     status = child.care_leaver_status_on(day)
     adviser = child.personal_adviser_on(day)
     pathway = child.pathway_plan_on(day)
@@ -176,6 +178,7 @@ def case_summary(
         social_worker_changes_in_last_year=child.social_worker_changes(
             day - STABILITY_INDEX_WINDOW + timedelta(days=1), day
         ),
+        iro_id=None if iro is None else iro.iro_id,
         care_plan_agreed=care_plan_agreed,
         care_plan_due=care_plan_due,
         permanence_plan_type=permanence_type,

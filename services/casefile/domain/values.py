@@ -167,6 +167,14 @@ class SocialWorkerAllocation:
 
 
 @dataclass(frozen=True)
+class IroAppointment:
+    """The Independent Reviewing Officer appointed for the child from `effective_date`."""
+
+    effective_date: date
+    iro_id: str
+
+
+@dataclass(frozen=True)
 class CarePlan:
     effective_date: date
 

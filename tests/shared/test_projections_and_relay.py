@@ -1,0 +1,235 @@
+"""The projection runner and the integration relay, killed mid-stream, on real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import nats
+import pytest
+from toy_app import Counters, CounterTotals, app_for, translate
+
+from shared.contracts.relay import (
+    SOURCE_SEQUENCE,
+    IntegrationRelay,
+    decode_integration,
+    integration_stream,
+)
+from shared.eventstore import envelope as env
+from shared.eventstore.direct_reader import DirectReader
+from shared.projections.runner import ProjectionRunner, ProjectionStopped, rebuild
+
+pytestmark = pytest.mark.integration
+
+TOY = Path(__file__).with_name("toy_process.py")
+
+
+@pytest.fixture
+def toy(nats_url: str) -> Iterator[tuple[Counters, str, str]]:
+    unique = uuid4().hex[:8]
+    stream, prefix = f"TOY{unique.upper()}", f"toy{unique}"
+    app = app_for(stream, prefix)
+    yield app, stream, prefix
+    app.close()
+
+
+@pytest.fixture
+def database(database_url: str) -> str:
+    name = f"t{uuid4().hex[:10]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(database_url)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    asyncio.run(create())
+    return database_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def fill(app: Counters, counters: int, increments: int) -> dict[str, int]:
+    expected: dict[str, int] = {}
+    for n in range(counters):
+        counter_id = app.open(f"c{n}")
+        for _ in range(increments):
+            app.increment(counter_id, times=2)  # two events per save, one atomic batch
+        expected[str(counter_id)] = increments * 2
+    return expected
+
+
+async def totals(database: str) -> dict[str, tuple[int, int]]:
+    conn = await asyncpg.connect(database)
+    try:
+        rows = await conn.fetch("SELECT counter_id, total, applied FROM counter_totals.totals")
+    finally:
+        await conn.close()
+    return {r["counter_id"]: (r["total"], r["applied"]) for r in rows}
+
+
+def start_script(*args: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, str(TOY), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "TOY_APPLY_DELAY": "0.01"},
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def test_runner_killed_between_applying_and_acknowledging_applies_each_event_once(
+    toy: tuple[Counters, str, str], database: str
+) -> None:
+    app, stream, prefix = toy
+    expected = fill(app, counters=10, increments=10)  # 200 increments, 10 opens
+    process = start_script("project", stream, prefix, database)
+    time.sleep(1.0)  # part way: pages of 5 at 10 ms an event
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    partial = asyncio.run(totals(database))
+    assert 0 < sum(a for _, a in partial.values()) < 200, "kill should land mid-stream"
+
+    process = start_script("project", stream, prefix, database)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = asyncio.run(totals(database))
+            if sum(a for _, a in done.values()) >= 200:
+                break
+            time.sleep(0.3)
+        time.sleep(0.5)  # nothing more should arrive
+        final = asyncio.run(totals(database))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    assert {k: v[0] for k, v in final.items()} == expected
+    assert all(applied == total for total, applied in final.values())
+
+
+def test_a_malformed_event_stops_the_projection_naming_its_sequence(
+    toy: tuple[Counters, str, str], database: str, nats_url: str
+) -> None:
+    app, stream, prefix = toy
+    fill(app, counters=1, increments=1)
+
+    async def scenario() -> ProjectionStopped:
+        nc = await nats.connect(nats_url)
+        ack = await nc.jetstream().publish(
+            f"{prefix}.events.{uuid4()}",
+            b"\x00not an event",
+            headers={env.VERSION: "1", env.TOPIC: "tests.toy:Counter.Opened", env.ORIGINATOR: "x"},
+        )
+        await nc.close()
+        pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+        runner = ProjectionRunner(CounterTotals(app, stream, prefix), pool, nats_url)
+        await runner.setup()
+        try:
+            with pytest.raises(ProjectionStopped) as stopped:
+                await runner.catch_up()
+            assert stopped.value.seq == ack.seq
+            assert f"sequence {ack.seq}" in str(stopped.value)
+            # Everything before the bad event was applied; nothing after it.
+            positions = await runner.positions()
+            assert positions[stream] == ack.seq - 1
+            return stopped.value
+        finally:
+            runner.close()
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_rebuild_equals_the_live_projection_and_swaps_it_in(
+    toy: tuple[Counters, str, str], database: str, nats_url: str
+) -> None:
+    app, stream, prefix = toy
+    fill(app, counters=5, increments=4)
+
+    async def scenario() -> None:
+        pool = await asyncpg.create_pool(database, min_size=1, max_size=4)
+        projection = CounterTotals(app, stream, prefix)
+        live = ProjectionRunner(projection, pool, nats_url)
+        await live.setup()
+        await live.catch_up()
+        before = await pool.fetch("SELECT * FROM counter_totals.totals ORDER BY counter_id")
+        report = await rebuild(projection, pool, nats_url)
+        assert report.differences == {"totals": 0}
+        assert report.swapped
+        assert report.events == 45  # 5 opens + 5 counters x 4 saves x 2 increments
+        after = await pool.fetch("SELECT * FROM counter_totals.totals ORDER BY counter_id")
+        assert [tuple(r) for r in after] == [tuple(r) for r in before]
+        # A live projection that drifted is caught, and not swapped away silently.
+        await pool.execute("UPDATE counter_totals.totals SET total = total + 1")
+        report = await rebuild(projection, pool, nats_url, swap=True)
+        assert report.differences["totals"] == 10
+        assert not report.swapped
+        live.close()
+        await pool.close()
+
+    asyncio.run(scenario())
+
+
+def _integration_messages(nats_url: str, service: str) -> list[dict[str, object]]:
+    reader = DirectReader(nats_url)
+    try:
+        stored = reader.all_on_subject(integration_stream(service), f"integration.{service}.>")
+    finally:
+        reader.close()
+    out = []
+    for message in stored:
+        decoded = decode_integration(message)
+        out.append(
+            {
+                "source": int(message.headers[SOURCE_SEQUENCE]),
+                "type": decoded.type,
+                "data": decoded.data,
+                "body": json.loads(message.data),
+            }
+        )
+    return out
+
+
+def test_relay_killed_mid_stream_publishes_each_integration_event_exactly_once(
+    toy: tuple[Counters, str, str], nats_url: str
+) -> None:
+    app, stream, prefix = toy
+    fill(app, counters=10, increments=15)  # 300 increments
+    process = start_script("relay", stream, prefix, "toys")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if len(_integration_messages(nats_url, "toys")) > 20:
+                break
+        except Exception:
+            pass
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    assert len(_integration_messages(nats_url, "toys")) < 300, "kill should land mid-stream"
+
+    async def finish() -> None:
+        relay = IntegrationRelay("toys", nats_url, app.mapper, translate, stream, prefix)
+        await relay.relay_available()
+        await relay.close()
+
+    asyncio.run(finish())
+    messages = _integration_messages(nats_url, "toys")
+    assert len(messages) == 300
+    sources = [m["source"] for m in messages]
+    assert len(set(sources)) == 300 and sources == sorted(sources)
+    first = messages[0]
+    assert first["type"] == "uk.gov.belonging.toys.counter.incremented.v1"
+    body = first["body"]
+    assert isinstance(body, dict) and body["specversion"] == "1.0"
+    assert "note" not in json.dumps(body)  # minimised: free text stays in the service
