@@ -24,8 +24,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from services.placements.domain import (
     PeriodOfCare,
@@ -34,33 +34,21 @@ from services.placements.domain import (
     VersionConflict,
 )
 from shared.domain_errors import NotFound
+from shared.service_application import ServiceApplication
 
 
-class DateAsISO(Transcoding):
-    """Effective dates are whole days: stored as ISO 8601 dates ("2024-03-31")."""
+class Placements(ServiceApplication):
+    """Placements and moves of children in care.
 
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-class Placements(Application[UUID]):
-    """Placements and moves of children in care."""
+    A `ServiceApplication`: dates are stored as ISO dates (transcoding "date_iso")
+    and the envelope mapper puts `child_id` and `effective_date` in the audit headers.
+    """
 
     name = "placements"
 
     #: How often a command without `expected_version` is tried against a history
     #: that other writers keep changing.
     ATTEMPTS = 3
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
 
     # ---------------------------------------------------------------- commands
 
@@ -103,14 +91,19 @@ class Placements(Application[UUID]):
         setting: PlacementSetting | None = None,
         short_break: bool = False,
         placement_id: UUID | None = None,
+        from_placement_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> int:
-        """The child moves: the current placement ends and the new one starts, in one event."""
+        """The child moves: the current placement ends and the new one starts, in one event.
+
+        `from_placement_id`, when given, must name the current placement.
+        """
         new_id = placement_id or uuid4()
-        return self._execute(
-            child_id,
-            expected_version,
-            lambda history: history.change_placement(
+
+        def move(history: PlacementHistory) -> None:
+            if from_placement_id is not None:
+                history.check_current(from_placement_id)
+            history.change_placement(
                 placement_id=new_id,
                 effective_date=effective_date,
                 placement_type=placement_type,
@@ -118,8 +111,9 @@ class Placements(Application[UUID]):
                 reason_place_change=reason_place_change,
                 periods_of_care=periods_of_care,
                 short_break=short_break,
-            ),
-        )
+            )
+
+        return self._execute(child_id, expected_version, move)
 
     def end_placement(
         self,
@@ -151,23 +145,28 @@ class Placements(Application[UUID]):
         adopters: PlacementSetting | None = None,
         reason_place_change: str | None = None,
         placement_id: UUID | None = None,
+        from_placement_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> int:
         """The child is placed for adoption: with the current foster carers (A3/A5,
-        `adopters` omitted) or with new adopters (A4/A6)."""
+        `adopters` omitted) or with new adopters (A4/A6).
+
+        `from_placement_id`, when given, must name the current placement."""
         new_id = placement_id or uuid4()
-        return self._execute(
-            child_id,
-            expected_version,
-            lambda history: history.record_placed_for_adoption(
+
+        def place(history: PlacementHistory) -> None:
+            if from_placement_id is not None:
+                history.check_current(from_placement_id)
+            history.record_placed_for_adoption(
                 placement_id=new_id,
                 effective_date=effective_date,
                 placement_type=placement_type,
                 periods_of_care=periods_of_care,
                 adopters=adopters,
                 reason_place_change=reason_place_change,
-            ),
-        )
+            )
+
+        return self._execute(child_id, expected_version, place)
 
     def record_staying_put(
         self,
@@ -175,6 +174,7 @@ class Placements(Application[UUID]):
         periods_of_care: Sequence[PeriodOfCare],
         *,
         effective_date: date,
+        placement_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> int:
         """The young person stays with their foster carers after leaving care at 18."""
@@ -182,7 +182,9 @@ class Placements(Application[UUID]):
             child_id,
             expected_version,
             lambda history: history.record_staying_put(
-                effective_date=effective_date, periods_of_care=periods_of_care
+                effective_date=effective_date,
+                periods_of_care=periods_of_care,
+                placement_id=placement_id,
             ),
         )
 

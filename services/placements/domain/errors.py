@@ -47,6 +47,10 @@ class PlacementNotFound(RuleBroken):
     """The placement named is not in this child's history."""
 
 
+class NotCurrentPlacement(RuleBroken):
+    """A move or an adoptive placement leaves the child's current placement, and names it."""
+
+
 class PlacementAlreadyEnded(RuleBroken):
     """An ended placement cannot be ended again."""
 

@@ -39,6 +39,7 @@ from services.placements.domain.errors import (
     NegativeDistance,
     NoCurrentPlacement,
     NotAFosterPlacement,
+    NotCurrentPlacement,
     NotPlacedForAdoption,
     OutsidePeriodOfCare,
     PlacementAlreadyEnded,
@@ -187,6 +188,23 @@ class PlacementHistory(Aggregate):
             if placement.id == placement_id:
                 return placement
         raise PlacementNotFound(f"no placement {placement_id} in this history", "placement_id")
+
+    def check_current(self, placement_id: UUID) -> Placement:
+        """The placement named, if it is the current one.
+
+        A move names the placement it leaves (the API path does), so a client
+        working from a stale view cannot move the child out of a placement
+        that already ended: `PlacementNotFound` if the history has no such
+        placement, `NotCurrentPlacement` if it has ended.
+        """
+        placement = self.placement(placement_id)
+        if placement.end is not None:
+            raise NotCurrentPlacement(
+                f"placement {placement_id} ended on {placement.end}; it is not the current "
+                "placement",
+                "placement_id",
+            )
+        return placement
 
     def placement_on(self, day: date) -> Placement | None:
         """Where the child lived at the end of `day`."""
@@ -362,6 +380,7 @@ class PlacementHistory(Aggregate):
         *,
         effective_date: date,
         periods_of_care: Sequence[PeriodOfCare],
+        placement_id: UUID | None = None,
     ) -> None:
         """The young person stays with their foster carers after leaving care at 18.
 
@@ -369,7 +388,8 @@ class PlacementHistory(Aggregate):
         that this was the 18th birthday). The foster placement current up to
         that day ends then, if not already ended that day, and the Staying Put
         arrangement starts: the young person is no longer looked after, so it
-        is not a placement and no stability rule counts it.
+        is not a placement and no stability rule counts it. `placement_id`,
+        when given, must name that foster placement.
         """
         if self.staying_put is not None:
             raise StayingPutAlreadyRecorded(
@@ -392,6 +412,12 @@ class PlacementHistory(Aggregate):
         if placement is None:
             raise StayingPutNotAtLeavingCare(
                 "no placement was current when the period of care ended", "effective_date"
+            )
+        if placement_id is not None and placement.id != placement_id:
+            raise StayingPutNotAtLeavingCare(
+                f"Staying Put continues placement {placement.id}, the one current when the "
+                "period of care ended",
+                "placement_id",
             )
         if placement.placement_type not in FOSTER_PLACEMENTS:
             raise NotAFosterPlacement(

@@ -124,6 +124,25 @@ class ChildRecord:
     mid_year_school_moves: Sequence[date] = ()
 
 
+def social_worker_changes(allocations: Iterable[tuple[date, str]]) -> tuple[date, ...]:
+    """The days a child's allocated social worker changed, from their allocations.
+
+    `allocations` are (effective date, social worker) in the order they were
+    recorded. The first allocation is not a change, nor is a re-allocation to
+    the worker already allocated (a change of team only): the Children's
+    Commissioner's Stability Index counts changes of the worker the child
+    knows. Several changes on one day each count.
+    """
+    ordered = sorted(enumerate(allocations), key=lambda item: (item[1][0], item[0]))
+    changes: list[date] = []
+    previous: str | None = None
+    for _, (day, worker) in ordered:
+        if previous is not None and worker != previous:
+            changes.append(day)
+        previous = worker
+    return tuple(changes)
+
+
 # --------------------------------------------------------------------- outputs
 
 
