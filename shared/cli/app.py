@@ -10,5 +10,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-dev_app = typer.Typer(help="The local stack: NATS, PostgreSQL and the services.", no_args_is_help=True)
+dev_app = typer.Typer(
+    help="The local stack: NATS, PostgreSQL and the services.", no_args_is_help=True
+)
 app.add_typer(dev_app, name="dev")

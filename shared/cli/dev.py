@@ -56,11 +56,11 @@ DEMO_TOKEN_EXAMPLE = "--role social_worker --user sw.demo"
 
 def _console() -> Console:
     # Piped output (make, CI, tests) gets a wide console so URLs are never cut.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
 
 
 class _StopRequest:
-    """SIGINT/SIGTERM set a flag; the main loop notices it and stops the stack in order."""
+    """SIGINT/SIGTERM/SIGHUP set a flag; the main loop notices it and stops the stack in order."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
@@ -77,7 +77,9 @@ class _StopRequest:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
+        # SIGHUP too: a closed terminal must not orphan the servers.
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        previous = {sig: signal.signal(sig, self) for sig in signals}
         try:
             yield
         finally:
@@ -94,6 +96,7 @@ def _show_failure(console: Console, error: StackError) -> None:
                 title=f"last lines of {error.log_path}",
                 title_align="left",
                 border_style="red",
+                expand=False,
             )
         )
 
@@ -107,10 +110,11 @@ def _token_command(stack: Stack) -> str:
 
 def _ready_table(stack: Stack, not_runnable: list[str]) -> Table:
     table = Table(title="Belonging is running", title_justify="left", show_lines=False)
-    table.add_column("What", style="bold", no_wrap=True)
-    table.add_column("Where", no_wrap=True)
-    table.add_column("Also", no_wrap=True)
-    table.add_column("pid", justify="right", no_wrap=True)
+    # Long paths fold rather than end in "…": every URL and command stays copyable.
+    table.add_column("What", style="bold", no_wrap=True, min_width=len("notifications"))
+    table.add_column("Where", overflow="fold")
+    table.add_column("Also", overflow="fold")
+    table.add_column("pid", justify="right", no_wrap=True, min_width=7)
     for service in stack.services:
         pid = str(service.process.pid) if service.process else ""
         table.add_row(service.name, service.spec.url, f"{service.spec.url}/docs", pid)
@@ -139,7 +143,12 @@ def _seed(stack: Stack, console: Console, stop: _StopRequest) -> None:
     if not found:
         console.print("no demo cohort loader yet")
         return
-    seed = getattr(importlib.import_module(DEMO_MODULE), "seed", None)
+    try:
+        seed = getattr(importlib.import_module(DEMO_MODULE), "seed", None)
+    except Exception as import_error:
+        console.print(f"[bold red]✗ {DEMO_MODULE} does not import: {import_error!r}[/]")
+        console.print(Text("".join(traceback.format_exception(import_error)).rstrip(), style="dim"))
+        return
     if not callable(seed):
         console.print(f"no demo cohort loader yet ({DEMO_MODULE} has no seed())")
         return
@@ -172,7 +181,7 @@ def _seed(stack: Stack, console: Console, stop: _StopRequest) -> None:
         console.print(f"[bold red]✗ the demo cohort was not loaded: {error!r}[/]")
         console.print(Text("".join(traceback.format_exception(error)).rstrip(), style="dim"))
     else:
-        console.print(str(outcome.get("result", "")))
+        console.print(str(outcome.get("result", "")), markup=False, soft_wrap=True)
 
 
 def _start(stack: Stack, console: Console, stop: _StopRequest, health_timeout: float) -> bool:
@@ -277,7 +286,7 @@ def up(
                 if seed and not stop.requested:
                     _seed(stack, console, stop)
                 pids = " ".join(f"{child.name}={child.pid}" for child in stack.children())
-                console.print(f"pids: {pids}")
+                console.print(f"pids: {pids}", soft_wrap=True)
                 console.print("Ready. Ctrl-C stops everything.")
                 while not stop.event.wait(0.5):
                     stack.raise_if_dead()

@@ -41,13 +41,17 @@ def replay(
         pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
         try:
             with Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
             ) as progress:
                 task = progress.add_task(f"replaying {chosen.name}", total=None)
 
                 def report(events: int, rate: float) -> None:
                     progress.update(
-                        task, description=f"replaying {chosen.name}: {events:,} events, {rate:,.0f}/s"
+                        task,
+                        description=f"replaying {chosen.name}: {events:,} events, {rate:,.0f}/s",
                     )
 
                 result = await rebuild(chosen, pool, nats_url, swap=swap, on_progress=report)

@@ -325,6 +325,7 @@ class Stack:
         self.services: list[ServiceProcess] = []
         self.cipher_key = ""
         self._lock_file: IO[str] | None = None
+        self._wrote_pid_file = False
 
     # Paths -----------------------------------------------------------------
 
@@ -398,6 +399,7 @@ class Stack:
         temporary = self.pid_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(entries, indent=2))
         os.replace(temporary, self.pid_file)
+        self._wrote_pid_file = True
 
     def start_nats(self) -> None:
         _mark_log(self.log_dir / "nats.log", f"nats-server on port {self.nats.port}")
@@ -527,8 +529,12 @@ class Stack:
         dead = self.dead_child()
         if dead is not None:
             child, code = dead
+            how = f"status {code}"
+            if code < 0:
+                with contextlib.suppress(ValueError):
+                    how = f"signal {signal.Signals(-code).name}"
             raise StackError(
-                f"{child.name} (pid {child.pid}) exited unexpectedly with status {code}",
+                f"{child.name} (pid {child.pid}) exited unexpectedly ({how})",
                 child.log_path,
             )
 
@@ -553,12 +559,13 @@ class Stack:
 
     def release(self) -> None:
         """Forget the children (all stopped) and unlock the data directory."""
-        if all(
-            process is None or process.poll() is not None
-            for process in [self.nats.process, self.postgres.process]
-            + [service.process for service in self.services]
+        # Only the pid file this stack wrote, and only once all it names have exited:
+        # an earlier run's file is the evidence of that run's leftovers.
+        if self._wrote_pid_file and all(
+            process.poll() is not None for _, process in self._processes()
         ):
             self.pid_file.unlink(missing_ok=True)
+            self._wrote_pid_file = False
         if self._lock_file is not None:
             with contextlib.suppress(OSError):
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)

