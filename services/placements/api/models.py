@@ -1,0 +1,300 @@
+"""Request and response models: the OpenAPI document is the contract (STYLE.md, FastAPI).
+
+Requests are checked here for shape (types, patterns, lengths, unknown
+fields); the domain checks the SSDA903 code lists and every rule that needs
+the child's history. Either way bad input is a 422 naming the field, and
+nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.placements.domain import PlacementSetting
+from services.placements.domain.stability import (
+    ChildStability,
+    CouncilStability,
+    Indicator,
+)
+
+PlacementType = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z][0-9A-Z]{1,2}$",
+        description="SSDA903 PLACE code, e.g. U1 (foster placement with relative or friend)",
+        examples=["U4"],
+    ),
+]
+ReasonPlaceChange = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{4,5}$",
+        description="SSDA903 REASON_PLACE_CHANGE code, e.g. CARPL (implementation of care plan)",
+        examples=["CARPL"],
+    ),
+]
+Postcode = Annotated[str, Field(min_length=2, max_length=10, examples=["AB1 2CD"])]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SettingFields(_Request):
+    """Where and with whom the child is placed (SSDA903 Episodes fields besides PLACE)."""
+
+    placement_provider: Annotated[
+        str | None, Field(pattern=r"^PR[0-5]$", description="SSDA903 PLACE_PROVIDER")
+    ] = None
+    urn: Annotated[
+        str | None, Field(min_length=1, max_length=10, description="Ofsted URN of the setting")
+    ] = None
+    postcode: Annotated[Postcode | None, Field(description="SSDA903 PL_POST")] = None
+    home_postcode: Annotated[Postcode | None, Field(description="SSDA903 HOME_POST")] = None
+    inside_council_area: Annotated[
+        bool | None, Field(description="SSDA903 PL_LOCATION: IN (true) or OUT (false)")
+    ] = None
+    distance_from_home_miles: Annotated[
+        float | None, Field(ge=0, le=1000, description="SSDA903 PL_DISTANCE")
+    ] = None
+    carer_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Opaque reference to the carer household or setting; how stability "
+            "tells a move to new carers from a change with the same carers",
+        ),
+    ] = None
+
+    def setting(self) -> PlacementSetting:
+        return PlacementSetting(
+            provider=self.placement_provider,
+            urn=self.urn,
+            postcode=self.postcode,
+            home_postcode=self.home_postcode,
+            inside_council_area=self.inside_council_area,
+            distance_from_home_miles=self.distance_from_home_miles,
+            carer_id=self.carer_id,
+        )
+
+
+class StartPlacement(SettingFields):
+    """The child starts living in a placement (not a move): the first of a period of care."""
+
+    placement_id: UUID | None = Field(
+        default=None, description="Choose the new placement's id; one is made if omitted"
+    )
+    effective_date: date = Field(description="The day the child started living there")
+    placement_type: PlacementType
+    short_break: bool = Field(
+        default=False, description="Part of an agreed series of short breaks (LS V3/V4)"
+    )
+
+
+class MovePlacement(SettingFields):
+    """The child moves from the placement in the path to a new one, on `effective_date`."""
+
+    new_placement_id: UUID | None = Field(
+        default=None, description="Choose the new placement's id; one is made if omitted"
+    )
+    effective_date: date = Field(description="The day of the move")
+    placement_type: PlacementType
+    reason_place_change: ReasonPlaceChange | None = Field(
+        default=None,
+        description="Required, except for moves into or out of a temporary placement (T0-T4)",
+    )
+    short_break: bool = False
+
+
+class EndPlacement(_Request):
+    """The placement in the path ends without a move (usually: the child leaves care)."""
+
+    effective_date: date = Field(description="The day the child left the placement")
+
+
+class PlaceForAdoption(_Request):
+    """The child is placed for adoption from the placement in the path.
+
+    A3/A5: with the current foster carers (give no `adopters`); A4/A6: with new
+    adopters (give them).
+    """
+
+    new_placement_id: UUID | None = None
+    effective_date: date
+    placement_type: Annotated[str, Field(pattern=r"^A[3-6]$", examples=["A5"])]
+    reason_place_change: ReasonPlaceChange | None = Field(
+        default=None, description="Defaults to PLACE with the same carers, CARPL with new ones"
+    )
+    adopters: SettingFields | None = None
+
+
+class StartStayingPut(_Request):
+    """The young person stays on with the foster carers of the placement in the path after 18."""
+
+    effective_date: date = Field(description="The day the period of care ended")
+
+
+# --------------------------------------------------------------------- responses
+
+
+class PlacementRecorded(BaseModel):
+    child_id: UUID
+    placement_id: UUID
+    version: int = Field(description="The history's version; send it back as If-Match")
+
+
+class PlacementOut(BaseModel):
+    placement_id: UUID
+    start_date: date
+    end_date: date | None
+    placement_type: str
+    placement_provider: str | None
+    urn: str | None
+    postcode: str | None
+    home_postcode: str | None
+    inside_council_area: bool | None
+    distance_from_home_miles: float | None
+    carer_id: str | None
+    short_break: bool
+    reason_place_change: str | None = Field(
+        description="Why the child moved on from this placement, when a move ended it"
+    )
+
+
+class StayingPutOut(BaseModel):
+    placement_id: UUID
+    start_date: date
+
+
+class PlacementHistoryOut(BaseModel):
+    child_id: UUID
+    version: int
+    current_placement_id: UUID | None
+    placements: list[PlacementOut]
+    staying_put: StayingPutOut | None
+
+
+class IndicatorOut(BaseModel):
+    """A share of a cohort, with the counts behind it so anyone can check the arithmetic."""
+
+    numerator: int
+    denominator: int
+    percentage: float | None = Field(
+        description="100 x numerator / denominator, one decimal place; null for an empty cohort"
+    )
+
+    @classmethod
+    def of(cls, indicator: Indicator) -> IndicatorOut:
+        return cls(
+            numerator=indicator.numerator,
+            denominator=indicator.denominator,
+            percentage=indicator.percentage,
+        )
+
+
+class StabilityIndexOut(BaseModel):
+    """Children's Commissioner's Stability Index: share of the cohort with one or more of each."""
+
+    placement_moves: IndicatorOut
+    school_moves: IndicatorOut = Field(
+        description="Mid-year school moves; the cohort is the children of school age (Years 1-11)"
+    )
+    social_worker_changes: IndicatorOut
+
+
+class CouncilStabilityOut(BaseModel):
+    as_of: date
+    short_term: IndicatorOut = Field(
+        description="DfE: children looked after on as_of with 3+ placements in the 12 months"
+    )
+    long_term: IndicatorOut = Field(
+        description="DfE: under-16s looked after 2.5+ years, in the same placement 2+ years"
+    )
+    stability_index: StabilityIndexOut
+
+    @classmethod
+    def of(cls, council: CouncilStability) -> CouncilStabilityOut:
+        index = council.stability_index
+        return cls(
+            as_of=council.as_of,
+            short_term=IndicatorOut.of(council.short_term),
+            long_term=IndicatorOut.of(council.long_term),
+            stability_index=StabilityIndexOut(
+                placement_moves=IndicatorOut.of(index.placement_moves),
+                school_moves=IndicatorOut.of(index.school_moves),
+                social_worker_changes=IndicatorOut.of(index.social_worker_changes),
+            ),
+        )
+
+
+class StabilityTrendOut(BaseModel):
+    """Every measure as of the last day of each month, for the Corporate Parenting Board."""
+
+    months: list[CouncilStabilityOut]
+
+
+class CountedPlacementOut(BaseModel):
+    """A placement as the stability rules count it (one stay with one carer)."""
+
+    placement_ids: list[str] = Field(description="The recorded placements it joins")
+    start_date: date
+    end_date: date | None
+    began_with_move: bool
+
+
+class ChildStabilityOut(BaseModel):
+    child_id: str
+    as_of: date
+    age: int
+    looked_after: bool
+    legal_status: str | None = Field(description="SSDA903 LS on as_of, if looked after")
+    looked_after_since: date | None
+    in_cohort: bool = Field(description="Counted in the council's cohorts on as_of")
+    placement_count: int = Field(description="Placements in the 12 months up to as_of")
+    placements: list[CountedPlacementOut]
+    move_count: int = Field(description="Placement moves in the 12 months up to as_of")
+    moves: list[date]
+    current_placement_id: str | None
+    days_in_current_placement: int | None
+    social_worker_changes: list[date]
+    mid_year_school_moves: list[date]
+    long_term_cohort: bool
+    long_term_stable: bool
+
+    @classmethod
+    def of(cls, child: ChildStability, legal_status: str | None) -> ChildStabilityOut:
+        return cls(
+            child_id=str(child.child_id),
+            as_of=child.as_of,
+            age=child.age,
+            looked_after=child.looked_after,
+            legal_status=legal_status,
+            looked_after_since=child.looked_after_since,
+            in_cohort=child.in_cohort,
+            placement_count=child.placement_count,
+            placements=[
+                CountedPlacementOut(
+                    placement_ids=[str(i) for i in p.placement_ids],
+                    start_date=p.start,
+                    end_date=p.end,
+                    began_with_move=p.began_with_move,
+                )
+                for p in child.placements
+            ],
+            move_count=child.move_count,
+            moves=list(child.moves),
+            current_placement_id=(
+                str(child.current_placement_id) if child.current_placement_id else None
+            ),
+            days_in_current_placement=child.days_in_current_placement,
+            social_worker_changes=list(child.social_worker_changes),
+            mid_year_school_moves=list(child.mid_year_school_moves),
+            long_term_cohort=child.long_term_cohort,
+            long_term_stable=child.long_term_stable,
+        )

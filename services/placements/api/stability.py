@@ -1,0 +1,133 @@
+"""Placement stability: per child and per council, as of any date, and the monthly trend.
+
+Every figure comes from the pure functions in `domain.stability` applied to
+the rows `ReadModels` loads, and every percentage is returned with its
+numerator and denominator so anyone can check the arithmetic. "As of" is
+valid time: what was true on that date, by what the record now says.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from services.placements.api.errors import rule_broken
+from services.placements.api.models import (
+    ChildStabilityOut,
+    CouncilStabilityOut,
+    StabilityTrendOut,
+)
+from services.placements.api.policy import CHILD_STABILITY, COUNCIL_STABILITY, POLICY
+from services.placements.api.runtime import Runtime, runtime
+from services.placements.domain.stability import (
+    child_stability,
+    council_stability,
+    month_end,
+    monthly_trend,
+    year_window,
+)
+from shared.access_log import record_access
+from shared.api.problems import FieldError, Problem, ProblemError, problem_type
+from shared.auth.dependencies import require
+from shared.auth.tokens import Principal
+
+router = APIRouter(tags=["stability"])
+
+#: Ten years of months: more is an export, not a board paper.
+MAX_TREND_MONTHS = 120
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+AsOf = Annotated[
+    date | None,
+    Query(description="The date the figures are for (YYYY-MM-DD); today if omitted"),
+]
+
+
+def _as_of(day: date | None) -> date:
+    return day or date.today()  # a council's day, not an instant
+
+
+@router.get(
+    "/children/{child_id}/stability",
+    response_model=ChildStabilityOut,
+    responses={
+        404: {
+            "model": Problem,
+            "description": "The casefile service has not told this service of the child",
+        }
+    },
+    summary="One child's placements, moves and current placement in the 12 months up to as_of",
+)
+def child(
+    child_id: Annotated[UUID, Path()],
+    principal: Annotated[Principal, Depends(require(CHILD_STABILITY, POLICY))],
+    service: Annotated[Runtime, Depends(runtime)],
+    as_of: AsOf = None,
+) -> ChildStabilityOut:
+    day = _as_of(as_of)
+    record = service.read_models.child_record(child_id)
+    if record is None:
+        raise ProblemError(404, detail=f"no care record is known for child {child_id}")
+    record_access(service.placements, str(child_id), "placements.stability")
+    return ChildStabilityOut.of(
+        child_stability(record, day), service.read_models.legal_status_on(child_id, day)
+    )
+
+
+@router.get(
+    "/stability",
+    response_model=CouncilStabilityOut,
+    summary="The council's DfE short- and long-term indicators and the Stability Index, as_of",
+)
+def council(
+    principal: Annotated[Principal, Depends(require(COUNCIL_STABILITY, POLICY))],
+    service: Annotated[Runtime, Depends(runtime)],
+    as_of: AsOf = None,
+) -> CouncilStabilityOut:
+    day = _as_of(as_of)
+    first, last = year_window(day)
+    return CouncilStabilityOut.of(council_stability(service.read_models.cohort(first, last), day))
+
+
+def _month(value: str, field: str) -> date:
+    match = _MONTH.fullmatch(value)
+    if match is None:
+        message = "a month as YYYY-MM, e.g. 2024-03"
+        raise ProblemError(
+            422,
+            type=problem_type("validation"),
+            title="Invalid request",
+            detail=message,
+            errors=[FieldError(field=field, message=message)],
+        )
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+@router.get(
+    "/stability/trend",
+    response_model=StabilityTrendOut,
+    summary="Every council measure as of the last day of each month, from..to",
+)
+def trend(
+    principal: Annotated[Principal, Depends(require(COUNCIL_STABILITY, POLICY))],
+    service: Annotated[Runtime, Depends(runtime)],
+    from_month: Annotated[str, Query(alias="from", description="First month, YYYY-MM")],
+    to_month: Annotated[str, Query(alias="to", description="Last month, YYYY-MM")],
+) -> StabilityTrendOut:
+    start = _month(from_month, "query.from")
+    end = _month(to_month, "query.to")
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if months < 1:
+        raise rule_broken("the last month comes before the first", "query.to")
+    if months > MAX_TREND_MONTHS:
+        raise rule_broken(f"a trend covers at most {MAX_TREND_MONTHS} months", "query.to")
+    first = year_window(month_end(start.year, start.month))[0]
+    last = month_end(end.year, end.month)
+    cohort = service.read_models.cohort(first, last)
+    return StabilityTrendOut(
+        months=[CouncilStabilityOut.of(c) for c in monthly_trend(start, end, cohort)]
+    )

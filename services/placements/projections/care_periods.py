@@ -1,0 +1,181 @@
+"""Periods of care and the people responsible, learnt from casefile's integration events.
+
+This service never calls the casefile service or imports its code (DESIGN.md,
+"How services learn from each other"): it reads the `INTEGRATION_CASEFILE`
+stream, in which casefile's relay publishes its published language
+(`shared/contracts/casefile.py`), and keeps what placements needs:
+
+- `children`: date of birth (age on a date: the long-term indicator is for
+  under-16s; school age for the Stability Index);
+- `periods_of_care`: start and end (SSDA903 DECOM and DEC), passed into every
+  placement command so the domain can check a placement lies within one;
+- `legal_statuses`: the legal status from each date (SSDA903 LS), shown with
+  a child's stability;
+- `social_worker_allocations`: every allocation in the order recorded, from
+  which the Stability Index's social worker changes are worked out (by
+  `domain.stability.social_worker_changes`), and who the allocated worker is
+  for the relationship check;
+- `iro_appointments`: who the child's IRO is, for the relationship check.
+
+Rows are keyed by the integration stream sequence where the contract has no id
+of its own, so a rebuild gives identical rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from shared.contracts import casefile
+from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream
+from shared.eventstore.direct_reader import RawMessage
+from shared.projections import Delivered, Projection, Source
+
+SCHEMA = "placements_care_periods"
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS children (
+    child_id text PRIMARY KEY,
+    date_of_birth date NOT NULL
+);
+CREATE TABLE IF NOT EXISTS periods_of_care (
+    child_id text NOT NULL,
+    period_id text NOT NULL,
+    start_date date NOT NULL,
+    end_date date,
+    PRIMARY KEY (child_id, period_id)
+);
+CREATE TABLE IF NOT EXISTS legal_statuses (
+    child_id text NOT NULL,
+    period_id text NOT NULL,
+    effective_date date NOT NULL,
+    legal_status text NOT NULL,
+    PRIMARY KEY (child_id, period_id, effective_date)
+);
+CREATE TABLE IF NOT EXISTS social_worker_allocations (
+    child_id text NOT NULL,
+    seq bigint NOT NULL,
+    effective_date date NOT NULL,
+    social_worker_id text NOT NULL,
+    team text NOT NULL,
+    PRIMARY KEY (child_id, seq)
+);
+CREATE INDEX IF NOT EXISTS social_worker_allocations_worker
+    ON social_worker_allocations (social_worker_id);
+CREATE TABLE IF NOT EXISTS iro_appointments (
+    child_id text NOT NULL,
+    seq bigint NOT NULL,
+    effective_date date NOT NULL,
+    iro_id text NOT NULL,
+    PRIMARY KEY (child_id, seq)
+);
+"""
+
+
+def decode_casefile(message: RawMessage) -> IntegrationMessage | None:
+    """A casefile integration message, or None for a type this service does not know.
+
+    A tolerant reader: casefile may publish new event types (or new
+    versions) before this service learns them, and one it does not know
+    cannot change anything here. A message of a known type that does not
+    match its contract still fails, and stops the projection.
+    """
+    try:
+        return decode_integration(message)
+    except LookupError:
+        return None
+
+
+class CarePeriods(Projection):
+    name = SCHEMA
+    tables = (
+        "children",
+        "periods_of_care",
+        "legal_statuses",
+        "social_worker_allocations",
+        "iro_appointments",
+    )
+
+    def sources(self) -> Sequence[Source]:
+        return [
+            Source(
+                integration_stream(casefile.SERVICE),
+                f"integration.{casefile.SERVICE}.>",
+                decode_casefile,
+            )
+        ]
+
+    def schema_sql(self) -> str:
+        return _DDL
+
+    async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
+        message = delivered.event
+        if message is None:
+            return
+        assert isinstance(message, IntegrationMessage)
+        e: Any = message.data
+        if isinstance(e, casefile.ChildRegistered | casefile.ChildDetailsCorrected):
+            await conn.execute(
+                "INSERT INTO children (child_id, date_of_birth) VALUES ($1, $2) "
+                "ON CONFLICT (child_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth",
+                e.child_id,
+                e.date_of_birth,
+            )
+        elif isinstance(e, casefile.PeriodOfCareStarted):
+            await conn.execute(
+                "INSERT INTO periods_of_care (child_id, period_id, start_date) VALUES ($1, $2, $3) "
+                "ON CONFLICT (child_id, period_id) DO UPDATE SET start_date = EXCLUDED.start_date",
+                e.child_id,
+                e.period_id,
+                e.start_date,
+            )
+            await self._legal_status(conn, e.child_id, e.period_id, e.start_date, e.legal_status)
+        elif isinstance(e, casefile.LegalStatusChanged):
+            if e.effective_date is not None:
+                await self._legal_status(
+                    conn, e.child_id, e.period_id, e.effective_date, e.legal_status
+                )
+        elif isinstance(e, casefile.PeriodOfCareEnded):
+            await conn.execute(
+                "UPDATE periods_of_care SET end_date = $3 WHERE child_id = $1 AND period_id = $2",
+                e.child_id,
+                e.period_id,
+                e.end_date,
+            )
+        elif isinstance(e, casefile.SocialWorkerAllocated):
+            if e.effective_date is not None:
+                await conn.execute(
+                    "INSERT INTO social_worker_allocations "
+                    "(child_id, seq, effective_date, social_worker_id, team) "
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    e.child_id,
+                    delivered.seq,
+                    e.effective_date,
+                    e.social_worker_id,
+                    e.team,
+                )
+        elif isinstance(e, casefile.IroAppointed) and e.effective_date is not None:
+            await conn.execute(
+                "INSERT INTO iro_appointments (child_id, seq, effective_date, iro_id) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                e.child_id,
+                delivered.seq,
+                e.effective_date,
+                e.iro_id,
+            )
+
+    @staticmethod
+    async def _legal_status(
+        conn: asyncpg.Connection, child_id: str, period_id: str, day: Any, legal_status: str
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO legal_statuses (child_id, period_id, effective_date, legal_status) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (child_id, period_id, effective_date) "
+            "DO UPDATE SET legal_status = EXCLUDED.legal_status",
+            child_id,
+            period_id,
+            day,
+            legal_status,
+        )

@@ -1,0 +1,208 @@
+"""Queries over the placements read models, for commands, the relationship check and the API.
+
+Synchronous (psycopg) on purpose: they are called from the command
+handlers and the relationship checker, which run in worker threads because
+the `eventsourcing` application is synchronous.
+
+The stability figures are never counted in SQL. SQL only selects the rows of
+the children who could be in a cohort (a period of care touching the window)
+and `domain.stability` applies DfE's and the Children's Commissioner's rules
+to them, so the rules live, and are tested, in one place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+
+from services.placements.domain import PeriodOfCare
+from services.placements.domain.stability import (
+    ChildRecord,
+    PlacementSpan,
+    social_worker_changes,
+    year_window,
+)
+from services.placements.projections.care_periods import SCHEMA as CARE
+from services.placements.projections.placement_spans import SCHEMA as SPANS
+from services.placements.projections.school_moves import SCHEMA as SCHOOLS
+from shared.observability.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class ReadModels:
+    """The placements read models, read through one small connection pool."""
+
+    def __init__(self, database_url: str, *, max_size: int = 10) -> None:
+        self.pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+            database_url, min_size=1, max_size=max_size, open=False
+        )
+
+    def open(self) -> None:
+        self.pool.open(wait=True, timeout=30)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def ping(self) -> bool:
+        with self.pool.connection() as conn:
+            return conn.execute("SELECT 1").fetchone() == (1,)
+
+    def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with self.pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    # ------------------------------------------------------------- one child
+
+    def periods_of_care(self, child_id: UUID | str) -> list[PeriodOfCare]:
+        """The child's periods of care as casefile published them, earliest first."""
+        rows = self._rows(
+            f"SELECT start_date, end_date FROM {CARE}.periods_of_care "
+            "WHERE child_id = %s ORDER BY start_date",
+            str(child_id),
+        )
+        return [PeriodOfCare(start, end) for start, end in rows]
+
+    def legal_status_on(self, child_id: UUID | str, day: date) -> str | None:
+        """The legal status (SSDA903 LS) in force on `day`, if the child was looked after."""
+        rows = self._rows(
+            f"SELECT l.legal_status FROM {CARE}.legal_statuses l "
+            f"JOIN {CARE}.periods_of_care p USING (child_id, period_id) "
+            "WHERE l.child_id = %s AND l.effective_date <= %s AND p.start_date <= %s "
+            "AND (p.end_date IS NULL OR p.end_date > %s) "
+            "ORDER BY l.effective_date DESC LIMIT 1",
+            str(child_id),
+            day,
+            day,
+            day,
+        )
+        return str(rows[0][0]) if rows else None
+
+    def allocated_social_worker(self, child_id: UUID | str, on: date) -> str | None:
+        """The social worker allocated on `on`: the latest allocation from that day or before."""
+        rows = self._rows(
+            f"SELECT social_worker_id FROM {CARE}.social_worker_allocations "
+            "WHERE child_id = %s AND effective_date <= %s "
+            "ORDER BY effective_date DESC, seq DESC LIMIT 1",
+            str(child_id),
+            on,
+        )
+        return str(rows[0][0]) if rows else None
+
+    def appointed_iro(self, child_id: UUID | str, on: date) -> str | None:
+        rows = self._rows(
+            f"SELECT iro_id FROM {CARE}.iro_appointments "
+            "WHERE child_id = %s AND effective_date <= %s "
+            "ORDER BY effective_date DESC, seq DESC LIMIT 1",
+            str(child_id),
+            on,
+        )
+        return str(rows[0][0]) if rows else None
+
+    def child_record(self, child_id: UUID | str) -> ChildRecord | None:
+        """Everything the stability rules need about one child, or None if casefile never
+        registered them."""
+        records = self._records([str(child_id)])
+        return records[0] if records else None
+
+    # -------------------------------------------------------------- cohorts
+
+    def cohort(self, first: date, last: date) -> list[ChildRecord]:
+        """Every child with a period of care touching `first`..`last` (both included).
+
+        A superset of every cohort on any day in the range (the children looked
+        after on that day); the domain decides who is in which cohort.
+        """
+        ids = [
+            str(row[0])
+            for row in self._rows(
+                f"SELECT DISTINCT child_id FROM {CARE}.periods_of_care "
+                "WHERE start_date <= %s AND (end_date IS NULL OR end_date >= %s) "
+                "ORDER BY child_id",
+                last,
+                first,
+            )
+        ]
+        return self._records(ids)
+
+    def _records(self, ids: Sequence[str]) -> list[ChildRecord]:
+        if not ids:
+            return []
+        ids = list(ids)
+        births = dict(
+            self._rows(
+                f"SELECT child_id, date_of_birth FROM {CARE}.children WHERE child_id = ANY(%s)",
+                ids,
+            )
+        )
+        periods: dict[str, list[PeriodOfCare]] = defaultdict(list)
+        for child, start, end in self._rows(
+            f"SELECT child_id, start_date, end_date FROM {CARE}.periods_of_care "
+            "WHERE child_id = ANY(%s) ORDER BY child_id, start_date",
+            ids,
+        ):
+            periods[child].append(PeriodOfCare(start, end))
+        spans: dict[str, list[PlacementSpan]] = defaultdict(list)
+        for child, placement_id, start, end, place, carer, postcode, short_break in self._rows(
+            "SELECT child_id, placement_id, start_date, end_date, placement_type, carer_id, "
+            f"postcode, short_break FROM {SPANS}.placement_spans "
+            "WHERE child_id = ANY(%s) ORDER BY child_id, start_date, placement_id",
+            ids,
+        ):
+            spans[child].append(
+                PlacementSpan(
+                    placement_id=placement_id,
+                    start=start,
+                    end=end,
+                    placement_type=place,
+                    carer_id=carer,
+                    postcode=postcode,
+                    short_break=short_break,
+                )
+            )
+        allocations: dict[str, list[tuple[date, str]]] = defaultdict(list)
+        for child, day, worker in self._rows(
+            f"SELECT child_id, effective_date, social_worker_id FROM "
+            f"{CARE}.social_worker_allocations WHERE child_id = ANY(%s) ORDER BY child_id, seq",
+            ids,
+        ):
+            allocations[child].append((day, worker))
+        school_moves: dict[str, list[date]] = defaultdict(list)
+        for child, day in self._rows(
+            f"SELECT child_id, move_date FROM {SCHOOLS}.mid_year_school_moves "
+            "WHERE child_id = ANY(%s) ORDER BY child_id, move_date",
+            ids,
+        ):
+            school_moves[child].append(day)
+        records = []
+        for child in ids:
+            born = births.get(child)
+            if born is None:
+                # Casefile registers a child before any period of care starts, so
+                # this is a read model still catching up; such a child cannot be
+                # placed in an age-based cohort, and is left out rather than guessed.
+                log.warning("stability_child_without_date_of_birth", child_id=child)
+                continue
+            records.append(
+                ChildRecord(
+                    child_id=child,
+                    date_of_birth=born,
+                    periods_of_care=tuple(periods[child]),
+                    placements=tuple(spans[child]),
+                    social_worker_changes=social_worker_changes(allocations[child]),
+                    mid_year_school_moves=tuple(school_moves[child]),
+                )
+            )
+        return records
+
+
+def window_for(days: Iterable[date]) -> tuple[date, date]:
+    """The earliest window start and latest day of the 12-month windows ending on `days`."""
+    ordered = sorted(days)
+    return year_window(ordered[0])[0], ordered[-1]

@@ -1,0 +1,100 @@
+"""Mid-year school moves: the Stability Index's school input, from the education service.
+
+The Children's Commissioner's Stability Index counts, for each child, the
+mid-year school moves in the year (moves other than at the normal transition
+points). Schools are the education service's business: it decides which
+moves were mid-year and will publish them as integration events. It does not
+exist yet, so this projection has no source and its table is empty, and
+every child has zero mid-year school moves until it is connected.
+
+Extension point — connecting the education service, without touching the
+stability queries or the domain:
+
+1. `shared/contracts/education.py` defines the event (say `SchoolMoveRecorded`
+   with `child_id`, the move date and whether it was mid-year), published on
+   `integration.education.*` in stream `INTEGRATION_EDUCATION`.
+2. In `bootstrap.py`, construct `SchoolMoves` with that stream as a source and
+   a `read_move` function that turns one decoded message into a
+   `MidYearSchoolMove` (or None for events that are not mid-year moves):
+
+       SchoolMoves(
+           sources=[Source(integration_stream("education"), "integration.education.>",
+                           decode_integration)],
+           read_move=lambda message: MidYearSchoolMove(message.data.child_id, ...)
+                     if isinstance(message.data, SchoolMoveRecorded) and ... else None,
+       )
+
+3. Rebuild this projection (`shared.projections.rebuild`) to take in the
+   history. `ReadModels` already reads `mid_year_school_moves` into each
+   child's `ChildRecord.mid_year_school_moves`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from shared.projections import Delivered, Projection, Source
+
+SCHEMA = "placements_school_moves"
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS mid_year_school_moves (
+    stream text NOT NULL,
+    seq bigint NOT NULL,
+    child_id text NOT NULL,
+    move_date date NOT NULL,
+    PRIMARY KEY (stream, seq)
+);
+CREATE INDEX IF NOT EXISTS mid_year_school_moves_child ON mid_year_school_moves (child_id);
+"""
+
+
+@dataclass(frozen=True)
+class MidYearSchoolMove:
+    """A school move the education service classed as mid-year."""
+
+    child_id: str
+    move_date: date
+
+
+ReadMove = Callable[[Any], MidYearSchoolMove | None]
+
+
+def no_school_moves(_: Any) -> MidYearSchoolMove | None:
+    """The default reader: no source yet, so nothing is a school move."""
+    return None
+
+
+class SchoolMoves(Projection):
+    name = SCHEMA
+    tables = ("mid_year_school_moves",)
+
+    def __init__(
+        self, sources: Sequence[Source] = (), read_move: ReadMove = no_school_moves
+    ) -> None:
+        self._sources = tuple(sources)
+        self._read_move = read_move
+
+    def sources(self) -> Sequence[Source]:
+        return self._sources
+
+    def schema_sql(self) -> str:
+        return _DDL
+
+    async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
+        move = self._read_move(delivered.event)
+        if move is None:
+            return
+        await conn.execute(
+            "INSERT INTO mid_year_school_moves (stream, seq, child_id, move_date) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            delivered.stream,
+            delivered.seq,
+            move.child_id,
+            move.move_date,
+        )

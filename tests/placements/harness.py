@@ -1,0 +1,162 @@
+"""Driving the placements service in tests: tokens, casefile facts, waiting for projections.
+
+Casefile facts are fed as the casefile relay would publish them: CloudEvents of
+the `shared.contracts.casefile` models on `integration.casefile.*` in the
+`INTEGRATION_CASEFILE` stream. That stream is shared by every module of the
+session (one stream owns the subjects), so tests use fresh child ids and
+compare council figures before and after their own changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+import nats
+from fastapi.testclient import TestClient
+
+from services.placements.api.runtime import Runtime
+from services.placements.settings import PlacementsSettings
+from shared.auth.tokens import DevIssuer
+from shared.contracts import casefile
+from shared.contracts.base import IntegrationEvent
+from shared.contracts.relay import ensure_integration_stream, to_cloudevent
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "it") -> T:
+    """Poll until `probe` returns something truthy (projections are eventually consistent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def publish_casefile(nats_url: str, *events: IntegrationEvent) -> None:
+    """Publish casefile integration events exactly as casefile's relay would."""
+
+    async def publish() -> None:
+        client = await nats.connect(nats_url)
+        try:
+            await ensure_integration_stream(client, casefile.SERVICE)
+            js = client.jetstream()
+            for event in events:
+                body = to_cloudevent(event, f"casefile-test-{uuid4()}", casefile.SERVICE, None)
+                await js.publish(event.subject(), body)
+        finally:
+            await client.close()
+
+    asyncio.run(publish())
+
+
+@dataclass
+class Service:
+    """The running service and what a test needs to drive it."""
+
+    client: TestClient
+    issuer: DevIssuer
+    settings: PlacementsSettings
+    nats_url: str
+
+    @property
+    def runtime(self) -> Runtime:
+        found = self.client.app.state.runtime  # type: ignore[attr-defined]
+        assert isinstance(found, Runtime)
+        return found
+
+    def headers(self, user: str, *roles: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.issuer.mint(user, roles)}", **extra}
+
+    def write_headers(
+        self, user: str, role: str = "social_worker", if_match: str | None = None
+    ) -> dict[str, str]:
+        headers = self.headers(user, role, **{"Idempotency-Key": str(uuid4())})
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        return headers
+
+    def child_in_care(
+        self,
+        *,
+        social_worker: str,
+        date_of_birth: date = date(2012, 5, 1),
+        start: date = date(2023, 1, 10),
+        end: date | None = None,
+        iro: str | None = None,
+    ) -> UUID:
+        """A child casefile has registered, taken into care and allocated; waits until known."""
+        child = uuid4()
+        period = str(uuid4())
+        events: list[IntegrationEvent] = [
+            casefile.ChildRegistered(
+                child_id=str(child),
+                effective_date=start,
+                date_of_birth=date_of_birth,
+                sex="1",
+                ethnicity="WBRI",
+                uasc=False,
+            ),
+            casefile.PeriodOfCareStarted(
+                child_id=str(child),
+                effective_date=start,
+                period_id=period,
+                start_date=start,
+                legal_status="C2",
+                category_of_need="N1",
+            ),
+            casefile.SocialWorkerAllocated(
+                child_id=str(child),
+                effective_date=start,
+                social_worker_id=social_worker,
+                team="Team A",
+            ),
+        ]
+        if iro is not None:
+            events.append(
+                casefile.IroAppointed(child_id=str(child), effective_date=start, iro_id=iro)
+            )
+        if end is not None:
+            events.append(
+                casefile.PeriodOfCareEnded(
+                    child_id=str(child),
+                    effective_date=end,
+                    period_id=period,
+                    end_date=end,
+                    reason_ceased="E11",
+                )
+            )
+        publish_casefile(self.nats_url, *events)
+        read = self.runtime.read_models
+        wait_for(
+            lambda: (
+                read.allocated_social_worker(child, date.today()) == social_worker
+                and read.child_record(child) is not None
+            ),
+            what=f"casefile facts about {child}",
+        )
+        if end is not None:
+            wait_for(lambda: read.periods_of_care(child)[0].end == end, what="period end")
+        return child
+
+    def placements_projected(self, child: UUID, count: int) -> None:
+        def probe() -> bool:
+            record = self.runtime.read_models.child_record(child)
+            return record is not None and len(record.placements) == count
+
+        wait_for(probe, what=f"{count} placements of {child} in the read model")
+
+    def start(self, child: UUID, user: str, **body: Any) -> Any:
+        payload = {"effective_date": "2023-01-10", "placement_type": "U4", **body}
+        return self.client.post(
+            f"/v1/children/{child}/placements", json=payload, headers=self.write_headers(user)
+        )

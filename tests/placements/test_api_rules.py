@@ -1,0 +1,420 @@
+"""The API rules every service keeps, on the placements API with real servers:
+problem details naming the field with nothing recorded, idempotency keys, If-Match,
+authentication and the role and relationship table."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from placements.harness import Service, publish_casefile, wait_for
+from shared.contracts import casefile
+
+pytestmark = pytest.mark.integration
+
+SW = "sw.adeyemi"
+IRO = "iro.byrne"
+
+
+def fields(response: Any) -> list[str]:
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    return [e["field"] for e in response.json().get("errors", [])]
+
+
+def history_version(service: Service, child: UUID) -> int | None:
+    """The stored history's version; None if nothing was ever recorded."""
+    response = service.client.get(
+        f"/v1/children/{child}/placements", headers=service.headers(SW, "social_worker")
+    )
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    return int(response.headers["ETag"].strip('"'))
+
+
+@pytest.fixture(scope="module")
+def child(service: Service) -> UUID:
+    return service.child_in_care(social_worker=SW, iro=IRO, start=date(2023, 1, 10))
+
+
+@pytest.fixture(scope="module")
+def placed(service: Service) -> tuple[UUID, str]:
+    """A child in a placement: (child, placement id)."""
+    child = service.child_in_care(social_worker=SW, iro=IRO, start=date(2023, 1, 10))
+    response = service.start(child, SW, carer_id="household-1")
+    assert response.status_code == 201, response.text
+    return child, response.json()["placement_id"]
+
+
+# --- bad input: a 4xx problem naming the field, and nothing recorded -------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"placement_type": "U4"}, "body.effective_date"),
+        ({"effective_date": "2023-02-30", "placement_type": "U4"}, "body.effective_date"),
+        ({"effective_date": "2023-01-10", "placement_type": "u4!"}, "body.placement_type"),
+        ({"effective_date": "2023-01-10", "placement_type": "Q9"}, "body.placement_type"),
+        (
+            {"effective_date": "2023-01-10", "placement_type": "U4", "colour": "red"},
+            "body.colour",
+        ),
+        (
+            {"effective_date": "2023-01-10", "placement_type": "U4", "placement_provider": "PR9"},
+            "body.placement_provider",
+        ),
+        (
+            {"effective_date": "2023-01-10", "placement_type": "U4", "postcode": "NOT A CODE"},
+            "body.postcode",
+        ),
+        (
+            {"effective_date": "2023-01-10", "placement_type": "U4", "distance_from_home_miles": 3},
+            "body.distance_from_home_miles",
+        ),
+        # Before the period of care began.
+        ({"effective_date": "2022-12-01", "placement_type": "U4"}, "body.effective_date"),
+        # A temporary placement cannot start a period of care (SSDA903 rule 380).
+        ({"effective_date": "2023-01-10", "placement_type": "T1"}, "body.placement_type"),
+    ],
+)
+def test_bad_start_is_a_422_naming_the_field_and_records_nothing(
+    service: Service, child: UUID, body: dict[str, Any], field: str
+) -> None:
+    response = service.client.post(
+        f"/v1/children/{child}/placements", json=body, headers=service.write_headers(SW)
+    )
+    assert response.status_code == 422, response.text
+    assert field in fields(response)
+    assert history_version(service, child) is None
+
+
+def test_a_child_casefile_never_took_into_care_cannot_be_placed(service: Service) -> None:
+    child = uuid4()
+    response = service.client.post(
+        f"/v1/children/{child}/placements",
+        json={"effective_date": "2023-01-10", "placement_type": "U4"},
+        # A team manager: no per-child relationship needed, so the rule is reached.
+        headers=service.write_headers("tm.shah", "team_manager"),
+    )
+    assert response.status_code == 422, response.text
+    assert fields(response) == ["body.effective_date"]
+    assert "child is not looked after on that date" in response.json()["detail"]
+
+
+def test_malformed_json_is_a_400(service: Service, child: UUID) -> None:
+    response = service.client.post(
+        f"/v1/children/{child}/placements",
+        content=b'{"effective_date": ',
+        headers={**service.write_headers(SW), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_move_without_a_reason_names_the_reason(
+    service: Service, placed: tuple[UUID, str]
+) -> None:
+    child, placement = placed
+    version = history_version(service, child)
+    response = service.client.post(
+        f"/v1/children/{child}/placements/{placement}/move",
+        json={"effective_date": "2023-06-01", "placement_type": "U4"},
+        headers=service.write_headers(SW, if_match=f'"{version}"'),
+    )
+    assert response.status_code == 422
+    assert fields(response) == ["body.reason_place_change"]
+    assert history_version(service, child) == version
+
+
+def test_a_move_from_a_placement_not_in_the_history_is_404(
+    service: Service, placed: tuple[UUID, str]
+) -> None:
+    child, _ = placed
+    version = history_version(service, child)
+    response = service.client.post(
+        f"/v1/children/{child}/placements/{uuid4()}/move",
+        json={
+            "effective_date": "2023-06-01",
+            "placement_type": "U4",
+            "reason_place_change": "CARPL",
+        },
+        headers=service.write_headers(SW, if_match=f'"{version}"'),
+    )
+    assert response.status_code == 404
+    assert history_version(service, child) == version
+
+
+def test_ending_before_the_placement_began_names_the_date(
+    service: Service, placed: tuple[UUID, str]
+) -> None:
+    child, placement = placed
+    version = history_version(service, child)
+    response = service.client.post(
+        f"/v1/children/{child}/placements/{placement}/end",
+        json={"effective_date": "2023-01-01"},
+        headers=service.write_headers(SW, if_match=f'"{version}"'),
+    )
+    assert response.status_code == 422
+    assert fields(response) == ["body.effective_date"]
+    assert history_version(service, child) == version
+
+
+# --- idempotency -----------------------------------------------------------------------
+
+
+def test_a_retried_start_is_answered_again_and_recorded_once(service: Service, child: UUID) -> None:
+    other = service.child_in_care(social_worker=SW)
+    headers = service.write_headers(SW)
+    body = {"effective_date": "2023-01-10", "placement_type": "U4", "carer_id": "h-9"}
+    first = service.client.post(f"/v1/children/{other}/placements", json=body, headers=headers)
+    again = service.client.post(f"/v1/children/{other}/placements", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again.headers["ETag"] == first.headers["ETag"] == '"2"'
+    assert history_version(service, other) == 2
+
+    reused = service.client.post(
+        f"/v1/children/{other}/placements", json={**body, "carer_id": "h-10"}, headers=headers
+    )
+    assert reused.status_code == 422
+    assert reused.json()["type"].endswith("idempotency-key-reused")
+    assert history_version(service, other) == 2
+
+
+def test_a_write_without_an_idempotency_key_is_refused(service: Service, child: UUID) -> None:
+    response = service.client.post(
+        f"/v1/children/{child}/placements",
+        json={"effective_date": "2023-01-10", "placement_type": "U4"},
+        headers=service.headers(SW, "social_worker"),
+    )
+    assert response.status_code == 400
+    assert fields(response) == ["header.idempotency-key"]
+
+
+def test_a_failed_write_releases_its_key(service: Service) -> None:
+    other = service.child_in_care(social_worker=SW)
+    headers = service.write_headers(SW)
+    url = f"/v1/children/{other}/placements"
+    bad = service.client.post(
+        url, json={"effective_date": "2022-01-01", "placement_type": "U4"}, headers=headers
+    )
+    assert bad.status_code == 422
+    retried = service.client.post(
+        url, json={"effective_date": "2022-01-01", "placement_type": "U4"}, headers=headers
+    )
+    assert retried.status_code == 422  # run afresh (the failure was not remembered)
+    fixed = service.client.post(
+        url, json={"effective_date": "2023-01-10", "placement_type": "U4"}, headers=headers
+    )
+    assert fixed.status_code == 201
+
+
+# --- If-Match --------------------------------------------------------------------------
+
+
+def test_a_stale_if_match_is_412_and_records_nothing(service: Service) -> None:
+    child = service.child_in_care(social_worker=SW)
+    started = service.start(child, SW)
+    placement = started.json()["placement_id"]
+    move = {"effective_date": "2023-06-01", "placement_type": "U4", "reason_place_change": "CARPL"}
+    url = f"/v1/children/{child}/placements/{placement}/move"
+    moved = service.client.post(url, json=move, headers=service.write_headers(SW, if_match='"2"'))
+    assert moved.status_code == 200
+    # A second worker still holding version 2 tries the same move.
+    stale = service.client.post(url, json=move, headers=service.write_headers(SW, if_match='"2"'))
+    assert stale.status_code == 412
+    assert stale.headers["ETag"] == '"3"'
+    assert history_version(service, child) == 3
+    missing = service.client.post(url, json=move, headers=service.write_headers(SW))
+    assert missing.status_code == 428
+    garbled = service.client.post(url, json=move, headers=service.write_headers(SW, if_match="3"))
+    assert garbled.status_code == 400
+
+
+def test_a_start_with_if_match_on_a_new_history_expects_version_0(service: Service) -> None:
+    child = service.child_in_care(social_worker=SW)
+    body = {"effective_date": "2023-01-10", "placement_type": "U4"}
+    url = f"/v1/children/{child}/placements"
+    stale = service.client.post(url, json=body, headers=service.write_headers(SW, if_match='"5"'))
+    assert stale.status_code == 412
+    ok = service.client.post(url, json=body, headers=service.write_headers(SW, if_match='"0"'))
+    assert ok.status_code == 201
+
+
+def test_moving_from_a_placement_that_already_ended_names_it(service: Service) -> None:
+    child = service.child_in_care(social_worker=SW)
+    first = service.start(child, SW).json()["placement_id"]
+    move = {"effective_date": "2023-06-01", "placement_type": "U4", "reason_place_change": "CARPL"}
+    service.client.post(
+        f"/v1/children/{child}/placements/{first}/move",
+        json=move,
+        headers=service.write_headers(SW, if_match='"2"'),
+    )
+    again = service.client.post(
+        f"/v1/children/{child}/placements/{first}/move",
+        json={**move, "effective_date": "2023-07-01"},
+        headers=service.write_headers(SW, if_match='"3"'),
+    )
+    assert again.status_code == 422
+    assert fields(again) == ["path.placement_id"]
+
+
+def test_staying_put_continues_the_foster_placement_after_18(service: Service) -> None:
+    eighteenth = date(2023, 6, 1)
+    child = service.child_in_care(
+        social_worker=SW, date_of_birth=date(2005, 6, 1), start=date(2020, 1, 6), end=eighteenth
+    )
+    placement = service.start(child, SW, effective_date="2020-01-06", placement_type="U4").json()[
+        "placement_id"
+    ]
+    url = f"/v1/children/{child}/placements"
+    wrong = service.client.post(
+        f"{url}/{placement}/staying-put",
+        json={"effective_date": "2023-05-31"},
+        headers=service.write_headers(SW, if_match='"2"'),
+    )
+    assert wrong.status_code == 422
+    assert fields(wrong) == ["body.effective_date"]
+    response = service.client.post(
+        f"{url}/{placement}/staying-put",
+        json={"effective_date": eighteenth.isoformat()},
+        headers=service.write_headers(SW, if_match='"2"'),
+    )
+    assert response.status_code == 200, response.text
+    history = service.client.get(url, headers=service.headers(SW, "social_worker")).json()
+    assert history["staying_put"] == {"placement_id": placement, "start_date": "2023-06-01"}
+    assert history["placements"][0]["end_date"] == "2023-06-01"
+
+
+# --- authentication, roles and relationships -------------------------------------------
+
+
+def test_every_endpoint_needs_a_token(service: Service, placed: tuple[UUID, str]) -> None:
+    child, placement = placed
+    for method, url in [
+        ("POST", f"/v1/children/{child}/placements"),
+        ("POST", f"/v1/children/{child}/placements/{placement}/move"),
+        ("POST", f"/v1/children/{child}/placements/{placement}/end"),
+        ("POST", f"/v1/children/{child}/placements/{placement}/placed-for-adoption"),
+        ("POST", f"/v1/children/{child}/placements/{placement}/staying-put"),
+        ("GET", f"/v1/children/{child}/placements"),
+        ("GET", f"/v1/children/{child}/stability"),
+        ("GET", "/v1/stability"),
+        ("GET", "/v1/stability/trend?from=2024-01&to=2024-02"),
+    ]:
+        response = service.client.request(method, url, json={})
+        assert response.status_code == 401, (method, url)
+
+
+@pytest.mark.parametrize(
+    ("user", "role", "read", "write", "council"),
+    [
+        (SW, "social_worker", 200, True, 403),
+        ("sw.someone-else", "social_worker", 403, False, 403),
+        ("tm.shah", "team_manager", 200, True, 200),
+        (IRO, "iro", 200, False, 403),
+        ("iro.other", "iro", 403, False, 403),
+        ("aud.green", "auditor", 200, False, 200),
+        ("perf.lee", "performance", 200, False, 200),
+        ("nurse.ali", "lac_nurse", 403, False, 403),
+        ("vs.jones", "virtual_school", 403, False, 403),
+    ],
+)
+def test_role_table(
+    service: Service,
+    placed: tuple[UUID, str],
+    user: str,
+    role: str,
+    read: int,
+    write: bool,
+    council: int,
+) -> None:
+    child, _ = placed
+    headers = service.headers(user, role)
+    assert (
+        service.client.get(f"/v1/children/{child}/placements", headers=headers).status_code == read
+    )
+    assert (
+        service.client.get(f"/v1/children/{child}/stability", headers=headers).status_code == read
+    )
+    assert service.client.get("/v1/stability", headers=headers).status_code == council
+    assert (
+        service.client.get(
+            "/v1/stability/trend?from=2024-01&to=2024-02", headers=headers
+        ).status_code
+        == council
+    )
+    # A write the rules would refuse (before the period of care): 403 if not permitted,
+    # else it reaches the rules and is a 422.
+    response = service.client.post(
+        f"/v1/children/{child}/placements",
+        json={"effective_date": "2020-01-01", "placement_type": "U4"},
+        headers={**headers, "Idempotency-Key": str(uuid4())},
+    )
+    assert response.status_code == (422 if write else 403), response.text
+
+
+def test_a_reallocated_worker_loses_access(service: Service) -> None:
+
+    child = service.child_in_care(social_worker="sw.before")
+    headers = service.headers("sw.before", "social_worker")
+    url = f"/v1/children/{child}/stability"
+    assert service.client.get(url, headers=headers).status_code == 200
+    publish_casefile(
+        service.nats_url,
+        casefile.SocialWorkerAllocated(
+            child_id=str(child),
+            effective_date=date(2024, 1, 2),
+            social_worker_id="sw.after",
+            team="Team B",
+            reason="CHANGE",
+        ),
+    )
+    wait_for(
+        lambda: (
+            service.runtime.read_models.allocated_social_worker(child, date.today()) == "sw.after"
+        ),
+        what="the reallocation",
+    )
+    assert service.client.get(url, headers=headers).status_code == 403
+    # Break-glass: allowed, and said why.
+    glass = {**headers, "X-Break-Glass-Reason": "child missing; police asked where placed"}
+    assert service.client.get(url, headers=glass).status_code == 200
+    # The change of worker counts in the Stability Index.
+    stability = service.client.get(
+        f"{url}?as_of=2024-03-31", headers=service.headers("sw.after", "social_worker")
+    ).json()
+    assert stability["social_worker_changes"] == ["2024-01-02"]
+
+
+# --- query parameters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2024-13&to=2024-03", "query.from"),
+        ("from=2024-03&to=March", "query.to"),
+        ("from=2024-03&to=2024-01", "query.to"),
+        ("from=2000-01&to=2024-01", "query.to"),
+        ("to=2024-01", "query.from"),
+    ],
+)
+def test_bad_trend_months_name_the_parameter(service: Service, query: str, field: str) -> None:
+    response = service.client.get(
+        f"/v1/stability/trend?{query}", headers=service.headers("perf.lee", "performance")
+    )
+    assert response.status_code == 422
+    assert fields(response) == [field]
+
+
+def test_a_bad_as_of_names_the_parameter(service: Service) -> None:
+    response = service.client.get(
+        "/v1/stability?as_of=31-03-2024", headers=service.headers("perf.lee", "performance")
+    )
+    assert response.status_code == 422
+    assert fields(response) == ["query.as_of"]
