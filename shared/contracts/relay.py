@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -145,7 +146,8 @@ class IntegrationRelay:
             self.client = await nats.connect(
                 self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.25
             )
-            await ensure_integration_stream(self.client, self.service)
+            replicas = int(os.environ.get("NATS_REPLICAS", "1"))
+            await ensure_integration_stream(self.client, self.service, replicas)
         return self.client
 
     def _position(self) -> tuple[int, int, int]:
