@@ -622,7 +622,11 @@ class Casefile(ServiceApplication):
                     return self._already_done_or_conflict(latest, expected_version, command)
                 continue
             return child.version
-        raise VersionConflict(loaded_version, self.get_case(child_id).version)
+        # Only reached without If-Match: others kept winning the race. Not a stale
+        # caller (no precondition was given), so the API answers 409 "retry".
+        raise IntegrityError(
+            f"{self.save_attempts} saves of {child_id} lost races from version {loaded_version}"
+        )
 
     @staticmethod
     def _already_done_or_conflict(

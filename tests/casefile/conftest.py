@@ -1,18 +1,28 @@
-"""Fixtures for casefile unit tests: the application on the library's in-memory store.
+"""Fixtures for casefile tests.
 
-No servers: `PERSISTENCE_MODULE` is cleared, so `Casefile()` uses the plain
-Python objects store the library ships (what the brief calls POPO).
+Unit tests (`app`, `child_id`, `case`) need no servers: `PERSISTENCE_MODULE` is
+cleared, so `Casefile()` uses the plain Python objects store the library ships.
+API tests (`casefile_service`) run the whole service against real servers.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
+from eventsourcing.cipher import AESCipher
+from fastapi.testclient import TestClient
 
+from casefile.harness import TEAM_MANAGERS, CasefileService
 from services.casefile.application import Casefile
+from services.casefile.bootstrap import build_app
+from services.casefile.settings import CasefileSettings
+from shared.auth.tokens import DevIssuer
 
 #: Amira, born 1 March 2015, registered 2 January 2024.
 BORN = date(2015, 3, 1)
@@ -61,3 +71,46 @@ def case(app: Casefile, child_id: UUID) -> Case:
         category_of_need="N1",
     )
     return Case(app, child_id, period_id)
+
+
+# --------------------------------------------------------------------------- the API, end to end
+#
+# One casefile app per test module, on the session's real nats-server and
+# PostgreSQL: its own event stream and subject prefix (through the service's
+# environment, CASEFILE_NATS_STREAM / CASEFILE_NATS_SUBJECT_PREFIX), its own
+# database, and tokens from a dev issuer in a temporary directory.
+
+
+def _create_database(database_url: str, name: str) -> str:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return database_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="module")
+def casefile_service(
+    request: pytest.FixtureRequest,
+    nats_url: str,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[CasefileService]:
+    """The service for one test module; `CASEFILE_RELAY = True` in a module runs the relay."""
+    unique = uuid4().hex[:8]
+    stream, prefix = f"CASEFILE_T{unique.upper()}", f"casefile_t{unique}"
+    database = _create_database(database_url, f"casefile_{unique}")
+    issuer = DevIssuer(tmp_path_factory.mktemp("dev-issuer"))
+    relay = bool(getattr(request.module, "CASEFILE_RELAY", False))
+    with pytest.MonkeyPatch.context() as env_vars:
+        env_vars.setenv("CASEFILE_NATS_STREAM", stream)
+        env_vars.setenv("CASEFILE_NATS_SUBJECT_PREFIX", prefix)
+        env_vars.setenv("CASEFILE_TEAM_MANAGERS", json.dumps(TEAM_MANAGERS))
+        env_vars.setenv("CASEFILE_RELAY", "true" if relay else "false")
+        env_vars.setenv("PERSISTENCE_MODULE", "shared.eventstore")
+        env_vars.setenv("NATS_URL", nats_url)
+        env_vars.setenv("DATABASE_URL", database)
+        env_vars.setenv("CIPHER_KEY", AESCipher.create_key(16))
+        env_vars.setenv("JWT_JWKS_FILE", str(issuer.jwks_path))
+        env_vars.setenv("LOG_LEVEL", "WARNING")
+        settings = CasefileSettings()
+        with TestClient(build_app(settings)) as client:
+            yield CasefileService(client, issuer, nats_url, database, stream, prefix)

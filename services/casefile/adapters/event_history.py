@@ -1,0 +1,98 @@
+"""A child's history as the audit envelope tells it: who recorded what, when, and why.
+
+Read straight from the event store's headers (DESIGN.md, "Audit envelope"),
+which are in clear beside the encrypted body: the history shows event types,
+dates and people, never a body, so it needs no key and discloses no notes. The
+integrity hash chain is checked on the way, so a tampered history says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from shared.access_log import AccessLog
+from shared.eventstore import envelope as env
+from shared.eventstore.direct_reader import RawMessage
+from shared.eventstore.factory import NatsFactory
+
+CASE = "case"
+ACCESS = "access"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    record: str  # "case" (the child's record) or "access" (a read of it)
+    version: int
+    event_type: str
+    recorded_at: datetime
+    effective_date: date | None
+    actor: str
+    role: str
+    purpose: str
+    on_behalf_of: str | None
+    break_glass_reason: str | None
+    sequence: int
+
+
+@dataclass(frozen=True)
+class History:
+    entries: list[HistoryEntry]
+    chain_intact: bool
+
+
+class EventHistory:
+    """Reads histories from the NATS event store the application was built on."""
+
+    def __init__(self, factory: object) -> None:
+        if not isinstance(factory, NatsFactory):
+            raise TypeError("event history needs PERSISTENCE_MODULE=shared.eventstore")
+        self.factory = factory
+
+    def _messages(self, aggregate_id: UUID) -> list[RawMessage]:
+        subject = f"{self.factory.subject_prefix}.events.{aggregate_id}"
+        return self.factory.readers.get().all_on_subject(self.factory.stream, subject)
+
+    def of_child(
+        self,
+        child_id: UUID,
+        *,
+        recorded_by: datetime | None = None,
+        include_reads: bool = False,
+    ) -> History:
+        """The child's record (and optionally its reads), oldest first."""
+        messages = self._messages(child_id)
+        intact = not env.verify_chain([(m.headers, m.data) for m in messages])
+        entries = [_entry(CASE, m) for m in messages]
+        if include_reads:
+            reads = self._messages(AccessLog.create_id(str(child_id)))
+            intact = intact and not env.verify_chain([(m.headers, m.data) for m in reads])
+            entries += [_entry(ACCESS, m) for m in reads]
+            entries.sort(key=lambda entry: entry.sequence)
+        if recorded_by is not None:
+            if recorded_by.tzinfo is None:
+                recorded_by = recorded_by.replace(tzinfo=UTC)
+            entries = [entry for entry in entries if entry.recorded_at <= recorded_by]
+        return History(entries=entries, chain_intact=intact)
+
+
+def _entry(record: str, message: RawMessage) -> HistoryEntry:
+    headers = message.headers
+    effective = headers.get(env.EFFECTIVE_DATE)
+    recorded = headers.get(env.RECORDED_AT)
+    return HistoryEntry(
+        record=record,
+        version=int(headers.get(env.VERSION, "0")),
+        event_type=headers.get(env.EVENT_TYPE, "").rpartition(".")[2],
+        recorded_at=datetime.fromisoformat(recorded)
+        if recorded
+        else datetime.fromtimestamp(0, UTC),
+        effective_date=date.fromisoformat(effective) if effective else None,
+        actor=headers.get(env.ACTOR, ""),
+        role=headers.get(env.ROLE, ""),
+        purpose=headers.get(env.PURPOSE, ""),
+        on_behalf_of=headers.get(env.ON_BEHALF_OF),
+        break_glass_reason=headers.get(env.BREAK_GLASS),
+        sequence=message.seq,
+    )

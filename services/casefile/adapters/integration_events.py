@@ -1,0 +1,183 @@
+"""Casefile's domain events out as integration events, for the shared relay.
+
+`translate` is the one place that decides what leaves the service: each domain
+event maps to at most one contract model from `shared.contracts.casefile`,
+with free text (`note`, `views`, worker-typed reasons) and identifiers other
+services must not hold (NHS number, UPN, local child id) left behind. Reads of
+a record (the access log) and the child's views are never published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from services.casefile.domain.child import Child
+from services.casefile.domain.values import AdoptionMilestone
+from shared.contracts import casefile as contract
+from shared.contracts.base import IntegrationEvent
+
+#: Details a correction may change that consumers are told about.
+PUBLISHED_DETAILS = frozenset({"date_of_birth", "sex", "ethnicity", "uasc", "uasc_ceased_date"})
+
+
+def _child(e: Any) -> str:
+    return str(e.originator_id)
+
+
+def _registered(e: Any) -> IntegrationEvent:
+    return contract.ChildRegistered(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        date_of_birth=e.date_of_birth,
+        sex=e.sex,
+        ethnicity=e.ethnicity,
+        uasc=e.uasc,
+    )
+
+
+def _corrected(e: Any) -> IntegrationEvent | None:
+    if not PUBLISHED_DETAILS.intersection(e.corrected_fields):
+        return None
+    return contract.ChildDetailsCorrected(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        date_of_birth=e.date_of_birth,
+        sex=e.sex,
+        ethnicity=e.ethnicity,
+        uasc=e.uasc,
+        uasc_ceased_date=e.uasc_ceased_date,
+    )
+
+
+def _milestone(milestone: AdoptionMilestone) -> Callable[[Any], IntegrationEvent]:
+    def build(e: Any) -> IntegrationEvent:
+        return contract.AdoptionMilestoneRecorded(
+            child_id=_child(e), effective_date=e.effective_date, milestone=str(milestone)
+        )
+
+    return build
+
+
+#: By the name of the `Child` event (the `@event` name in the domain).
+_TRANSLATIONS: dict[str, Callable[[Any], IntegrationEvent | None]] = {
+    "ChildRegistered": _registered,
+    "ChildDetailsCorrected": _corrected,
+    "PeriodOfCareStarted": lambda e: contract.PeriodOfCareStarted(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        period_id=str(e.period_id),
+        start_date=e.effective_date,
+        legal_status=e.legal_status,
+        category_of_need=e.category_of_need,
+    ),
+    "LegalStatusChanged": lambda e: contract.LegalStatusChanged(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        period_id=str(e.period_id),
+        legal_status=e.legal_status,
+    ),
+    "PeriodOfCareEnded": lambda e: contract.PeriodOfCareEnded(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        period_id=str(e.period_id),
+        end_date=e.effective_date,
+        reason_ceased=e.reason_ceased,
+    ),
+    "SocialWorkerAllocated": lambda e: contract.SocialWorkerAllocated(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        social_worker_id=e.social_worker_id,
+        team=e.team,
+        reason=e.reason,
+    ),
+    "IroAppointed": lambda e: contract.IroAppointed(
+        child_id=_child(e), effective_date=e.effective_date, iro_id=e.iro_id
+    ),
+    "CarePlanAgreed": lambda e: contract.CarePlanAgreed(
+        child_id=_child(e), effective_date=e.effective_date
+    ),
+    "PermanencePlanAgreed": lambda e: contract.PermanencePlanAgreed(
+        child_id=_child(e), effective_date=e.effective_date, plan_type=e.plan_type
+    ),
+    "PathwayPlanAgreed": lambda e: contract.PathwayPlanAgreed(
+        child_id=_child(e), effective_date=e.effective_date
+    ),
+    "PathwayPlanReviewed": lambda e: contract.PathwayPlanReviewed(
+        child_id=_child(e), effective_date=e.effective_date
+    ),
+    "ReviewScheduled": lambda e: contract.ReviewScheduled(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        review_id=str(e.review_id),
+        scheduled_date=e.scheduled_date,
+    ),
+    "ReviewHeld": lambda e: contract.ReviewHeld(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        review_id=str(e.review_id),
+        review_date=e.effective_date,
+        participation=e.participation,
+    ),
+    "StatutoryVisitRecorded": lambda e: contract.VisitRecorded(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        visit_id=str(e.visit_id),
+        visit_date=e.effective_date,
+    ),
+    "MissingEpisodeStarted": lambda e: contract.MissingEpisodeStarted(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        episode_id=str(e.episode_id),
+        missing_type=e.missing_type,
+        start_date=e.effective_date,
+    ),
+    "MissingEpisodeEnded": lambda e: contract.MissingEpisodeEnded(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        episode_id=str(e.episode_id),
+        end_date=e.effective_date,
+        return_interview_offered=e.return_interview_offered,
+        return_interview_accepted=e.return_interview_accepted,
+    ),
+    "CareLeaverEligibilityRecorded": lambda e: contract.CareLeaverStatusRecorded(
+        child_id=_child(e), effective_date=e.effective_date, status=e.status
+    ),
+    "PersonalAdviserAppointed": lambda e: contract.PersonalAdviserAppointed(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        personal_adviser_id=e.personal_adviser_id,
+    ),
+    "InTouchContactRecorded": lambda e: contract.CareLeaverContactRecorded(
+        child_id=_child(e),
+        effective_date=e.effective_date,
+        contact_id=str(e.contact_id),
+        contact_date=e.effective_date,
+        in_touch=e.in_touch,
+        activity=e.activity,
+        accommodation=e.accommodation,
+    ),
+    "StayingPutRecorded": lambda e: contract.StayingPutRecorded(
+        child_id=_child(e), effective_date=e.effective_date, staying_put=e.staying_put
+    ),
+    "AdoptionDecisionMade": _milestone(AdoptionMilestone.DECISION),
+    "PlacementOrderGranted": _milestone(AdoptionMilestone.PLACEMENT_ORDER),
+    "MatchedWithAdopters": _milestone(AdoptionMilestone.MATCHED),
+    "PlacedForAdoption": _milestone(AdoptionMilestone.PLACED),
+    "AdoptionOrderGranted": _milestone(AdoptionMilestone.ADOPTED),
+    "AdoptionDecisionReversed": lambda e: contract.AdoptionDecisionReversed(
+        child_id=_child(e), effective_date=e.effective_date, reason=e.reason
+    ),
+    # "ViewsAndWishesRecorded" is the child's own words: never published.
+}
+
+
+def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[IntegrationEvent]:
+    """The integration events for one stored domain event (none for most internal facts)."""
+    if not isinstance(domain_event, Child.Event):
+        return []  # the access log: reads are audited, not published
+    build = _TRANSLATIONS.get(type(domain_event).__name__)
+    if build is None:
+        return []
+    published = build(domain_event)
+    return [] if published is None else [published]

@@ -1,0 +1,82 @@
+"""Domain errors as problem details, the same way on every route.
+
+- a broken rule (`RuleBroken`) is 422, naming the request field it concerns;
+- something named that does not exist (`NotFound`) is 404;
+- a stale `If-Match` (`VersionConflict`) is 412 with the current ETag;
+- a lost race in the event store (`IntegrityError`) is 409: retry.
+Nothing was recorded in any of these cases.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from services.casefile.domain.errors import VersionConflict
+from shared.api.concurrency import precondition_failed
+from shared.api.problems import FieldError, Problem, problem_response, problem_type
+from shared.domain_errors import NotFound, RuleBroken
+
+
+def _field(request: Request, name: str | None) -> str | None:
+    if name is None:
+        return None
+    return f"path.{name}" if name in request.path_params else f"body.{name}"
+
+
+async def _rule_broken(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RuleBroken)
+    field = _field(request, exc.field)
+    # `rule` is an extension member (RFC 9457 §3.2) naming the rule, for clients
+    # that handle some rules specially.
+    problem = Problem.model_validate(
+        {
+            "type": problem_type("rule-broken"),
+            "title": "The change breaks a rule of the case record",
+            "status": 422,
+            "detail": exc.message,
+            "errors": [FieldError(field=field, message=exc.message)] if field else None,
+            "rule": type(exc).__name__,
+        }
+    )
+    return problem_response(problem)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    field = _field(request, getattr(exc, "field", None))
+    return problem_response(
+        Problem(
+            type=problem_type("not-found"),
+            title="Not found",
+            status=404,
+            detail=str(exc),
+            errors=[FieldError(field=field, message=str(exc))] if field else None,
+        )
+    )
+
+
+async def _version_conflict(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, VersionConflict)
+    error = precondition_failed(exc.actual)
+    return problem_response(error.problem.model_copy(), error.headers)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> Response:
+    return problem_response(
+        Problem(
+            type=problem_type("concurrent-write"),
+            title="Conflict",
+            status=409,
+            detail="Someone else changed this record at the same moment; nothing was recorded. "
+            "Fetch it again and retry.",
+        ),
+        {"Retry-After": "1"},
+    )
+
+
+def install_domain_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RuleBroken, _rule_broken)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(VersionConflict, _version_conflict)
+    app.add_exception_handler(IntegrityError, _integrity_error)

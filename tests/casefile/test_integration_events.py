@@ -1,0 +1,80 @@
+"""What leaves the service: every domain event translated, minimised (unit, no servers)."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import uuid4
+
+from services.casefile.adapters.integration_events import translate
+from services.casefile.domain.child import Child
+from shared.contracts import casefile as contract
+from shared.contracts.base import IntegrationEvent
+
+from .conftest import CARE_STARTS, Case
+
+NOTE = "a private note about the family"
+VIEWS = "I miss my brother"
+#: Domain events that are never published, and why.
+PRIVATE = {"ViewsAndWishesRecorded"}  # the child's own words
+
+
+def published(case: Case) -> list[IntegrationEvent]:
+    app = case.app
+    events = [
+        app.mapper.to_domain_event(stored)
+        for stored in app.recorder.select_notifications(start=1, limit=10_000)
+    ]
+    return [out for event in events for out in translate(event, {})]
+
+
+def test_every_child_event_is_published_or_named_private() -> None:
+    from services.casefile.adapters.integration_events import _TRANSLATIONS
+
+    event_classes = {
+        name
+        for name, value in vars(Child).items()
+        if isinstance(value, type) and issubclass(value, Child.Event) and name != "Event"
+    }
+    translated = set(_TRANSLATIONS)
+    assert event_classes - {"Created"} == translated | PRIVATE
+
+
+def test_a_case_is_published_without_free_text_or_identifiers(case: Case) -> None:
+    app, child = case.app, case.child_id
+    app.correct_child_details(child, upn=None, nhs_number="9434765919", note=NOTE)
+    app.allocate_social_worker(
+        child, effective_date=CARE_STARTS, social_worker_id="sw-1", team="north-1"
+    )
+    app.record_visit(
+        child, visit_id=uuid4(), visit_date=date(2024, 2, 1), seen_alone=True, note=NOTE
+    )
+    app.agree_care_plan(child, effective_date=date(2024, 2, 2), note=NOTE)
+    app.record_views_and_wishes(
+        child, views_id=uuid4(), effective_date=date(2024, 2, 3), views=VIEWS
+    )
+    review = uuid4()
+    app.record_review(
+        child,
+        review_id=review,
+        review_date=date(2024, 2, 5),
+        iro_id="iro-1",
+        participation="PN1",
+        child_views_recorded=True,
+        note=NOTE,
+    )
+    events = published(case)
+    assert [type(e) for e in events] == [
+        contract.ChildRegistered,
+        contract.PeriodOfCareStarted,
+        contract.SocialWorkerAllocated,
+        contract.VisitRecorded,
+        contract.CarePlanAgreed,
+        contract.ReviewHeld,
+    ]  # the correction touched only the NHS number, which is not published
+    text = "".join(e.model_dump_json() for e in events)
+    for secret in (NOTE, VIEWS, "9434765919", "AMIRA01"):
+        assert secret not in text
+    review_held = events[-1]
+    assert isinstance(review_held, contract.ReviewHeld)
+    assert (review_held.review_date, review_held.participation) == (date(2024, 2, 5), "PN1")
+    assert all(e.child_id == str(child) for e in events)
