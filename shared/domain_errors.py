@@ -19,3 +19,12 @@ class RuleBroken(ValueError):
 
 class NotFound(LookupError):
     """The thing a command or query names does not exist."""
+
+
+class VersionConflict(Exception):
+    """The caller expected a different version of the history (If-Match failed)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"expected version {expected}, but the history is at version {actual}")
+        self.expected = expected
+        self.actual = actual

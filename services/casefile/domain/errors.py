@@ -10,6 +10,7 @@ maps to 412/409 as the API decides, the same way in every service.
 from __future__ import annotations
 
 from shared.domain_errors import NotFound, RuleBroken
+from shared.domain_errors import VersionConflict as VersionConflict  # re-exported
 
 # --- codes and identifiers -------------------------------------------------------------
 
@@ -208,10 +209,3 @@ class SubjectNotFound(RuleBroken):
 # --- concurrency -----------------------------------------------------------------------
 
 
-class VersionConflict(Exception):
-    """The caller expected a different version of the history (If-Match failed)."""
-
-    def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"expected version {expected}, but the history is at version {actual}")
-        self.expected = expected
-        self.actual = actual

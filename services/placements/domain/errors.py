@@ -9,6 +9,7 @@ means the caller's copy is stale (the API's If-Match), so it maps to 412.
 from __future__ import annotations
 
 from shared.domain_errors import RuleBroken
+from shared.domain_errors import VersionConflict as VersionConflict  # re-exported
 
 
 class UnknownCode(RuleBroken):
@@ -96,13 +97,6 @@ class AdoptiveCarersMismatch(RuleBroken):
     """PLACE A3/A5 mean "with current foster carer(s)", A4/A6 "not with current foster carer(s)"."""
 
 
-class VersionConflict(Exception):
-    """The caller expected a different version of the history (If-Match failed)."""
-
-    def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"expected version {expected}, but the history is at version {actual}")
-        self.expected = expected
-        self.actual = actual
 
 
 class ReasonForChangeRequired(RuleBroken):
