@@ -46,6 +46,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -89,6 +90,11 @@ BASE_ENV = {
     "MAPPER_TOPIC": "shared.eventstore.envelope:EnvelopeMapper",
 }
 
+CIPHERS = {
+    "pycryptodome": "eventsourcing.cipher:AESCipher",  # the library's default
+    "cryptography": "eventsourcing.cryptography:AESCipher",  # same format, other library
+}
+
 STREAM, PREFIX = "BENCH", "bench"
 RAW_STREAM, RAW_PREFIX = "RAWBENCH", "rawbench"
 
@@ -114,12 +120,40 @@ class BenchApp(Application[UUID]):
     pass
 
 
-_WORDS = (
-    "placement review visit school health plan contact social worker carer "
-    "foster residential missing episode education pathway independent "
-    "reviewing officer statutory notification council child young person "
-    "attended recorded agreed outcome assessment referral strengths needs"
-).split()
+_WORDS = [
+    "placement",
+    "review",
+    "visit",
+    "school",
+    "health",
+    "plan",
+    "contact",
+    "social",
+    "worker",
+    "carer",
+    "foster",
+    "residential",
+    "missing",
+    "episode",
+    "education",
+    "pathway",
+    "independent",
+    "reviewing",
+    "officer",
+    "statutory",
+    "notification",
+    "council",
+    "child",
+    "young",
+    "person",
+    "attended",
+    "recorded",
+    "agreed",
+    "outcome",
+    "assessment",
+    "referral",
+    "strengths",
+]
 
 
 def make_texts(count: int = 64, size: int = 200, seed: int = 7) -> list[str]:
@@ -149,12 +183,23 @@ class Counts:
     gets: int
     read_passes: int
     warm: int  # warm-up operations before each measured phase
+    rounds: int  # interleaved rounds of each write and get phase
 
 
 FULL = Counts(
-    populate=10_000, seq1=3000, seq4=1000, par1=200, par4=60, gets=3000, read_passes=3, warm=100
+    populate=10_000,
+    seq1=3000,
+    seq4=1000,
+    par1=200,
+    par4=60,
+    gets=3000,
+    read_passes=3,
+    warm=100,
+    rounds=2,
 )
-QUICK = Counts(populate=1000, seq1=150, seq4=50, par1=8, par4=4, gets=200, read_passes=1, warm=10)
+QUICK = Counts(
+    populate=1000, seq1=150, seq4=50, par1=8, par4=4, gets=200, read_passes=1, warm=10, rounds=1
+)
 
 
 # -- helpers -----------------------------------------------------------------
@@ -280,9 +325,10 @@ class Stack:
     nats: NatsServer
     pg: PostgresServer
     cipher_key: str
+    cipher_topic: str = "eventsourcing.cipher:AESCipher"
 
     def env(self, backend: str) -> dict[str, str]:
-        env = dict(BASE_ENV, CIPHER_KEY=self.cipher_key)
+        env = dict(BASE_ENV, CIPHER_KEY=self.cipher_key, CIPHER_TOPIC=self.cipher_topic)
         if backend == OURS:
             env.update(
                 PERSISTENCE_MODULE="shared.eventstore",
@@ -310,53 +356,52 @@ class Stack:
         return env
 
 
-def measure_backend(
-    stack: Stack, backend: str, counts: Counts, results: dict[tuple[str, str], float]
-) -> None:
-    app = BenchApp(env=stack.env(backend))
-    try:
-        t = time.perf_counter()
-        ids = populate(app, counts.populate)
-        note(
-            f"{backend}: stored {len(ids) * 5:,} events in {time.perf_counter() - t:.1f}s;"
-            " reading the log"
-        )
-        total = len(ids) * 5
-        read_log(app.recorder, PAGE)  # warm-up
-        gc.collect()
-        results[("notif", backend)] = best_rate(
-            lambda: read_log(app.recorder, total), counts.read_passes
-        )
+class AppBackend:
+    """One of the three `eventsourcing` backends, with its aggregates in memory."""
 
-        sample = random.Random(3).sample(ids, min(len(ids), counts.gets + counts.warm))
-        gets(app, sample[: counts.warm])
-        results[("get", backend)] = gets(app, sample[counts.warm :])
+    def __init__(self, stack: Stack, name: str) -> None:
+        self.name = name
+        self.app = BenchApp(env=stack.env(name))
+        self.ids: list[UUID] = []
+        self.aggs: list[Note] = []
+        self.groups: list[list[Note]] = []
 
-        note(f"{backend}: sequential saves")
-        warm_aggs = new_aggregates(app, 20)
-        saves_sequential(app, warm_aggs, counts.warm, 1)
-        saves_sequential(app, warm_aggs, max(1, counts.warm // 4), 4)
-        aggs = new_aggregates(app, 100)
-        rate, latencies = saves_sequential(app, aggs, counts.seq1, 1)
-        results[("save1_seq", backend)] = rate
-        latencies.sort()
-        results[("p50", backend)] = percentile(latencies, 0.50) * 1000
-        results[("p99", backend)] = percentile(latencies, 0.99) * 1000
-        results[("save4_seq", backend)] = saves_sequential(app, aggs, counts.seq4, 4)[0]
+    def prepare(self, counts: Counts) -> None:
+        started = time.perf_counter()
+        self.ids = populate(self.app, counts.populate)
+        self.aggs = new_aggregates(self.app, 100)
+        self.groups = [new_aggregates(self.app, 10) for _ in range(THREADS)]
+        seconds = time.perf_counter() - started
+        note(f"{self.name}: stored {len(self.ids) * 5:,} events in {seconds:.1f}s")
+        # Warm-up: the same operations on other aggregates, not measured.
+        warm = new_aggregates(self.app, 20)
+        saves_sequential(self.app, warm, counts.warm, 1)
+        saves_sequential(self.app, warm, max(1, counts.warm // 4), 4)
+        saves_concurrent(self.app, self.groups, max(2, counts.warm // THREADS), 1)
+        read_log(self.app.recorder, PAGE)
+        gets(self.app, self.ids[-counts.warm :])
 
-        note(f"{backend}: {THREADS} concurrent writers")
-        groups = [new_aggregates(app, 10) for _ in range(THREADS)]
-        saves_concurrent(app, groups, max(2, counts.warm // THREADS), 1)
-        gc.collect()
-        results[("save1_par", backend)] = saves_concurrent(app, groups, counts.par1, 1)
-        results[("save4_par", backend)] = saves_concurrent(app, groups, counts.par4, 4)
-    finally:
-        app.close()
+    def read_log(self, total: int) -> int:
+        return read_log(self.app.recorder, total)
+
+    def gets(self, indexes: Sequence[int]) -> float:
+        return gets(self.app, [self.ids[i] for i in indexes])
+
+    def saves(self, count: int, events: int) -> tuple[float, list[float]]:
+        return saves_sequential(self.app, self.aggs, count, events)
+
+    def concurrent(self, per_thread: int, events: int) -> float:
+        return saves_concurrent(self.app, self.groups, per_thread, events)
+
+    def close(self) -> None:
+        self.app.close()
 
 
 def stored_payload_size(stack: Stack) -> int:
     """The size of one of our stored 'Noted' bodies (compressed and encrypted)."""
-    app = BenchApp(env=dict(BASE_ENV, CIPHER_KEY=stack.cipher_key, PERSISTENCE_MODULE="eventsourcing.popo"))
+    env = stack.env(OURS)
+    env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+    app = BenchApp(env=env)
     try:
         agg = Note(TEXTS[0])
         agg.note(TEXTS[1])
@@ -366,12 +411,6 @@ def stored_payload_size(stack: Stack) -> int:
 
 
 # -- raw NATS ----------------------------------------------------------------
-
-
-async def _raw_connect(url: str) -> Any:
-    return await nats.connect(
-        servers=[url], name="bench-raw", allow_reconnect=False, pending_size=64 * 1024 * 1024
-    )
 
 
 async def _raw_saves(
@@ -391,6 +430,7 @@ async def _raw_saves(
                 ack = await js.publish(subject, payload, headers={EXPECTED: str(last)})
                 last = ack.seq
             else:
+                # The protocol of shared/eventstore/connection.py `_publish`.
                 batch_id = uuid.uuid4().hex
                 for n in range(1, batch):
                     headers = {"Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(n)}
@@ -418,11 +458,32 @@ async def _raw_saves(
     return tasks * per_task / (clock() - started), latencies
 
 
-async def _raw_all(url: str, counts: Counts, payload: bytes) -> dict[str, Any]:
-    nc = await _raw_connect(url)
-    try:
-        js = nc.jetstream(timeout=10)
-        await js.add_stream(
+class RawBackend:
+    """The ceiling: nats-py on its own event loop for writes, Direct Get for reads."""
+
+    name = RAW
+
+    def __init__(self, stack: Stack, ours: AppBackend) -> None:
+        self.stack = stack
+        self.ours = ours
+        self.payload = os.urandom(stored_payload_size(stack))
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="bench-raw", daemon=True)
+        self.thread.start()
+        self.nc: Any = self._run(self._connect())
+        self.reader = DirectReader(stack.nats.url, timeout=30)
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(600)
+
+    async def _connect(self) -> Any:
+        nc = await nats.connect(
+            servers=[self.stack.nats.url],
+            name="bench-raw",
+            allow_reconnect=False,
+            pending_size=64 * 1024 * 1024,
+        )
+        await nc.jetstream(timeout=10).add_stream(
             StreamConfig(
                 name=RAW_STREAM,
                 subjects=[f"{RAW_PREFIX}.>"],
@@ -434,70 +495,133 @@ async def _raw_all(url: str, counts: Counts, payload: bytes) -> dict[str, Any]:
                 allow_atomic=True,
             )
         )
-        out: dict[str, Any] = {}
-        await _raw_saves(nc, 1, counts.warm, 1, payload)
-        await _raw_saves(nc, 1, max(1, counts.warm // 4), 4, payload)
-        out["save1_seq"], out["latencies"] = await _raw_saves(nc, 1, counts.seq1, 1, payload)
-        out["save4_seq"], _ = await _raw_saves(nc, 1, counts.seq4, 4, payload)
-        await _raw_saves(nc, THREADS, max(2, counts.warm // THREADS), 1, payload)
-        out["save1_par"], _ = await _raw_saves(nc, THREADS, counts.par1, 1, payload)
-        out["save4_par"], _ = await _raw_saves(nc, THREADS, counts.par4, 4, payload)
-        return out
-    finally:
-        await nc.close()
+        return nc
 
+    def prepare(self, counts: Counts) -> None:
+        note(f"raw: publishes of {len(self.payload)}-byte payloads (the size of our bodies)")
+        self.saves(counts.warm, 1)
+        self.saves(max(1, counts.warm // 4), 4)
+        self.concurrent(max(2, counts.warm // THREADS), 1)
+        self.read_log(PAGE)
 
-def measure_raw_writes(
-    stack: Stack, counts: Counts, results: dict[tuple[str, str], float]
-) -> None:
-    payload = os.urandom(stored_payload_size(stack))
-    note(f"raw NATS: publishes of {len(payload)}-byte payloads")
-    out = asyncio.run(_raw_all(stack.nats.url, counts, payload))
-    for key in ("save1_seq", "save4_seq", "save1_par", "save4_par"):
-        results[(key, RAW)] = out[key]
-    latencies = sorted(out["latencies"])
-    results[("p50", RAW)] = percentile(latencies, 0.50) * 1000
-    results[("p99", RAW)] = percentile(latencies, 0.99) * 1000
-
-
-def measure_raw_reads(
-    stack: Stack, counts: Counts, results: dict[tuple[str, str], float]
-) -> None:
-    """Our stream through the Direct Get protocol, with no decoding at all."""
-    note("raw NATS: Direct Get reads of our stream")
-    reader = DirectReader(stack.nats.url)
-    try:
-        total = counts.populate * 5
-
-        def pages() -> int:
-            got, start = 0, 1
-            while got < total:
-                page = reader.next_batch(STREAM, start, f"{PREFIX}.events.>", min(PAGE, total - got))
-                if not page:
-                    break
-                got += len(page)
-                start = page[-1].seq + 1
-            return got
-
-        reader.next_batch(STREAM, 1, f"{PREFIX}.events.>", PAGE)  # warm-up
-        results[("notif", RAW)] = best_rate(pages, counts.read_passes)
-
-        # One aggregate's events: its subject, from the first sequence.
-        subjects: list[str] = []
-        start = 1
-        while len(subjects) < counts.gets:
-            page = reader.next_batch(STREAM, start, f"{PREFIX}.events.>", PAGE)
+    def read_log(self, total: int) -> int:
+        """Our stream's events, 1,000 a request, not decoded at all."""
+        got, start = 0, 1
+        while got < total:
+            page = self.reader.next_batch(
+                STREAM, start, f"{PREFIX}.events.>", min(PAGE, total - got)
+            )
             if not page:
                 break
-            subjects.extend(m.subject for m in page if m.header(b"Es-Version") == "1")
+            got += len(page)
             start = page[-1].seq + 1
-        subjects = random.Random(3).sample(subjects, min(len(subjects), counts.gets))
+        return got
+
+    def gets(self, indexes: Sequence[int]) -> float:
+        """The same aggregates' events as ours reads, not decoded."""
+        subjects = [f"{PREFIX}.events.{self.ours.ids[i]}" for i in indexes]
         started = time.perf_counter()
         for subject in subjects:
-            reader.all_on_subject(STREAM, subject)
-        results[("get", RAW)] = len(subjects) / (time.perf_counter() - started)
-    finally:
-        reader.close()
+            self.reader.all_on_subject(STREAM, subject)
+        return len(subjects) / (time.perf_counter() - started)
+
+    def saves(self, count: int, events: int) -> tuple[float, list[float]]:
+        result: tuple[float, list[float]] = self._run(
+            _raw_saves(self.nc, 1, count, events, self.payload)
+        )
+        return result
+
+    def concurrent(self, per_thread: int, events: int) -> float:
+        rate: float = self._run(_raw_saves(self.nc, THREADS, per_thread, events, self.payload))[0]
+        return rate
+
+    def close(self) -> None:
+        self.reader.close()
+        try:
+            self._run(self.nc.close())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+
+
+Backend = AppBackend | RawBackend
+
+
+class Tally:
+    """Operations and seconds summed over interleaved rounds, so drift hits all alike."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[str, str], list[float]] = {}
+        self.latencies: dict[str, list[float]] = {}
+
+    def add(self, key: str, backend: str, operations: float, rate: float) -> None:
+        entry = self.done.setdefault((key, backend), [0.0, 0.0])
+        entry[0] += operations
+        entry[1] += operations / rate
+
+    def best(self, key: str, backend: str, rate: float) -> None:
+        entry = self.done.setdefault((key, backend), [0.0, 0.0])
+        if entry[1] == 0 or rate > entry[0] / entry[1]:
+            self.done[(key, backend)] = [rate, 1.0]
+
+    def results(self) -> dict[tuple[str, str], float]:
+        out = {k: ops / seconds for k, (ops, seconds) in self.done.items() if seconds > 0}
+        for backend, values in self.latencies.items():
+            values.sort()
+            out[("p50", backend)] = percentile(values, 0.50) * 1000
+            out[("p99", backend)] = percentile(values, 0.99) * 1000
+        return out
+
+
+def split(total: int, rounds: int) -> list[int]:
+    return [total // rounds + (1 if r < total % rounds else 0) for r in range(rounds)]
+
+
+def measure_all(backends: list[Backend], counts: Counts) -> dict[tuple[str, str], float]:
+    """Every phase runs each backend in turn, in rounds whose order alternates."""
+    tally = Tally()
+
+    def order(round_no: int) -> list[Backend]:
+        return backends if round_no % 2 == 0 else list(reversed(backends))
+
+    note("reading the notification logs")
+    total = counts.populate * 5
+    for r in range(counts.read_passes):
+        for b in order(r):
+            gc.collect()
+            tally.best("notif", b.name, best_rate(partial(b.read_log, total), 1))
+
+    note("gets")
+    rng = random.Random(3)
+    indexes = rng.sample(
+        range(counts.populate - counts.warm), min(counts.gets, counts.populate - counts.warm)
+    )
+    rounds = counts.rounds
+    chunk = max(1, len(indexes) // rounds)
+    for r in range(rounds):
+        part = indexes[r * chunk : (r + 1) * chunk]
+        for b in order(r):
+            tally.add("get", b.name, len(part), b.gets(part))
+
+    note("sequential saves")
+    for r, (n1, n4) in enumerate(
+        zip(split(counts.seq1, rounds), split(counts.seq4, rounds), strict=True)
+    ):
+        for b in order(r):
+            rate, latencies = b.saves(n1, 1)
+            tally.add("save1_seq", b.name, n1, rate)
+            tally.latencies.setdefault(b.name, []).extend(latencies)
+            tally.add("save4_seq", b.name, n4, b.saves(n4, 4)[0])
+
+    note(f"{THREADS} concurrent writers")
+    for r, (n1, n4) in enumerate(
+        zip(split(counts.par1, rounds), split(counts.par4, rounds), strict=True)
+    ):
+        for b in order(r):
+            gc.collect()
+            tally.add("save1_par", b.name, n1 * THREADS, b.concurrent(n1, 1))
+            tally.add("save4_par", b.name, n4 * THREADS, b.concurrent(n4, 4))
+    return tally.results()
 
 
 # -- projection replay -------------------------------------------------------
@@ -524,7 +648,7 @@ def _runner_api() -> Any | None:
 async def _replay_with_runner(
     projections: Any, dsn: str, url: str, mapper: Mapper[Any], warm_until: int
 ) -> tuple[int, float]:
-    class BenchProjection(projections.Projection):  # type: ignore[misc,name-defined]
+    class BenchProjection(projections.Projection):  # type: ignore[misc]
         name = "bench_replay"
         tables = ("bench_events",)
 
@@ -583,7 +707,7 @@ async def _replay_batched(
                 break
             rows = []
             for m in page:
-                e = mapper.to_domain_event(
+                e: Any = mapper.to_domain_event(
                     StoredEvent(
                         originator_id=m.header(b"Es-Originator") or "",
                         originator_version=int(m.header(b"Es-Version") or 0),
@@ -595,11 +719,11 @@ async def _replay_batched(
                     (m.seq, str(e.originator_id), e.originator_version, type(e).__name__, e.text)
                 )
             async with conn.transaction():
-                await conn.executemany(
-                    "INSERT INTO bench_events VALUES ($1, $2, $3, $4, $5)", rows
-                )
+                await conn.executemany("INSERT INTO bench_events VALUES ($1, $2, $3, $4, $5)", rows)
                 await conn.execute(
-                    "UPDATE bench_position SET position = $1 WHERE stream = $2", page[-1].seq, STREAM
+                    "UPDATE bench_position SET position = $1 WHERE stream = $2",
+                    page[-1].seq,
+                    STREAM,
                 )
             position = page[-1].seq
             if position >= warm_until and not started:
@@ -836,16 +960,27 @@ def profile_ours(stack: Stack, what: str, counts: Counts, console: Console) -> N
     for name, prof in (("calling thread", main), ("NATS event-loop thread", loop_prof)):
         console.print(f"\n[bold]{name}[/bold] (top by own time)")
         stats = pstats.Stats(prof, stream=sys.stdout)
-        stats.sort_stats("tottime").print_stats(18)
+        stats.sort_stats("tottime").print_stats(15)
+        if name == "calling thread":
+            stats.sort_stats("cumulative").print_stats(15)
 
 
 # -- main --------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.eventstore", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.eventstore", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke test")
     parser.add_argument("--profile", choices=PROFILES, help="cProfile one of our paths instead")
+    parser.add_argument(
+        "--cipher",
+        choices=sorted(CIPHERS),
+        default="pycryptodome",
+        help="AES-GCM implementation for every backend (default: the library's default, which"
+        " the services configure)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     counts = QUICK if (args.quick or args.profile) else FULL
@@ -863,18 +998,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         nats_server.start()
         pg_server.start()
         pg_server.create_database("bench")
-        stack = Stack(tmp, nats_server, pg_server, AESCipher.create_key(num_bytes=32))
+        stack = Stack(
+            tmp, nats_server, pg_server, AESCipher.create_key(num_bytes=32), CIPHERS[args.cipher]
+        )
         machine = facts(stack)
 
         if args.profile:
             profile_ours(stack, args.profile, counts, console)
             return 0
 
-        results: dict[tuple[str, str], float] = {}
-        for backend in (OURS, PG, SQLITE):
-            measure_backend(stack, backend, counts, results)
-        measure_raw_writes(stack, counts, results)
-        measure_raw_reads(stack, counts, results)
+        backends: list[Backend] = []
+        try:
+            for name in (OURS, PG, SQLITE):
+                backends.append(AppBackend(stack, name))
+                backends[-1].prepare(counts)
+            assert isinstance(backends[0], AppBackend)
+            backends.append(RawBackend(stack, backends[0]))
+            backends[-1].prepare(counts)
+            results = measure_all(backends, counts)
+        finally:
+            for b in backends:
+                b.close()
         replay_how = measure_replay(stack, results)
         elapsed = time.perf_counter() - started
 
@@ -884,7 +1028,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.print(line)
         console.print(
             f"counts: {mode}; {counts.populate * 5:,} events read; {THREADS} writer threads;"
-            f" cipher AES-GCM + zlib on for every eventsourcing backend; total {elapsed:.0f}s"
+            f" cipher AES-GCM ({stack.cipher_topic}) + zlib on for every eventsourcing backend;"
+            f" total {elapsed:.0f}s; load average at end: "
+            + " ".join(f"{x:.2f}" for x in os.getloadavg())
         )
         render(results, console, "Event store benchmark (higher is better, except latency)")
         console.print(
