@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 
+from shared.service_application import CIPHER_TOPIC
 from shared.settings import ServiceSettings
 
 
@@ -58,7 +59,7 @@ class CasefileSettings(ServiceSettings):
         if self.compressor_topic:
             env["COMPRESSOR_TOPIC"] = self.compressor_topic
         if self.cipher_key is not None:
-            env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+            env["CIPHER_TOPIC"] = CIPHER_TOPIC
             env["CIPHER_KEY"] = self.cipher_key.get_secret_value()
         if self.nats_stream:
             env["CASEFILE_NATS_STREAM"] = self.nats_stream

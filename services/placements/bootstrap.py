@@ -37,6 +37,7 @@ from shared.auth.tokens import TokenVerifier
 from shared.contracts.relay import IntegrationRelay
 from shared.observability.logs import get_logger
 from shared.projections import Projection, ProjectionRunner
+from shared.service_application import CIPHER_TOPIC
 
 log = get_logger(__name__)
 
@@ -54,7 +55,7 @@ def application_env(settings: PlacementsSettings) -> dict[str, str]:
         "PLACEMENTS_NATS_REPLICAS": str(settings.nats_replicas),
     }
     if settings.cipher_key is not None:
-        env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+        env["CIPHER_TOPIC"] = CIPHER_TOPIC
         env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
     return env
 

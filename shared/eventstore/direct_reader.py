@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import ssl
 import threading
@@ -27,13 +26,6 @@ from eventsourcing.persistence import OperationalError
 
 _CRLF = b"\r\n"
 _MAX_BATCH = 1000
-
-
-# The server appends these to every Direct Get answer, in this order; one
-# regular expression finds them without parsing every header line.
-_HOT_HEADERS = re.compile(
-    rb"NATS/1.0\r\n.*?Nats-Subject: ([^\r]*)\r\nNats-Sequence: (\d+)\r\n", re.DOTALL
-)
 
 
 class RawMessage:
@@ -201,7 +193,6 @@ class DirectReader:
     def _collect(self, reply: str, into: list[RawMessage], one: bool) -> None:
         reply_bytes = reply.encode()
         append = into.append
-        hot = _HOT_HEADERS.match
         while True:
             line = self._read_line()
             if line[:5] == b"HMSG ":
@@ -212,12 +203,16 @@ class DirectReader:
                 body = self._read_exact(total_len + 2)
                 if parts[1] != reply_bytes:
                     continue  # a late answer to an earlier, abandoned request
-                found = hot(body, 0, header_len)
-                if found is not None:
+                # The server appends Nats-Subject and Nats-Sequence last:
+                # look for them from the end rather than parse every line.
+                at = body.rfind(b"\r\nNats-Sequence: ", 0, header_len)
+                if at >= 0:
+                    end = body.find(b"\r\n", at + 17)
+                    subject_at = body.rfind(b"\r\nNats-Subject: ", 0, at)
                     append(
                         RawMessage(
-                            seq=int(found.group(2)),
-                            subject=found.group(1).decode(),
+                            seq=int(body[at + 17 : end]),
+                            subject=body[subject_at + 16 : at].decode(),
                             header_block=body[:header_len],
                             data=body[header_len:total_len],
                         )

@@ -80,7 +80,7 @@ def start_script(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "TOY_APPLY_DELAY": "0.01"},
+        env={**os.environ, "TOY_APPLY_DELAY": "0.01", "TOY_TRANSLATE_DELAY": "0.01"},
         start_new_session=True,
     )
     assert process.stdout is not None

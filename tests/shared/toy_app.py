@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +68,9 @@ class CounterIncremented(IntegrationEvent):
 
 
 def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[IntegrationEvent]:
+    delay = float(os.environ.get("TOY_TRANSLATE_DELAY", "0"))
+    if delay:
+        time.sleep(delay)  # so a kill test can land mid-stream
     if isinstance(domain_event, Counter.Incremented):
         return [CounterIncremented(child_id=str(domain_event.originator_id), by=domain_event.by)]
     return []
