@@ -977,9 +977,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--cipher",
         choices=sorted(CIPHERS),
-        default="pycryptodome",
-        help="AES-GCM implementation for every backend (default: the library's default, which"
-        " the services configure)",
+        default="cryptography",
+        help="AES-GCM implementation for every backend (default: the one the services"
+        " configure, shared.service_application.CIPHER_TOPIC)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
