@@ -26,7 +26,7 @@ from shared.contracts.relay import (
 )
 from shared.eventstore import envelope as env
 from shared.eventstore.direct_reader import DirectReader
-from shared.projections.runner import ProjectionRunner, ProjectionStopped, rebuild
+from shared.projections.runner import Delivered, ProjectionRunner, ProjectionStopped, rebuild
 
 pytestmark = pytest.mark.integration
 
@@ -233,3 +233,34 @@ def test_relay_killed_mid_stream_publishes_each_integration_event_exactly_once(
     body = first["body"]
     assert isinstance(body, dict) and body["specversion"] == "1.0"
     assert "note" not in json.dumps(body)  # minimised: free text stays in the service
+
+
+def test_a_failing_handler_in_a_replayed_page_is_named_and_what_came_before_is_kept(
+    toy: tuple[Counters, str, str], database: str, nats_url: str
+) -> None:
+    app, stream, prefix = toy
+    fill(app, counters=3, increments=10)  # 63 events: replayed in one page
+
+    class Breaks(CounterTotals):
+        async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
+            if delivered.seq == 40:
+                raise ValueError("a rule the handler cannot apply")
+            await super().apply(conn, delivered)
+
+    async def scenario() -> None:
+        pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+        runner = ProjectionRunner(Breaks(app, stream, prefix), pool, nats_url)
+        await runner.setup()
+        try:
+            with pytest.raises(ProjectionStopped) as stopped:
+                await runner.catch_up()
+            assert stopped.value.seq == 40 and "handler failed" in str(stopped.value)
+            assert (await runner.positions())[stream] == 39
+            applied = await pool.fetchval("SELECT sum(applied) FROM counter_totals.totals")
+            opens = 2  # two of the first 39 events opened counters
+            assert applied == 39 - opens
+        finally:
+            runner.close()
+            await pool.close()
+
+    asyncio.run(scenario())

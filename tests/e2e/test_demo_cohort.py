@@ -1,0 +1,204 @@
+"""The demo cohort end to end: `belonging dev up --no-seed`, then `services.demo.seed`, twice.
+
+The stack runs as `make run` runs it (a subprocess on free ports with its own
+data directory, as in tests/shared/test_dev_stack.py); the loader is called
+here with the base URLs the stack printed and tokens from the stack's own dev
+issuer, so its writes go through the real services, relay and projections.
+The second load must record nothing: every child's case and placement history
+stay at the same version and the figures do not move. Ctrl-C then stops it all.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services import demo
+from shared.auth.tokens import DevIssuer
+from shared.stack.nats_server import free_port
+from shared.stack.supervisor import SERVICES, port_is_free
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY = "Ready. Ctrl-C stops everything."
+CLI = [sys.executable, "-c", "from shared.cli import app; app()"]
+#: A service's row in the ready table: "│ casefile      │ http://127.0.0.1:8001 │ ...".
+SERVICE_ROW = re.compile(r"^\W*(casefile|placements)\s+\W\s*(http://\S+)", re.M)
+
+
+class DevUp:
+    """A `belonging dev up --no-seed` subprocess whose output a thread collects."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port_base = _port_base()
+        command = [
+            *CLI,
+            "dev",
+            "up",
+            "--no-seed",
+            "--data-dir",
+            str(data_dir),
+            "--nats-port",
+            str(free_port()),
+            "--nats-monitor-port",
+            str(free_port()),
+            "--pg-port",
+            str(free_port()),
+            "--port-base",
+            str(self.port_base),
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(READY in line for line in self.lines):
+            if self.process.poll() is not None:
+                self._reader.join(5)
+                pytest.fail(f"dev up exited ({self.process.returncode}) first:\n{self.output}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"dev up not ready within {timeout}s:\n{self.output}")
+            time.sleep(0.1)
+
+    def base_urls(self) -> dict[str, str]:
+        """The services' URLs as the ready table prints them."""
+        found = dict(SERVICE_ROW.findall(self.output))
+        assert set(found) == {"casefile", "placements"}, self.output
+        return found
+
+    def stop(self, timeout: float = 60.0) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"dev up did not exit within {timeout}s:\n{self.output}")
+        self._reader.join(5)
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _port_base() -> int:
+    """A base whose five service ports (base+1 ... base+5) are free."""
+    for _ in range(200):
+        base = 18000 + random.randrange(400) * 100
+        if all(port_is_free(base + n) for n in range(1, len(SERVICES) + 1)):
+            return base
+    raise RuntimeError("no free run of five ports")
+
+
+@pytest.fixture
+def stack() -> Iterator[DevUp]:
+    # Our own scratch directory, not `tmp_path`: PostgreSQL run as root drops to
+    # a user that must traverse every folder above its data (see test_dev_stack).
+    work = Path(tempfile.mkdtemp(prefix="belonging-demo-"))
+    dev = DevUp(work / "data")
+    try:
+        yield dev
+    finally:
+        dev.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _snapshot(http: httpx.Client, urls: dict[str, str], issuer: DevIssuer) -> dict[str, Any]:
+    """Every demo child's case and placement versions, and the council's figures."""
+    performance = {"Authorization": f"Bearer {issuer.mint('perf.demo', ['performance'])}"}
+    manager = {"Authorization": f"Bearer {issuer.mint('tm.demo', ['team_manager'])}"}
+    listed = http.get(f"{urls['casefile']}/v1/children", headers=performance, params={"limit": 500})
+    assert listed.status_code == 200, listed.text
+    children = [c for c in listed.json()["items"] if c["local_child_id"].startswith("DEMO")]
+    versions: dict[str, tuple[int, int, int]] = {}
+    for child in children:
+        case = http.get(f"{urls['casefile']}/v1/children/{child['child_id']}", headers=performance)
+        history = http.get(
+            f"{urls['placements']}/v1/children/{child['child_id']}/placements", headers=manager
+        )
+        assert case.status_code == 200 and history.status_code == 200, (case.text, history.text)
+        placements = history.json()
+        versions[child["local_child_id"]] = (
+            case.json()["version"],
+            placements["version"],
+            len(placements["placements"]),
+        )
+    figures = http.get(
+        f"{urls['placements']}/v1/stability",
+        headers=manager,
+        params={"as_of": date.today().isoformat()},
+    )
+    assert figures.status_code == 200, figures.text
+    return {"children": versions, "figures": figures.json()}
+
+
+def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp) -> None:
+    stack.wait_ready()
+    urls = stack.base_urls()
+    assert urls["casefile"].endswith(f":{stack.port_base + 1}")
+    issuer = DevIssuer(stack.data_dir / "dev-issuer")  # the issuer `dev up` made
+
+    def token_for(role: str, user: str) -> str:
+        return issuer.mint(user, [role])
+
+    summary = demo.seed(urls, token_for)
+    assert f"{len(demo.COHORT)} children" in summary and len(demo.COHORT) == 12
+    assert "/v1/stability?as_of=" in summary
+    assert "belonging token --role team_manager --user tm.demo" in summary
+
+    with httpx.Client(timeout=30) as http:
+        first = _snapshot(http, urls, issuer)
+        assert len(first["children"]) == 12
+        short_term = first["figures"]["short_term"]
+        assert short_term["denominator"] >= 10
+        assert short_term["numerator"] >= 1
+        assert f"{short_term['numerator']} of {short_term['denominator']}" in summary
+        # The care leaver and the child placed for adoption have their histories.
+        assert first["children"]["DEMO03"][2] == 2
+        assert first["children"]["DEMO04"][2] == 3
+
+        again = demo.seed(urls, token_for)
+        assert "12 children" in again and "already loaded" in again
+        assert _snapshot(http, urls, issuer) == first
+
+    assert stack.stop() == 0, stack.output
+    assert "SIGINT: stopping the stack." in stack.output
+    assert "Stopped services, PostgreSQL, NATS." in stack.output
