@@ -61,7 +61,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from rich.console import Console
 from rich.table import Table
 
-from shared.eventstore.direct_reader import DirectReader
+from shared.eventstore.blocking_client import BlockingClient
 from shared.stack.nats_server import NatsServer
 from shared.stack.postgres_server import PostgresServer
 
@@ -471,7 +471,7 @@ class RawBackend:
         self.thread = threading.Thread(target=self.loop.run_forever, name="bench-raw", daemon=True)
         self.thread.start()
         self.nc: Any = self._run(self._connect())
-        self.reader = DirectReader(stack.nats.url, timeout=30)
+        self.reader = BlockingClient(stack.nats.url, timeout=30)
 
     def _run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(600)
@@ -702,7 +702,7 @@ async def _replay_batched(
     from eventsourcing.persistence import StoredEvent
 
     conn = await asyncpg.connect(dsn)
-    reader = DirectReader(url)
+    reader = BlockingClient(url)
     try:
         await conn.execute("DROP TABLE IF EXISTS bench_events, bench_position")
         await conn.execute(REPLAY_TABLE)
@@ -749,7 +749,7 @@ async def _replay_batched(
 async def _replay_raw(dsn: str, url: str, warm_until: int) -> tuple[int, float]:
     """The ceiling: pull 1,000 at a time, COPY (seq, raw bytes), move the position."""
     conn = await asyncpg.connect(dsn)
-    reader = DirectReader(url)
+    reader = BlockingClient(url)
     try:
         await conn.execute("DROP TABLE IF EXISTS raw_events, raw_position")
         await conn.execute("CREATE TABLE raw_events (seq bigint PRIMARY KEY, body bytea NOT NULL)")

@@ -37,7 +37,7 @@ from nats.js.errors import NotFoundError
 
 from shared.contracts.base import IntegrationEvent
 from shared.eventstore import envelope as env
-from shared.eventstore.direct_reader import DirectReader, RawMessage
+from shared.eventstore.blocking_client import BlockingClient, RawMessage
 from shared.observability.tracing import extract_context, inject_headers, tracer
 from shared.projections.runner import domain_event_decoder
 
@@ -137,7 +137,7 @@ class IntegrationRelay:
         self.events_subject = f"{subject_prefix or service}.events.>"
         self.decode = domain_event_decoder(mapper)
         self.translate = translate
-        self.reader = DirectReader(nats_url)
+        self.reader = BlockingClient(nats_url)
         self.client: Client | None = None
         self.published = 0
 

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import threading
-import uuid
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,6 +35,21 @@ MSG_ID = "Nats-Msg-Id"
 
 class WrongLastSequence(IntegrityError):
     """The server refused a write: the subject moved on since we looked."""
+
+
+def sequence_from_ack(ack_json: bytes) -> int:
+    """The stream sequence of a JetStream publish acknowledgement, or the error it names."""
+    ack = json.loads(ack_json)
+    error = ack.get("error")
+    if error:
+        code = error.get("err_code")
+        description = error.get("description", "")
+        if code == WRONG_LAST_SEQUENCE:
+            raise WrongLastSequence(description)
+        if code == BATCH_TOO_LARGE:
+            raise ProgrammingError(description)
+        raise OperationalError(f"JetStream refused the write ({code}): {description}")
+    return int(ack["seq"])
 
 
 @dataclass(frozen=True)
@@ -153,67 +167,6 @@ class NatsConnection:
             return int(info.state.last_seq)
 
         return self.run(last(), self.timeout * 2)
-
-    # -- writes -------------------------------------------------------------
-
-    def publish(self, messages: Sequence[Outgoing]) -> int:
-        """Stores all the messages or none; returns the stream sequence of the last.
-
-        One message is a plain publish. Several are one JetStream atomic batch
-        (ADR-50): the server stores them contiguously, checks every expected
-        sequence at commit under lock, and stores nothing if any check fails.
-        """
-        if not messages:
-            raise ProgrammingError("nothing to publish")
-        if len(messages) > 1000:
-            raise ProgrammingError(
-                f"a save of {len(messages)} events exceeds JetStream's atomic batch limit of 1000"
-            )
-        if not self.is_connected:
-            raise OperationalError(f"NATS is unavailable at {self.url}: nothing was recorded")
-        return self.run(self._publish(messages), self.timeout + 1)
-
-    async def _publish(self, messages: Sequence[Outgoing]) -> int:
-        nc = self.client
-        try:
-            if len(messages) == 1:
-                m = messages[0]
-                reply = await nc.request(m.subject, m.data, timeout=self.timeout, headers=m.headers)
-            else:
-                batch_id = uuid.uuid4().hex
-                last = len(messages)
-                reply = None
-                for n, m in enumerate(messages, start=1):
-                    headers = dict(m.headers)
-                    headers["Nats-Batch-Id"] = batch_id
-                    headers["Nats-Batch-Sequence"] = str(n)
-                    if n == last:
-                        headers["Nats-Batch-Commit"] = "1"
-                        reply = await nc.request(
-                            m.subject, m.data, timeout=self.timeout, headers=headers
-                        )
-                    else:
-                        await nc.publish(m.subject, m.data, headers=headers)
-                assert reply is not None
-        except (TimeoutError, nats.errors.TimeoutError) as e:
-            raise OperationalError("NATS did not acknowledge the write in time") from e
-        except nats.errors.NoRespondersError as e:
-            raise OperationalError("no JetStream stream answered the write") from e
-        except nats.errors.Error as e:
-            raise OperationalError(f"NATS write failed: {e}") from e
-        if reply is None:
-            raise OperationalError("NATS gave no acknowledgement")
-        ack = json.loads(reply.data)
-        error = ack.get("error")
-        if error:
-            code = error.get("err_code")
-            description = error.get("description", "")
-            if code == WRONG_LAST_SEQUENCE:
-                raise WrongLastSequence(description)
-            if code == BATCH_TOO_LARGE:
-                raise ProgrammingError(description)
-            raise OperationalError(f"JetStream refused the write ({code}): {description}")
-        return int(ack["seq"])
 
     # -- lifecycle ----------------------------------------------------------
 

@@ -27,7 +27,7 @@ from shared.observability.tracing import inject_headers
 from shared.request_context import current
 
 # Header names. The first three come first on every message so readers find
-# them without parsing the rest (see direct_reader).
+# them without parsing the rest (see blocking_client).
 ID = "Es-Id"  # content id of the event: sha256 of originator, version, topic, body
 ORIGINATOR = "Es-Originator"
 ORIGINATOR_IS_UUID = "Es-Uuid"

@@ -23,8 +23,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, resolve_topic
 
+from shared.eventstore.blocking_client import BlockingClients
 from shared.eventstore.connection import NatsConnection
-from shared.eventstore.direct_reader import DirectReaders
 from shared.eventstore.recorders import (
     NatsAggregateRecorder,
     NatsApplicationRecorder,
@@ -53,7 +53,7 @@ class NatsFactory(InfrastructureFactory[TrackingRecorder]):
         self.subject_prefix = self.env.get(self.NATS_SUBJECT_PREFIX) or base.lower()
         self.replicas = int(self.env.get(self.NATS_REPLICAS) or 1)
         self.connection = NatsConnection(url, timeout=timeout, name=f"{base.lower()}-eventstore")
-        self.readers = DirectReaders(url, timeout=timeout)
+        self.readers = BlockingClients(url, timeout=timeout)
         self.connection.ensure_stream(
             self.stream,
             [f"{self.subject_prefix}.events.>", f"{self.subject_prefix}.tracking.>"],

@@ -38,6 +38,7 @@ from eventsourcing.persistence import (
     Notification,
     OperationalError,
     ProcessRecorder,
+    ProgrammingError,
     StoredEvent,
     Subscription,
     Tracking,
@@ -45,14 +46,15 @@ from eventsourcing.persistence import (
 )
 
 from shared.eventstore import envelope as env
+from shared.eventstore.blocking_client import BlockingClients, RawMessage
 from shared.eventstore.connection import (
     EXPECTED_LAST_SUBJECT_SEQUENCE,
     MSG_ID,
     NatsConnection,
     Outgoing,
     WrongLastSequence,
+    sequence_from_ack,
 )
-from shared.eventstore.direct_reader import DirectReaders, RawMessage
 
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _RETRIES = 5
@@ -110,6 +112,23 @@ class Heads:
                 self._heads.popitem(last=False)
 
 
+def publish(clients: BlockingClients, messages: Sequence[Outgoing]) -> int:
+    """Stores all the messages or none; returns the stream sequence of the last.
+
+    One message is a plain publish; several are one JetStream atomic batch
+    (ADR-50): stored contiguously, every expected sequence checked at commit
+    under the stream's lock, nothing stored if any check fails.
+    """
+    if not messages:
+        raise ProgrammingError("nothing to publish")
+    if len(messages) > 1000:
+        raise ProgrammingError(
+            f"a save of {len(messages)} events exceeds JetStream's atomic batch limit of 1000"
+        )
+    ack = clients.get().publish([(m.subject, m.headers, m.data) for m in messages])
+    return sequence_from_ack(ack)
+
+
 def _head_of(message: RawMessage) -> Head:
     return Head(
         version=int(message.header(env.VERSION.encode()) or 0),
@@ -140,7 +159,7 @@ class NatsAggregateRecorder(AggregateRecorder):
     def __init__(
         self,
         connection: NatsConnection,
-        readers: DirectReaders,
+        readers: BlockingClients,
         stream: str,
         subject_prefix: str,
         kind: str = "events",
@@ -212,7 +231,7 @@ class NatsAggregateRecorder(AggregateRecorder):
                 # within the stream's duplicate window.
                 messages[0].headers[MSG_ID] = messages[0].headers[env.ID]
             try:
-                last_seq = self.connection.publish(messages)
+                last_seq = publish(self.readers, messages)
             except WrongLastSequence:
                 recognised = self._recognise(groups, expectations)
                 if recognised is not None:
@@ -435,7 +454,7 @@ class NatsTrackingRecorder(TrackingRecorder):
     """Tracking records on `<prefix>.tracking.<application>`, one subject each."""
 
     def __init__(
-        self, connection: NatsConnection, readers: DirectReaders, stream: str, subject_prefix: str
+        self, connection: NatsConnection, readers: BlockingClients, stream: str, subject_prefix: str
     ) -> None:
         self.connection = connection
         self.readers = readers
@@ -469,7 +488,7 @@ class NatsTrackingRecorder(TrackingRecorder):
         for _attempt in range(_RETRIES):
             message = self._tracking_message(tracking)
             try:
-                self.connection.publish([message])
+                publish(self.readers, [message])
                 return
             except WrongLastSequence:
                 continue  # someone else tracked meanwhile; look again
@@ -484,7 +503,7 @@ class NatsProcessRecorder(NatsTrackingRecorder, NatsApplicationRecorder, Process
     """Events and the tracking record of what caused them, in one atomic batch."""
 
     def __init__(
-        self, connection: NatsConnection, readers: DirectReaders, stream: str, subject_prefix: str
+        self, connection: NatsConnection, readers: BlockingClients, stream: str, subject_prefix: str
     ) -> None:
         NatsApplicationRecorder.__init__(self, connection, readers, stream, subject_prefix)
 

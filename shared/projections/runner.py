@@ -32,7 +32,7 @@ import structlog
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.eventstore import envelope as env
-from shared.eventstore.direct_reader import DirectReader, RawMessage
+from shared.eventstore.blocking_client import BlockingClient, RawMessage
 from shared.observability.tracing import extract_context, tracer
 
 log = structlog.get_logger(__name__)
@@ -154,7 +154,7 @@ class ProjectionRunner:
         self.pool = pool
         self.schema = schema or projection.name
         self.page = page
-        self.reader = DirectReader(nats_url)
+        self.reader = BlockingClient(nats_url)
         self.error: ProjectionStopped | None = None
         self.progress = Progress()
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from shared.auth.tokens import DevIssuer
 from shared.eventstore import envelope as env
-from shared.eventstore.direct_reader import DirectReader, RawMessage
+from shared.eventstore.blocking_client import BlockingClient, RawMessage
 
 READ_MODELS = ("casefile_case_team", "casefile_children")
 TEAM_MANAGERS = {"tm.okafor": ["north-1"], "tm.reid": ["south-2"]}
@@ -70,7 +70,7 @@ class CasefileService:
 
     def last_sequence(self) -> int:
         """The stream's last sequence: anything recorded, a read included, moves it."""
-        reader = DirectReader(self.nats_url)
+        reader = BlockingClient(self.nats_url)
         try:
             last = reader.last(self.stream, f"{self.prefix}.events.>")
         finally:
@@ -94,7 +94,7 @@ class CasefileService:
         wait_for(caught_up, timeout)
 
     def messages(self, subject: str) -> list[RawMessage]:
-        reader = DirectReader(self.nats_url)
+        reader = BlockingClient(self.nats_url)
         try:
             return reader.all_on_subject(self.stream, f"{self.prefix}.events.{subject}")
         finally:

@@ -18,7 +18,7 @@ from nats.js.errors import NotFoundError
 from casefile.harness import CasefileService
 from shared.contracts import casefile as contract
 from shared.contracts.relay import SOURCE_SEQUENCE, decode_integration, integration_stream
-from shared.eventstore.direct_reader import DirectReader, RawMessage
+from shared.eventstore.blocking_client import BlockingClient, RawMessage
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def fresh_integration_stream(nats_url: str) -> Iterator[None]:
 
 
 def published(nats_url: str) -> list[RawMessage]:
-    reader = DirectReader(nats_url)
+    reader = BlockingClient(nats_url)
     try:
         return reader.all_on_subject(STREAM, "integration.casefile.>")
     except Exception:

@@ -16,7 +16,7 @@ from eventsourcing.utils import Environment
 
 from shared.eventstore import NatsFactory
 from shared.eventstore import envelope as env
-from shared.eventstore.direct_reader import DirectReader
+from shared.eventstore.blocking_client import BlockingClient
 from shared.eventstore.recorders import NatsApplicationRecorder
 from shared.request_context import acting_as
 from shared.stack.nats_server import NATS_CONFIG, NatsServer
@@ -166,7 +166,7 @@ def test_audit_envelope_is_in_the_headers_and_the_chain_verifies(factory: NatsFa
     ):
         recorder.insert_events([event(child, 1), event(child, 2)])
         recorder.insert_events([event(child, 3)])
-    reader = DirectReader(os.environ["NATS_URL"])
+    reader = BlockingClient(os.environ["NATS_URL"])
     try:
         stored = reader.all_on_subject(factory.stream, f"{factory.subject_prefix}.events.{child}")
     finally:

@@ -25,7 +25,7 @@ from shared.contracts.relay import (
     integration_stream,
 )
 from shared.eventstore import envelope as env
-from shared.eventstore.direct_reader import DirectReader
+from shared.eventstore.blocking_client import BlockingClient
 from shared.projections.runner import Delivered, ProjectionRunner, ProjectionStopped, rebuild
 
 pytestmark = pytest.mark.integration
@@ -181,7 +181,7 @@ def test_rebuild_equals_the_live_projection_and_swaps_it_in(
 
 
 def _integration_messages(nats_url: str, service: str) -> list[dict[str, object]]:
-    reader = DirectReader(nats_url)
+    reader = BlockingClient(nats_url)
     try:
         stored = reader.all_on_subject(integration_stream(service), f"integration.{service}.>")
     finally:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from shared.access_log import AccessLog
 from shared.eventstore import envelope as env
-from shared.eventstore.direct_reader import RawMessage
+from shared.eventstore.blocking_client import RawMessage
 from shared.eventstore.factory import NatsFactory
 
 CASE = "case"

@@ -30,7 +30,7 @@ import asyncpg
 
 from shared.contracts import casefile
 from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream
-from shared.eventstore.direct_reader import RawMessage
+from shared.eventstore.blocking_client import RawMessage
 from shared.projections import Delivered, Projection, Source
 
 SCHEMA = "placements_care_periods"

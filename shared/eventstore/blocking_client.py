@@ -1,16 +1,22 @@
-"""Fast, synchronous reads of a JetStream stream through the Direct Get API.
+"""A blocking NATS client for the event store's hot paths: reads and saves.
 
-Why not nats-py for reads: its per-message dispatch (asyncio callbacks,
-futures, header dicts) costs 25-50 µs a message here, which caps a
-notification-log read at about 20,000 events/s and adds an event-loop hop to
-every aggregate read. Reads are the hot path of projections and replays, so
-this module speaks the NATS client protocol itself over a blocking socket: one
-`PUB $JS.API.DIRECT.GET.<stream>` request with `batch`/`next_by_subj`
-(ADR-31, nats-server 2.11+) and a tight loop over the `HMSG` frames that come
-back, ending at the server's `204 EOB` status. Writes stay on nats-py.
+Why not nats-py here: the `eventsourcing` library is synchronous, and handing
+each call to an asyncio loop in another thread costs about 0.3 ms a save;
+nats-py's per-message dispatch (callbacks, futures, header dicts) costs
+25-50 µs a message, which caps a notification-log read at about 20,000
+events/s. So this module speaks the NATS client protocol itself over a
+blocking socket, in the calling thread:
 
-One `DirectReader` a thread (sockets are not shared); each holds one
-connection and reconnects on the next call after an error.
+- reads: one `PUB $JS.API.DIRECT.GET.<stream>` request with
+  `batch`/`next_by_subj` (ADR-31, nats-server 2.11+) and a tight loop over
+  the `HMSG` frames that come back, ending at the server's `204 EOB` status;
+- saves: `HPUB` frames written in one `sendall` (an atomic batch's messages,
+  then its commit with a reply subject), then the JetStream acknowledgement.
+
+One `BlockingClient` a thread (sockets are not shared); each holds one
+connection and reconnects on the next call after an error. A write is never
+resent here: if its acknowledgement is lost, the recorder finds out what was
+stored.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import os
 import socket
 import ssl
 import threading
+import uuid
+from collections.abc import Sequence
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.persistence import OperationalError
@@ -75,7 +83,7 @@ def _parse_headers(block: bytes) -> tuple[str, dict[str, str]]:
     return status, headers
 
 
-class DirectReader:
+class BlockingClient:
     """A blocking NATS connection that only does Direct Get requests."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
@@ -247,6 +255,65 @@ class DirectReader:
                 raise OperationalError(f"NATS error: {line.decode()}")
             # +OK, PONG, INFO: nothing to do
 
+    def publish(self, messages: Sequence[tuple[str, dict[str, str], bytes]]) -> bytes:
+        """Publishes one message, or several as one JetStream atomic batch (ADR-50).
+
+        Returns the acknowledgement's JSON. Raises OperationalError if NATS
+        cannot be reached or does not answer in time.
+        """
+        try:
+            if self._sock is None:
+                self._connect()
+        except OperationalError as e:
+            raise OperationalError(f"NATS is unavailable: nothing was recorded ({e})") from e
+        self._request_no += 1
+        reply = f"{self._inbox}.{self._request_no}"
+        batch_id = uuid.uuid4().hex if len(messages) > 1 else None
+        frames: list[bytes] = []
+        last = len(messages)
+        for n, (subject, headers, data) in enumerate(messages, start=1):
+            lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
+            if batch_id is not None:
+                lines.append(f"Nats-Batch-Id: {batch_id}\r\nNats-Batch-Sequence: {n}\r\n")
+                if n == last:
+                    lines.append("Nats-Batch-Commit: 1\r\n")
+            block = ("NATS/1.0\r\n" + "".join(lines) + "\r\n").encode()
+            size = len(block) + len(data)
+            target = f"{subject} {reply}" if n == last else subject
+            frames.append(f"HPUB {target} {len(block)} {size}\r\n".encode() + block + data + _CRLF)
+        try:
+            self._send(b"".join(frames))
+            return self._await_reply(reply)
+        except (OSError, ssl.SSLError) as e:
+            self.close()
+            raise OperationalError(f"NATS did not acknowledge the write: {e}") from e
+
+    def _await_reply(self, reply: str) -> bytes:
+        reply_bytes = reply.encode()
+        while True:
+            line = self._read_line()
+            if line[:4] == b"MSG ":
+                parts = line.split(b" ")
+                body = self._read_exact(int(parts[-1]) + 2)
+                if parts[1] == reply_bytes:
+                    return body[:-2]
+            elif line[:5] == b"HMSG ":
+                parts = line.split(b" ")
+                header_len, total_len = int(parts[-2]), int(parts[-1])
+                body = self._read_exact(total_len + 2)
+                if parts[1] != reply_bytes:
+                    continue
+                status, _ = _parse_headers(body[:header_len])
+                if status == "503":
+                    raise OperationalError("no JetStream stream answered the write")
+                if status:
+                    raise OperationalError(f"NATS answered the write with status {status}")
+                return body[header_len:total_len]
+            elif line == b"PING":
+                self._send(b"PONG\r\n")
+            elif line[:4] == b"-ERR":
+                raise OperationalError(f"NATS error: {line.decode()}")
+
     def next_batch(
         self, stream: str, start_seq: int, subject_filter: str, batch: int = _MAX_BATCH
     ) -> list[RawMessage]:
@@ -277,20 +344,20 @@ class DirectReader:
             start = page[-1].seq + 1
 
 
-class DirectReaders:
-    """One DirectReader a thread, closed together."""
+class BlockingClients:
+    """One BlockingClient a thread, closed together."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self._url = url
         self._timeout = timeout
         self._local = threading.local()
-        self._all: list[DirectReader] = []
+        self._all: list[BlockingClient] = []
         self._lock = threading.Lock()
 
-    def get(self) -> DirectReader:
-        reader: DirectReader | None = getattr(self._local, "reader", None)
+    def get(self) -> BlockingClient:
+        reader: BlockingClient | None = getattr(self._local, "reader", None)
         if reader is None:
-            reader = DirectReader(self._url, self._timeout)
+            reader = BlockingClient(self._url, self._timeout)
             self._local.reader = reader
             with self._lock:
                 self._all.append(reader)
