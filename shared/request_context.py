@@ -42,7 +42,9 @@ def set_current(context: RequestContext) -> None:
 
 
 @contextmanager
-def acting_as(context: RequestContext | None = None, **changes: str | None) -> Iterator[RequestContext]:
+def acting_as(
+    context: RequestContext | None = None, **changes: str | None
+) -> Iterator[RequestContext]:
     """Run a block as someone (tests, CLI, background processes)."""
     base = context or _current.get()
     new = replace(base, **changes) if changes else base  # type: ignore[arg-type]

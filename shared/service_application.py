@@ -17,7 +17,6 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-
 # AES-GCM through the `cryptography` package: about 3 µs to decrypt an event
 # where the pycryptodome-based `eventsourcing.cipher` takes about 120 µs
 # (measured by `make bench --profile replay`); both read each other's output.

@@ -369,13 +369,19 @@ class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
             first = max(1, start if inclusive_of_start else start + 1)
         reader = self.readers.get()
         wanted = set(topics)
+        events_prefix = f"{self.events_subject}."
         out: list[Notification] = []
         while len(out) < limit:
             asked = 1000 if wanted else min(1000, limit - len(out))
-            page = reader.next_batch(self.stream, first, f"{self.events_subject}.>", asked)
+            # The stream holds this application's events and, for process
+            # applications, a few tracking records: read it unfiltered (cheaper
+            # for the server) and pass over what is not an event.
+            page = reader.next_batch(self.stream, first, None, asked)
             for message in page:
                 if stop is not None and message.seq > stop:
                     return out
+                if not message.subject.startswith(events_prefix):
+                    continue
                 topic = message.header(env.TOPIC.encode()) or ""
                 if wanted and topic not in wanted:
                     continue

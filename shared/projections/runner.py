@@ -32,7 +32,7 @@ import structlog
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClient, RawMessage
+from shared.eventstore.blocking_client import BlockingClient, RawMessage, subject_matches
 from shared.observability.tracing import extract_context, tracer
 
 log = structlog.get_logger(__name__)
@@ -177,10 +177,21 @@ class ProjectionRunner:
             )
         return {r["stream"]: int(r["position"]) for r in rows}
 
-    async def _fetch(self, source: Source, after: int) -> list[RawMessage]:
-        return await asyncio.to_thread(
-            self.reader.next_batch, source.stream, after + 1, source.subjects, self.page
-        )
+    async def _fetch(self, source: Source, after: int) -> tuple[list[RawMessage], int]:
+        """The source's messages in the next page, and the last sequence read.
+
+        Streams hold almost only what their projections read (a service's
+        events, or its integration events), so the page is read unfiltered,
+        which costs the server less, and filtered here.
+        """
+        return await asyncio.to_thread(self._read_page, source, after)
+
+    def _read_page(self, source: Source, after: int) -> tuple[list[RawMessage], int]:
+        page = self.reader.next_batch(source.stream, after + 1, None, self.page)
+        if not page:
+            return [], after
+        kept = [m for m in page if subject_matches(source.subjects, m.subject)]
+        return kept, page[-1].seq
 
     async def catch_up(self, until: dict[str, int] | None = None) -> int:
         """Applies everything available (or up to `until` per stream); returns the count."""
@@ -191,23 +202,28 @@ class ProjectionRunner:
         for source in self.projection.sources():
             position = positions.get(source.stream, 0)
             limit = None if until is None else until.get(source.stream, 0)
-            pending = asyncio.ensure_future(self._fetch(source, position))
+            cursor = position
+            pending = asyncio.ensure_future(self._fetch(source, cursor))
             while True:
-                page = await pending
+                kept, last_read = await pending
                 if limit is not None:
-                    page = [m for m in page if m.seq <= limit]
-                if not page:
+                    kept = [m for m in kept if m.seq <= limit]
+                    last_read = min(last_read, limit)
+                if last_read <= cursor:
                     break
+                cursor = last_read
                 # Read the next page while this one is applied.
-                pending = asyncio.ensure_future(self._fetch(source, page[-1].seq))
+                pending = asyncio.ensure_future(self._fetch(source, cursor))
+                if not kept:
+                    continue
                 try:
-                    await self._apply_page(source, page, position)
+                    await self._apply_page(source, kept, position)
                 except BaseException:
                     pending.cancel()
                     raise
-                position = page[-1].seq
-                total += len(page)
-                self.progress.applied += len(page)
+                position = kept[-1].seq
+                total += len(kept)
+                self.progress.applied += len(kept)
             if not pending.done():
                 pending.cancel()
         return total
