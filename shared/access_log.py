@@ -9,6 +9,7 @@ writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -37,17 +38,32 @@ class AccessLog(Aggregate):
 
 
 def record_access(app: Application[UUID], child_id: str, what: str) -> None:
-    """Appends a read to the child's access log; retries a lost race once or twice."""
-    log_id = AccessLog.create_id(child_id)
+    """Appends a read of one child's record to its access log."""
+    record_accesses(app, [child_id], what)
+
+
+def record_accesses(app: Application[UUID], child_ids: Iterable[str], what: str) -> None:
+    """Appends a read to each child's access log, all in one atomic save.
+
+    A list of children (register rows with dates of birth) is a read of each
+    of their records. One save writes every log's event in one batch; a lost
+    race with another reader is retried on fresh logs.
+    """
+    wanted = list(dict.fromkeys(str(c) for c in child_ids))
+    if not wanted:
+        return
     for _attempt in range(3):
-        try:
+        logs: list[AccessLog] = []
+        for child_id in wanted:
             try:
-                access_log: AccessLog = app.repository.get(log_id)
+                access_log: AccessLog = app.repository.get(AccessLog.create_id(child_id))
             except AggregateNotFoundError:
-                access_log = AccessLog(child_id=str(child_id))
+                access_log = AccessLog(child_id=child_id)
             access_log.record_read(what=what, effective_date=date.today())
-            app.save(access_log)
+            logs.append(access_log)
+        try:
+            app.save(*logs)
             return
         except IntegrityError:
             continue
-    raise IntegrityError(f"could not record the read of {child_id}")
+    raise IntegrityError(f"could not record the reads of {len(wanted)} children")

@@ -258,3 +258,28 @@ def test_every_read_of_a_record_is_itself_recorded(casefile_service: CasefileSer
     assert history.json()["chain_intact"] is True
     # Reading changes the access log, never the child's record.
     assert service.case_events(child_id) == case_events
+
+
+def test_listing_children_records_a_read_of_each_listed_child(
+    casefile_service: CasefileService,
+) -> None:
+    service = casefile_service
+    first, _ = service.looked_after()
+    second, _ = service.looked_after()
+    service.settle()
+    listed = service.get("/children", user="auditor.khan", role="auditor", X_Purpose="audit-sample")
+    assert listed.status_code == 200
+    assert {str(first), str(second)} <= {item["child_id"] for item in listed.json()["items"]}
+    for child_id in (first, second):
+        history = service.get(
+            f"/children/{child_id}/history",
+            user="auditor.khan",
+            role="auditor",
+            params={"include_reads": "true"},
+        )
+        reads = [e for e in history.json()["entries"] if e["record"] == "access"]
+        # The list's read: one atomic save across every listed child's log,
+        # told apart from this history read by its purpose.
+        assert ("RecordRead", "auditor.khan", "auditor", "audit-sample") in [
+            (e["event_type"], e["actor"], e["role"], e["purpose"]) for e in reads
+        ]
