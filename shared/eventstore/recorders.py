@@ -46,7 +46,7 @@ from eventsourcing.persistence import (
 )
 
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClients, RawMessage
+from shared.eventstore.blocking_client import BlockingClient, BlockingClients, RawMessage
 from shared.eventstore.connection import (
     EXPECTED_LAST_SUBJECT_SEQUENCE,
     MSG_ID,
@@ -112,6 +112,61 @@ class Heads:
                 self._heads.popitem(last=False)
 
 
+@dataclass(frozen=True)
+class History:
+    """An aggregate's stored events, up to and including stream sequence `last_seq`."""
+
+    last_seq: int
+    events: tuple[StoredEvent, ...]
+
+
+class Histories:
+    """A bounded cache of recently read aggregates' stored events.
+
+    Why it is safe: stored events never change (the stream denies deletes and
+    purges), so a cached history is exactly right for as long as the
+    aggregate's last sequence on the server is the one it ends at. A read
+    asks the server for that one sequence (a Direct Get of the subject's last
+    message, which the server answers from its per-subject index), and reads
+    only what came after when it moved. Why it is needed: a batched Direct
+    Get of one subject's messages makes the server walk the stream's blocks,
+    several times slower than the last-message lookup once a child's events
+    are spread over months of other children's.
+    """
+
+    def __init__(self, max_events: int = 100_000) -> None:
+        self._max_events = max_events
+        self._histories: OrderedDict[tuple[str, bool], History] = OrderedDict()
+        self._events = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bool]) -> History | None:
+        with self._lock:
+            history = self._histories.get(key)
+            if history is not None:
+                self._histories.move_to_end(key)
+            return history
+
+    def put(self, key: tuple[str, bool], history: History) -> None:
+        with self._lock:
+            old = self._histories.pop(key, None)
+            if old is not None:
+                self._events -= len(old.events)
+            if len(history.events) > self._max_events:
+                return
+            self._histories[key] = history
+            self._events += len(history.events)
+            while self._events > self._max_events:
+                _, evicted = self._histories.popitem(last=False)
+                self._events -= len(evicted.events)
+
+    def drop(self, key: tuple[str, bool]) -> None:
+        with self._lock:
+            old = self._histories.pop(key, None)
+            if old is not None:
+                self._events -= len(old.events)
+
+
 def publish(clients: BlockingClients, messages: Sequence[Outgoing]) -> int:
     """Stores all the messages or none; returns the stream sequence of the last.
 
@@ -170,6 +225,7 @@ class NatsAggregateRecorder(AggregateRecorder):
         self.subject_prefix = subject_prefix
         self.events_subject = f"{subject_prefix}.{kind}"
         self.heads = Heads()
+        self.histories = Histories()
 
     def subject_for(self, originator_id: UUID | str) -> str:
         return f"{self.events_subject}.{subject_token(originator_id)[0]}"
@@ -195,10 +251,7 @@ class NatsAggregateRecorder(AggregateRecorder):
             self.heads.put(token, _head_of(last))
             event = _stored_event(last, originator_id)
             return [event] if gt is None or event.originator_version > gt else []
-        messages = reader.all_on_subject(self.stream, subject)
-        if messages:
-            self.heads.put(token, _head_of(messages[-1]))
-        events = [_stored_event(m, originator_id) for m in messages]
+        events = list(self._history(reader, token, subject, originator_id))
         if gt is not None:
             events = [e for e in events if e.originator_version > gt]
         if lte is not None:
@@ -207,6 +260,31 @@ class NatsAggregateRecorder(AggregateRecorder):
             events.reverse()
         if limit is not None:
             events = events[:limit]
+        return events
+
+    def _history(
+        self, reader: BlockingClient, token: str, subject: str, originator_id: UUID | str
+    ) -> tuple[StoredEvent, ...]:
+        """Every stored event of one aggregate, from the cache when still current."""
+        key = (token, isinstance(originator_id, UUID))
+        last = reader.last(self.stream, subject)
+        if last is None:
+            self.histories.drop(key)
+            return ()
+        self.heads.put(token, _head_of(last))
+        cached = self.histories.get(key)
+        if cached is not None and cached.last_seq == last.seq:
+            return cached.events
+        known = cached if cached is not None and cached.last_seq < last.seq else None
+        newer = reader.all_on_subject(
+            self.stream, subject, after_seq=known.last_seq if known else 0
+        )
+        events = (known.events if known else ()) + tuple(
+            _stored_event(m, originator_id) for m in newer
+        )
+        if newer:
+            self.histories.put(key, History(newer[-1].seq, events))
+            self.heads.put(token, _head_of(newer[-1]))
         return events
 
     # -- writes -------------------------------------------------------------

@@ -275,3 +275,22 @@ def test_nats_outage_fails_writes_fast_and_clearly(tmp_path: Path) -> None:
     finally:
         factory.close()
         server.stop()
+
+
+def test_a_cached_history_never_hides_events_written_by_another_process(nats_url: str) -> None:
+    name = f"cache{uuid4().hex[:8]}"
+    writer, reader_factory = new_factory(nats_url, name), new_factory(nats_url, name)
+    try:
+        write, read = writer.application_recorder(), reader_factory.application_recorder()
+        originator = uuid4()
+        write.insert_events([event(originator, 1), event(originator, 2)])
+        assert [e.originator_version for e in read.select_events(originator)] == [1, 2]
+        # Another process appends: the reader's cached history is now behind.
+        write.insert_events([event(originator, 3, b"three")])
+        again = read.select_events(originator)
+        assert [e.originator_version for e in again] == [1, 2, 3]
+        assert again[-1].state == b"three"
+        assert [e.originator_version for e in read.select_events(originator, gt=1, lte=2)] == [2]
+    finally:
+        writer.close()
+        reader_factory.close()
