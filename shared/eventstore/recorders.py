@@ -267,15 +267,24 @@ class NatsAggregateRecorder(AggregateRecorder):
     ) -> tuple[StoredEvent, ...]:
         """Every stored event of one aggregate, from the cache when still current."""
         key = (token, isinstance(originator_id, UUID))
+        cached = self.histories.get(key)
+        if cached is None:
+            # Not read lately: one batched read of the whole history.
+            messages = reader.all_on_subject(self.stream, subject)
+            if not messages:
+                return ()
+            self.heads.put(token, _head_of(messages[-1]))
+            events = tuple(_stored_event(m, originator_id) for m in messages)
+            self.histories.put(key, History(messages[-1].seq, events))
+            return events
         last = reader.last(self.stream, subject)
         if last is None:
             self.histories.drop(key)
             return ()
         self.heads.put(token, _head_of(last))
-        cached = self.histories.get(key)
-        if cached is not None and cached.last_seq == last.seq:
+        if cached.last_seq == last.seq:
             return cached.events
-        known = cached if cached is not None and cached.last_seq < last.seq else None
+        known = cached if cached.last_seq < last.seq else None
         newer = reader.all_on_subject(
             self.stream, subject, after_seq=known.last_seq if known else 0
         )

@@ -21,6 +21,7 @@ ROW_LABELS = [
     "one-event saves, 16 threads",
     "four-event saves, 16 threads",
     "gets of 5-event aggregates",
+    "gets of aggregates read before",
     "notification log reads, pages of 1000",
     "projection replay into PostgreSQL",
     "one-event save latency p50",
