@@ -11,15 +11,9 @@ stay at the same version and the figures do not move. Ctrl-C then stops it all.
 from __future__ import annotations
 
 import os
-import random
-import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -27,107 +21,12 @@ from typing import Any
 
 import httpx
 import pytest
+from devstack import CLI, READY, REPO_ROOT, DevUp
 
 from services import demo
 from shared.auth.tokens import DevIssuer
-from shared.stack.nats_server import free_port
-from shared.stack.supervisor import SERVICES, port_is_free
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-READY = "Ready. Ctrl-C stops everything."
-CLI = [sys.executable, "-c", "from shared.cli import app; app()"]
-#: A service's row in the ready table: "│ casefile      │ http://127.0.0.1:8001 │ ...".
-SERVICE_ROW = re.compile(r"^\W*(casefile|placements)\s+\W\s*(http://\S+)", re.M)
-
-
-class DevUp:
-    """A `belonging dev up --no-seed` subprocess whose output a thread collects."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port_base = _port_base()
-        self.nats_port = free_port()
-        self.pg_port = free_port()
-        command = [
-            *CLI,
-            "dev",
-            "up",
-            "--no-seed",
-            "--data-dir",
-            str(data_dir),
-            "--nats-port",
-            str(self.nats_port),
-            "--nats-monitor-port",
-            str(free_port()),
-            "--pg-port",
-            str(self.pg_port),
-            "--port-base",
-            str(self.port_base),
-        ]
-        self.process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(READY in line for line in self.lines):
-            if self.process.poll() is not None:
-                self._reader.join(5)
-                pytest.fail(f"dev up exited ({self.process.returncode}) first:\n{self.output}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"dev up not ready within {timeout}s:\n{self.output}")
-            time.sleep(0.1)
-
-    def base_urls(self) -> dict[str, str]:
-        """The services' URLs as the ready table prints them."""
-        found = dict(SERVICE_ROW.findall(self.output))
-        assert set(found) == {"casefile", "placements"}, self.output
-        return found
-
-    def stop(self, timeout: float = 60.0) -> int:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"dev up did not exit within {timeout}s:\n{self.output}")
-        self._reader.join(5)
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def _port_base() -> int:
-    """A base whose five service ports (base+1 ... base+5) are free."""
-    for _ in range(200):
-        base = 18000 + random.randrange(400) * 100
-        if all(port_is_free(base + n) for n in range(1, len(SERVICES) + 1)):
-            return base
-    raise RuntimeError("no free run of five ports")
 
 
 @pytest.fixture
@@ -135,7 +34,7 @@ def stack() -> Iterator[DevUp]:
     # Our own scratch directory, not `tmp_path`: PostgreSQL run as root drops to
     # a user that must traverse every folder above its data (see test_dev_stack).
     work = Path(tempfile.mkdtemp(prefix="belonging-demo-"))
-    dev = DevUp(work / "data")
+    dev = DevUp(REPO_ROOT, work / "data", "--no-seed")
     try:
         yield dev
     finally:
@@ -173,9 +72,9 @@ def _snapshot(http: httpx.Client, urls: dict[str, str], issuer: DevIssuer) -> di
 
 
 def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp) -> None:
-    stack.wait_ready()
+    stack.wait_for(READY)
     urls = stack.base_urls()
-    assert urls["casefile"].endswith(f":{stack.port_base + 1}")
+    assert urls["casefile"].endswith(f":{stack.ports.port_base + 1}")
     issuer = DevIssuer(stack.data_dir / "dev-issuer")  # the issuer `dev up` made
 
     def token_for(role: str, user: str) -> str:
@@ -208,8 +107,8 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
             cwd=REPO_ROOT,
             env={
                 **os.environ,
-                "NATS_URL": f"nats://127.0.0.1:{stack.nats_port}",
-                "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.pg_port}/placements",
+                "NATS_URL": f"nats://127.0.0.1:{stack.ports.nats}",
+                "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/placements",
                 "CIPHER_KEY": (stack.data_dir / "cipher.key").read_text().strip(),
                 "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
             },

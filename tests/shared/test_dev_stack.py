@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,23 +26,18 @@ from typing import Any
 
 import psycopg
 import pytest
+from devstack import CLI, READY, REPO_ROOT, DevUp
 
 from shared.auth.tokens import TokenVerifier
 from shared.settings import ServiceSettings
-from shared.stack.nats_server import free_port
 from shared.stack.supervisor import (
     SERVICES,
-    StackPorts,
     load_or_create_cipher_key,
-    port_is_free,
     runnable_services,
 )
 
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-READY = "Ready. Ctrl-C stops everything."
-CLI = [sys.executable, "-c", "from shared.cli import app; app()"]
 
 FAKE_SERVICE = """
 import json, os, sys, time
@@ -88,95 +80,6 @@ def seed(base_urls, token_for):
     token = token_for("social_worker", "sw.demo")
     return f"demo cohort loaded into {','.join(sorted(base_urls))}; token={token}"
 """
-
-
-class DevUp:
-    """A `belonging dev up` subprocess whose output a thread collects."""
-
-    def __init__(self, checkout: Path, data_dir: Path, *options: str) -> None:
-        self.data_dir = data_dir
-        self.ports = StackPorts(
-            nats=free_port(), nats_monitor=free_port(), postgres=free_port(), port_base=_port_base()
-        )
-        command = [
-            *CLI,
-            "dev",
-            "up",
-            "--nats-port",
-            str(self.ports.nats),
-            "--nats-monitor-port",
-            str(self.ports.nats_monitor),
-            "--pg-port",
-            str(self.ports.postgres),
-            "--port-base",
-            str(self.ports.port_base),
-            "--data-dir",
-            str(data_dir),
-            *options,
-        ]
-        # `-c` puts the working directory first on sys.path: the checkout's code runs.
-        self.process = subprocess.Popen(
-            command,
-            cwd=checkout,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for(self, text: str, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.lines):
-                return
-            if self.process.poll() is not None:
-                self._reader.join(5)
-                if any(text in line for line in self.lines):
-                    return
-                pytest.fail(f"dev up exited ({self.process.returncode}) first:\n{self.output}")
-            time.sleep(0.1)
-        pytest.fail(f"no {text!r} within {timeout}s:\n{self.output}")
-
-    def pids(self) -> dict[str, int]:
-        line = next(line for line in self.lines if line.startswith("pids:"))
-        return {name: int(pid) for name, pid in re.findall(r"(\S+)=(\d+)", line)}
-
-    def wait(self, timeout: float) -> int:
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"dev up did not exit within {timeout}s:\n{self.output}")
-        self._reader.join(5)
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def _port_base() -> int:
-    """A base whose five service ports (base+1 … base+5) are free."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 10)
-        if all(port_is_free(base + n) for n in range(1, len(SERVICES) + 1)):
-            return base
-    raise RuntimeError("no free run of five ports")
 
 
 def _gone(pid: int) -> bool:
