@@ -1,10 +1,9 @@
-"""One nats-py connection on a private event loop, for a synchronous library.
+"""One nats-py connection on a private event loop, for what is not hot.
 
-`eventsourcing` calls recorders from whatever thread runs the command
-(FastAPI's threadpool, a test's threads). nats-py is asyncio. The recorder
-keeps one event loop in a background thread and hands it coroutines with
-`run_coroutine_threadsafe`: many threads can publish at once over one
-connection and the server sees them pipelined.
+Stream management (creating and checking streams) and the subscriptions
+that wake readers use nats-py on an event loop in a background thread; the
+hot paths, reads and saves, use `blocking_client` in the calling thread.
+This module also says what a JetStream acknowledgement means for a save.
 """
 
 from __future__ import annotations
@@ -160,13 +159,6 @@ class NatsConnection:
                     }
                 )
             )
-
-    def stream_last_sequence(self, name: str) -> int:
-        async def last() -> int:
-            info = await self.client.jetstream(timeout=self.timeout).stream_info(name)
-            return int(info.state.last_seq)
-
-        return self.run(last(), self.timeout * 2)
 
     # -- lifecycle ----------------------------------------------------------
 
