@@ -25,11 +25,11 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not fault"
 
 lint: setup
-	$(BIN)/ruff check shared services tests bench
+	$(BIN)/ruff check shared services tests
 	$(BIN)/mypy shared services
 
 bench: setup
-	$(BIN)/python -m bench.eventstore
+	$(BIN)/python tests/bench/eventstore.py
 
 clean:
 	rm -rf $(VENV) .data

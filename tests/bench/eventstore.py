@@ -1,8 +1,8 @@
 """Event store benchmark: our NATS store beside the library's PostgreSQL and SQLite modules.
 
-    python -m bench.eventstore            # default counts (a few minutes on 2 cores)
-    python -m bench.eventstore --quick    # small counts, a smoke test (under a minute)
-    python -m bench.eventstore --profile save4   # cProfile one of our paths
+    python tests/bench/eventstore.py            # default counts (a few minutes on 2 cores)
+    python tests/bench/eventstore.py --quick    # small counts, a smoke test (under a minute)
+    python tests/bench/eventstore.py --profile save4   # cProfile one of our paths
 
 One run starts one nats-server (deploy/nats/nats-server.conf: fsync before
 every acknowledgement) and one embedded PostgreSQL 18 (defaults: fsync on,
@@ -987,7 +987,7 @@ def profile_ours(stack: Stack, what: str, counts: Counts, console: Console) -> N
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.eventstore", description=__doc__.split("\n")[0]
+        prog="python tests/bench/eventstore.py", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke test")
     parser.add_argument("--profile", choices=PROFILES, help="cProfile one of our paths instead")
