@@ -94,7 +94,13 @@ def test_runner_killed_between_applying_and_acknowledging_applies_each_event_onc
     app, stream, prefix = toy
     expected = fill(app, counters=10, increments=10)  # 200 increments, 10 opens
     process = start_script("project", stream, prefix, database)
-    time.sleep(1.0)  # part way: pages of 5 at 10 ms an event
+    # Part way: pages of 5 at 10 ms an event, so 2 s for the lot. Wait for the
+    # first pages to commit (a loaded machine may start slowly), then kill.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if sum(a for _, a in asyncio.run(totals(database)).values()) >= 20:
+            break
+        time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     partial = asyncio.run(totals(database))
