@@ -305,12 +305,16 @@ class NatsAggregateRecorder(AggregateRecorder):
         return None
 
     def _insert(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
-        """Writes events (and a tracking record) atomically; returns their sequences."""
+        """Writes events (and a tracking record) atomically; returns their sequences.
+
+        Messages go in the order of `stored_events`, so the sequences returned
+        pair with the events given, as the library expects.
+        """
         groups = self._group(stored_events)
         if not groups and tracking is None:
             return []
         for _attempt in range(_RETRIES):
-            messages, expectations = self._plan(groups)
+            messages, expectations = self._plan(stored_events)
             if tracking is not None:
                 messages.append(self._tracking_message(tracking))
             if len(messages) == 1 and tracking is None:
@@ -331,20 +335,18 @@ class NatsAggregateRecorder(AggregateRecorder):
                     recognised = self._recognise(groups, expectations, strict=False)
                 except (OperationalError, IntegrityError):
                     recognised = None
-                if recognised:
+                if recognised is not None:
                     return recognised
                 raise
             first_seq = last_seq - len(messages) + 1
-            seqs = list(range(first_seq, first_seq + len(stored_events)))
-            position = first_seq
-            for token, events in groups.items():
-                position += len(events)
-                last_headers = messages[position - first_seq - 1].headers
+            for offset, (event, message) in enumerate(zip(stored_events, messages, strict=False)):
                 self.heads.put(
-                    token,
-                    Head(events[-1].originator_version, position - 1, last_headers[env.INTEGRITY]),
+                    message.subject.rpartition(".")[2],
+                    Head(
+                        event.originator_version, first_seq + offset, message.headers[env.INTEGRITY]
+                    ),
                 )
-            return seqs
+            return list(range(first_seq, first_seq + len(stored_events)))
         raise OperationalError(f"could not write to {self.stream}: the aggregates kept changing")
 
     def _tracking_message(self, tracking: Tracking) -> Outgoing:
@@ -352,6 +354,7 @@ class NatsAggregateRecorder(AggregateRecorder):
 
     @staticmethod
     def _group(stored_events: Sequence[StoredEvent]) -> dict[str, list[StoredEvent]]:
+        """Each aggregate's events in the save, checked to be in version order."""
         groups: dict[str, list[StoredEvent]] = {}
         for event in stored_events:
             token, _ = subject_token(event.originator_id)
@@ -363,28 +366,32 @@ class NatsAggregateRecorder(AggregateRecorder):
             group.append(event)
         return groups
 
-    def _plan(self, groups: dict[str, list[StoredEvent]]) -> tuple[list[Outgoing], dict[str, int]]:
+    def _plan(self, stored_events: Sequence[StoredEvent]) -> tuple[list[Outgoing], dict[str, int]]:
+        """One message an event, and the last sequence each aggregate must still have.
+
+        The first message of each aggregate carries the concurrency check (an
+        atomic batch checks a subject only at its first entry); each event's
+        integrity hash chains to the one before it on the same aggregate.
+        """
         messages: list[Outgoing] = []
         expectations: dict[str, int] = {}
-        for token, events in groups.items():
-            head = self.heads.get(token)
-            first_version = events[0].originator_version
-            if head is not None and head.version >= first_version:
-                raise IntegrityError(
-                    f"{events[0].originator_id} already has version {head.version}"
-                )
-            expected_seq = head.seq if head else 0
-            previous = head.integrity if head else env.GENESIS
-            expectations[token] = expected_seq
-            _, is_uuid = subject_token(events[0].originator_id)
-            originator = str(events[0].originator_id)
-            subject = f"{self.events_subject}.{token}"
-            for index, event in enumerate(events):
-                headers = env.build_headers(event, originator, previous, is_uuid)
-                if index == 0:
-                    headers[EXPECTED_LAST_SUBJECT_SEQUENCE] = str(expected_seq)
-                previous = headers[env.INTEGRITY]
-                messages.append(Outgoing(subject, headers, event.state))
+        previous: dict[str, str] = {}
+        for event in stored_events:
+            token, is_uuid = subject_token(event.originator_id)
+            headers_extra: dict[str, str] = {}
+            if token not in expectations:
+                head = self.heads.get(token)
+                if head is not None and head.version >= event.originator_version:
+                    raise IntegrityError(
+                        f"{event.originator_id} already has version {head.version}"
+                    )
+                expectations[token] = head.seq if head else 0
+                previous[token] = head.integrity if head else env.GENESIS
+                headers_extra[EXPECTED_LAST_SUBJECT_SEQUENCE] = str(expectations[token])
+            headers = env.build_headers(event, str(event.originator_id), previous[token], is_uuid)
+            headers.update(headers_extra)
+            previous[token] = headers[env.INTEGRITY]
+            messages.append(Outgoing(f"{self.events_subject}.{token}", headers, event.state))
         return messages, expectations
 
     def _recognise(
@@ -395,42 +402,34 @@ class NatsAggregateRecorder(AggregateRecorder):
     ) -> list[int] | None:
         """After a refused or unacknowledged write: were these events stored by us?
 
-        Returns their sequences if every event is stored with our content id;
-        raises IntegrityError if another writer took any of our versions (when
+        Returns their sequences (in the order of `groups`, which is the order
+        they were given) if every event is stored with our content id; raises
+        IntegrityError if another writer took any of our versions (when
         strict); returns None if the write can simply be tried again.
         """
+        if not groups:
+            return None  # a tracking record alone: its own check decides
         reader = self.readers.get()
-        seqs: list[int] = []
-        conflict = False
+        found_seqs: dict[tuple[str, int], int] = {}
         for token, events in groups.items():
             subject = f"{self.events_subject}.{token}"
             stored = reader.all_on_subject(self.stream, subject, after_seq=expectations[token])
-            last = reader.last(self.stream, subject) if not stored else stored[-1]
+            last = stored[-1] if stored else reader.last(self.stream, subject)
             self.heads.put(token, _head_of(last) if last is not None else None)
-            by_version = {int(m.header(env.VERSION.encode()) or 0): m for m in stored}
+            content_ids = {m.header(env.ID.encode()): m.seq for m in stored}
             for event in events:
-                found = by_version.get(event.originator_version)
                 ours = env.content_id(
                     str(event.originator_id), event.originator_version, event.topic, event.state
                 )
-                if found is not None and found.header(env.ID.encode()) == ours:
-                    seqs.append(found.seq)
-                else:
-                    seqs = []
+                if ours not in content_ids:
                     head = self.heads.get(token)
-                    if head is not None and head.version >= events[0].originator_version:
-                        conflict = True
-                    break
-            if not seqs and groups:
-                break
-        if seqs and len(seqs) == sum(len(e) for e in groups.values()):
-            return seqs
-        if conflict and strict:
-            first = next(iter(groups.values()))[0]
-            raise IntegrityError(
-                f"{first.originator_id} was changed by someone else (version conflict)"
-            )
-        return None
+                    if strict and head is not None and head.version >= events[0].originator_version:
+                        raise IntegrityError(
+                            f"{event.originator_id} was changed by someone else (version conflict)"
+                        )
+                    return None
+                found_seqs[(token, event.originator_version)] = content_ids[ours]
+        return sorted(found_seqs.values())
 
 
 class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
@@ -604,9 +603,4 @@ class NatsProcessRecorder(NatsTrackingRecorder, NatsApplicationRecorder, Process
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         tracking: Tracking | None = kwargs.get("tracking")
-        for _attempt in range(_RETRIES):
-            try:
-                return self._insert(stored_events, tracking)
-            except WrongLastSequence:
-                continue
-        raise IntegrityError("could not record events with tracking")
+        return self._insert(stored_events, tracking)

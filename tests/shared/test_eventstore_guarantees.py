@@ -294,3 +294,19 @@ def test_a_cached_history_never_hides_events_written_by_another_process(nats_url
     finally:
         writer.close()
         reader_factory.close()
+
+
+def test_a_save_across_aggregates_keeps_the_order_it_was_given(factory: NatsFactory) -> None:
+    recorder = factory.application_recorder()
+    a, b = uuid4(), uuid4()
+    given = [event(a, 1, b"a1"), event(b, 1, b"b1"), event(a, 2, b"a2")]
+    ids = recorder.insert_events(given)
+    assert ids is not None and len(ids) == 3
+    notifications = recorder.select_notifications(ids[0], 3)
+    assert [n.id for n in notifications] == list(ids)
+    assert [n.state for n in notifications] == [b"a1", b"b1", b"a2"]
+    assert [e.state for e in recorder.select_events(a)] == [b"a1", b"a2"]
+    # The next save of each aggregate is checked against what this one stored.
+    recorder.insert_events([event(b, 2), event(a, 3)])
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([event(a, 3, b"again")])
