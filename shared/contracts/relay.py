@@ -139,7 +139,6 @@ class IntegrationRelay:
         self.translate = translate
         self.reader = BlockingClient(nats_url)
         self.client: Client | None = None
-        self.published = 0
 
     async def _connect(self) -> Client:
         if self.client is None or self.client.is_closed:
@@ -183,7 +182,6 @@ class IntegrationRelay:
                     stream_last = await self._publish(client, message, index, event, stream_last)
                     published += 1
             start = page[-1].seq + 1
-            self.published += published
 
     async def _publish(
         self,

@@ -85,6 +85,10 @@ def _parse_headers(block: bytes) -> tuple[str, dict[str, str]]:
 
 def subject_matches(subject_filter: str, subject: str) -> bool:
     """NATS subject matching: `*` is one token, a final `>` one or more."""
+    if subject_filter.endswith(".>") and "*" not in subject_filter:
+        # The common case (`casefile.events.>`), on the replay hot path.
+        prefix = subject_filter[:-1]
+        return subject.startswith(prefix) and len(subject) > len(prefix)
     wanted = subject_filter.split(".")
     tokens = subject.split(".")
     for index, token in enumerate(wanted):
