@@ -32,7 +32,6 @@ from services.casefile.adapters.event_history import EventHistory
 from services.casefile.adapters.integration_events import translate
 from services.casefile.api import routers
 from services.casefile.api.dependencies import CasefileApi
-from services.casefile.api.errors import install_domain_error_handlers
 from services.casefile.api.policy import UNRELATED_READERS
 from services.casefile.application import Casefile
 from services.casefile.projections.case_team import CaseTeam, CaseTeamProjection
@@ -150,7 +149,6 @@ def build_app(
         title="Belonging casefile",
         token_verifier=token_verifier,
     )
-    install_domain_error_handlers(app)
     return app
 
 

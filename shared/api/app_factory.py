@@ -23,6 +23,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import request_context
+from shared.api.domain_problems import install_domain_error_handlers
 from shared.api.problems import (
     PROBLEM_MEDIA_TYPE,
     Problem,
@@ -250,6 +251,7 @@ def create_app(
     app.state.token_verifier = token_verifier or TokenVerifier.from_settings(settings)
     app.state.relationships = relationships
     install_problem_handlers(app)
+    install_domain_error_handlers(app)
     # Added innermost first: tracing wraps logging (so log lines carry the
     # trace id), which wraps the size limit (so a 413 is logged).
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

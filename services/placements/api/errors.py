@@ -1,11 +1,10 @@
-"""Domain outcomes to HTTP problems, the same way on every command.
+"""Where placements' domain errors point in a request.
 
-- a broken rule (`RuleBroken`) -> 422 naming the request field;
-- the placement in the path is not in the child's history -> 404;
-- anything else not found (`NotFound`: no history yet) -> 404;
-- a stale If-Match (`VersionConflict`) -> 412 with the current ETag;
-- a concurrent write the event store refused (`IntegrityError`) -> 409.
-Each is raised before anything is saved, so nothing is recorded.
+The shared handlers (`shared.api.domain_problems`) answer every service's
+broken rules (422), not-found (404), stale If-Match (412) and lost races
+(409). What is particular here is the field a placement error names:
+"placement_id" is both the placement in the path (not found: 404) and, for
+a move or an adoptive placement, the new one in the body (already used).
 """
 
 from __future__ import annotations
@@ -14,13 +13,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 
-from eventsourcing.persistence import IntegrityError
-
-from services.placements.domain import VersionConflict
 from services.placements.domain.errors import DuplicatePlacementId, PlacementNotFound
-from shared.api.concurrency import precondition_failed
 from shared.api.problems import FieldError, ProblemError, problem_type
-from shared.domain_errors import NotFound, RuleBroken
+from shared.domain_errors import RuleBroken
 
 
 def rule_broken(message: str, field: str | None) -> ProblemError:
@@ -74,14 +69,3 @@ def domain_problems(
         raise rule_broken(error.message, where(error.field)) from None
     except RuleBroken as error:
         raise rule_broken(error.message, where(error.field)) from None
-    except VersionConflict as error:
-        raise precondition_failed(error.actual) from None
-    except NotFound as error:
-        raise ProblemError(404, detail=str(error)) from None
-    except IntegrityError:
-        raise ProblemError(
-            409,
-            type=problem_type("concurrent-change"),
-            detail="Someone changed this child's placements at the same moment; "
-            "read them again and retry.",
-        ) from None

@@ -1,4 +1,7 @@
-"""Domain errors as problem details, the same way on every route.
+"""Domain errors as problem details, the same way in every service.
+
+The app factory installs these handlers, so a command raises the domain's
+own error and every service answers it alike:
 
 - a broken rule (`RuleBroken`) is 422, naming the request field it concerns;
 - something named that does not exist (`NotFound`) is 404;
@@ -13,10 +16,9 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from services.casefile.domain.errors import VersionConflict
 from shared.api.concurrency import precondition_failed
 from shared.api.problems import FieldError, Problem, problem_response, problem_type
-from shared.domain_errors import NotFound, RuleBroken
+from shared.domain_errors import NotFound, RuleBroken, VersionConflict
 
 
 def _field(request: Request, name: str | None) -> str | None:
@@ -33,7 +35,7 @@ async def _rule_broken(request: Request, exc: Exception) -> Response:
     problem = Problem.model_validate(
         {
             "type": problem_type("rule-broken"),
-            "title": "The change breaks a rule of the case record",
+            "title": "The change breaks a rule of the record",
             "status": 422,
             "detail": exc.message,
             "errors": [FieldError(field=field, message=exc.message)] if field else None,
