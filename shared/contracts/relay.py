@@ -32,12 +32,12 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from eventsourcing.persistence import Mapper
 from nats.aio.client import Client
-from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from shared.contracts.base import IntegrationEvent
 from shared.eventstore import envelope as env
 from shared.eventstore.blocking_client import BlockingClient, RawMessage
+from shared.eventstore.connection import stream_config
 from shared.observability.tracing import extract_context, inject_headers, tracer
 from shared.projections.runner import domain_event_decoder
 
@@ -60,19 +60,7 @@ async def ensure_integration_stream(client: Client, service: str, replicas: int 
     try:
         await js.stream_info(name)
     except NotFoundError:
-        await js.add_stream(
-            StreamConfig(
-                name=name,
-                subjects=[f"integration.{service}.>"],
-                storage=StorageType.FILE,
-                discard=DiscardPolicy.NEW,
-                num_replicas=replicas,
-                allow_direct=True,
-                deny_delete=True,
-                deny_purge=True,
-                duplicate_window=120.0,
-            )
-        )
+        await js.add_stream(stream_config(name, [f"integration.{service}.>"], replicas))
 
 
 def to_cloudevent(event: IntegrationEvent, source_id: str, service: str, time: str | None) -> bytes:

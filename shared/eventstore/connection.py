@@ -32,6 +32,30 @@ EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
 MSG_ID = "Nats-Msg-Id"
 
 
+def stream_config(
+    name: str, subjects: Sequence[str], replicas: int = 1, append_only: bool = True
+) -> StreamConfig:
+    """How every stream of ours is set up: event streams and integration streams alike.
+
+    File storage, kept forever, direct reads allowed, atomic batches allowed;
+    append-only (no deletes, no purges) unless it only holds a cache, such
+    as snapshots.
+    """
+    return StreamConfig(
+        name=name,
+        subjects=list(subjects),
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.NEW,
+        num_replicas=replicas,
+        allow_direct=True,
+        allow_atomic=True,
+        deny_delete=append_only,
+        deny_purge=append_only,
+        duplicate_window=120.0,
+    )
+
+
 class WrongLastSequence(IntegrityError):
     """The server refused a write: the subject moved on since we looked."""
 
@@ -117,19 +141,7 @@ class NatsConnection:
         self, name: str, subjects: list[str], replicas: int, append_only: bool
     ) -> None:
         js = self.client.jetstream(timeout=self.timeout)
-        config = StreamConfig(
-            name=name,
-            subjects=subjects,
-            storage=StorageType.FILE,
-            retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.NEW,
-            num_replicas=replicas,
-            allow_direct=True,
-            allow_atomic=True,
-            deny_delete=append_only,
-            deny_purge=append_only,
-            duplicate_window=120.0,
-        )
+        config = stream_config(name, subjects, replicas, append_only)
         try:
             info = await js.stream_info(name)
         except NotFoundError:

@@ -70,6 +70,37 @@ async def _follow_until(
         await asyncio.wait_for(task, 10)
 
 
+def _project_through(
+    app: object,
+    stream: str,
+    prefix: str,
+    dsn: str,
+    nats_url: str,
+    expected: dict[str, int],
+    fault: object,
+) -> dict[str, tuple[int, int]]:
+    """The toy projection, followed live while `fault` strikes part way."""
+
+    async def scenario() -> dict[str, tuple[int, int]]:
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+        os.environ["TOY_APPLY_DELAY"] = "0.005"
+        projection = CounterTotals(app, stream, prefix)  # type: ignore[arg-type]
+        runner = ProjectionRunner(projection, pool, nats_url, page=5)
+        try:
+            return await _follow_until(runner, dsn, expected, fault)
+        finally:
+            os.environ.pop("TOY_APPLY_DELAY", None)
+            runner.close()
+            await pool.close()
+
+    return asyncio.run(scenario())
+
+
+def _assert_converged(final: dict[str, tuple[int, int]], expected: dict[str, int]) -> None:
+    assert {k: v[0] for k, v in final.items()} == expected
+    assert all(total == applied for total, applied in final.values()), "an event applied twice"
+
+
 def test_postgresql_killed_mid_projection_then_restarted_converges(
     tmp_path: Path, nats_url: str
 ) -> None:
@@ -83,24 +114,14 @@ def test_postgresql_killed_mid_projection_then_restarted_converges(
         postgres.kill()
         postgres.start()
 
-    async def scenario() -> dict[str, tuple[int, int]]:
-        pool = await asyncpg.create_pool(postgres.url, min_size=1, max_size=2)
-        os.environ["TOY_APPLY_DELAY"] = "0.005"
-        runner = ProjectionRunner(CounterTotals(app, stream, prefix), pool, nats_url, page=5)  # type: ignore[arg-type]
-        try:
-            return await _follow_until(runner, postgres.url, expected, kill_and_restart)
-        finally:
-            os.environ.pop("TOY_APPLY_DELAY", None)
-            runner.close()
-            await pool.close()
-
     try:
-        final = asyncio.run(scenario())
+        final = _project_through(
+            app, stream, prefix, postgres.url, nats_url, expected, kill_and_restart
+        )
     finally:
         app.close()  # type: ignore[attr-defined]
         postgres.stop()
-    assert {k: v[0] for k, v in final.items()} == expected
-    assert all(total == applied for total, applied in final.values()), "an event applied twice"
+    _assert_converged(final, expected)
 
 
 def test_nats_killed_mid_projection_then_restarted_converges(
@@ -112,35 +133,24 @@ def test_nats_killed_mid_projection_then_restarted_converges(
     stream, prefix = f"NF{unique.upper()}", f"nf{unique}"
     saved_url = os.environ.get("NATS_URL")
     app, expected = _fill(stream, prefix, server.url)
-    dsn = database_url.rsplit("/", 1)[0] + f"/nf{unique}"
 
-    async def create() -> None:
+    async def create_database() -> None:
         conn = await asyncpg.connect(database_url)
         await conn.execute(f'CREATE DATABASE "nf{unique}"')
         await conn.close()
+
+    asyncio.run(create_database())
+    dsn = database_url.rsplit("/", 1)[0] + f"/nf{unique}"
 
     def kill_and_restart() -> None:
         server.kill()
         server.start()
 
-    async def scenario() -> dict[str, tuple[int, int]]:
-        await create()
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
-        os.environ["TOY_APPLY_DELAY"] = "0.005"
-        runner = ProjectionRunner(CounterTotals(app, stream, prefix), pool, server.url, page=5)  # type: ignore[arg-type]
-        try:
-            return await _follow_until(runner, dsn, expected, kill_and_restart)
-        finally:
-            os.environ.pop("TOY_APPLY_DELAY", None)
-            runner.close()
-            await pool.close()
-
     try:
-        final = asyncio.run(scenario())
+        final = _project_through(app, stream, prefix, dsn, server.url, expected, kill_and_restart)
     finally:
         app.close()  # type: ignore[attr-defined]
         server.stop()
         if saved_url is not None:
             os.environ["NATS_URL"] = saved_url
-    assert {k: v[0] for k, v in final.items()} == expected
-    assert all(total == applied for total, applied in final.values()), "an event applied twice"
+    _assert_converged(final, expected)
