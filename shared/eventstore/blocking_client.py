@@ -10,6 +10,14 @@ blocking socket, in the calling thread:
 - reads: one `PUB $JS.API.DIRECT.GET.<stream>` request with
   `batch`/`next_by_subj` (ADR-31, nats-server 2.11+) and a tight loop over
   the `HMSG` frames that come back, ending at the server's `204 EOB` status;
+- bulk reads of a whole stream in order (a notification log read, a
+  projection replay): a cursor, an ephemeral pull consumer with no acks held
+  in the server's memory, asked for each page with one `MSG.NEXT` request.
+  The server delivers a consumer's messages about twice as fast as it answers
+  a batched Direct Get (measured on nats-server 2.15: 115-135k against
+  50-65k messages/s). Creating a consumer costs about 5 ms, so a cursor is
+  kept for the next page, which starts where the last one ended, and a read
+  of a few messages still uses Direct Get;
 - saves: `HPUB` frames written in one `sendall` (an atomic batch's messages,
   then its commit with a reply subject), then the JetStream acknowledgement.
 
@@ -34,6 +42,9 @@ from eventsourcing.persistence import OperationalError
 
 _CRLF = b"\r\n"
 _MAX_BATCH = 1000
+_BULK = 256  # an unfiltered read of at least this many messages opens a cursor
+_CURSORS = 8  # cursors kept a connection; the oldest is deleted beyond this
+_CURSOR_IDLE_NS = 60 * 1_000_000_000  # the server deletes a cursor unused this long
 
 
 class RawMessage:
@@ -83,6 +94,17 @@ def _parse_headers(block: bytes) -> tuple[str, dict[str, str]]:
     return status, headers
 
 
+def _sequence_from_ack(ack_subject: bytes) -> int:
+    """The stream sequence in a consumer delivery's reply subject.
+
+    `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>`,
+    or with `<domain>.<account hash>.` after `$JS.ACK.` and a random token at
+    the end (nats-server's newer form): count from the end in both.
+    """
+    tokens = ack_subject.split(b".")
+    return int(tokens[5] if len(tokens) == 9 else tokens[-5])
+
+
 def subject_matches(subject_filter: str, subject: str) -> bool:
     """NATS subject matching: `*` is one token, a final `>` one or more."""
     if subject_filter.endswith(".>") and "*" not in subject_filter:
@@ -100,7 +122,7 @@ def subject_matches(subject_filter: str, subject: str) -> bool:
 
 
 class BlockingClient:
-    """A blocking NATS connection that only does Direct Get requests."""
+    """A blocking NATS connection for reads (Direct Get, cursors) and saves."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self._urls = [u.strip() for u in url.split(",") if u.strip()]
@@ -110,6 +132,8 @@ class BlockingClient:
         self._pos = 0
         self._inbox = f"_INBOX.dr{os.getpid()}x{threading.get_ident()}x{id(self)}"
         self._request_no = 0
+        # (stream, next sequence) -> name of the consumer positioned there
+        self._cursors: dict[tuple[str, int], str] = {}
 
     # -- connection ---------------------------------------------------------
 
@@ -126,6 +150,7 @@ class BlockingClient:
                 continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._sock = sock
+            self._cursors.clear()  # consumers of an earlier connection may be gone
             self._buf = b""
             self._pos = 0
             info_line = self._read_line()
@@ -163,9 +188,14 @@ class BlockingClient:
     def close(self) -> None:
         if self._sock is not None:
             try:
+                for (stream, _), name in self._cursors.items():
+                    self._forget_cursor(stream, name)
                 self._sock.close()
+            except OSError:
+                pass
             finally:
                 self._sock = None
+                self._cursors.clear()
 
     def _send(self, data: bytes) -> None:
         assert self._sock is not None
@@ -203,8 +233,7 @@ class BlockingClient:
             try:
                 if self._sock is None:
                     self._connect()
-                self._request_no += 1
-                reply = f"{self._inbox}.{self._request_no}"
+                reply = self._next_reply()
                 self._send(f"PUB {subject} {reply} {len(payload)}\r\n".encode() + payload + _CRLF)
                 self._collect(reply, into, one)
                 return
@@ -282,8 +311,7 @@ class BlockingClient:
                 self._connect()
         except OperationalError as e:
             raise OperationalError(f"NATS is unavailable: nothing was recorded ({e})") from e
-        self._request_no += 1
-        reply = f"{self._inbox}.{self._request_no}"
+        reply = self._next_reply()
         batch_id = uuid.uuid4().hex if len(messages) > 1 else None
         frames: list[bytes] = []
         last = len(messages)
@@ -340,12 +368,165 @@ class BlockingClient:
         nats-server 2.15): callers that want nearly every message of a
         stream filter on their side instead (`subject_matches`).
         """
-        request: dict[str, object] = {"seq": max(1, start_seq), "batch": min(batch, _MAX_BATCH)}
+        start_seq = max(1, start_seq)
+        if subject_filter is None:
+            through_cursor = self._read_with_cursor(stream, start_seq, batch)
+            if through_cursor is not None:
+                return through_cursor
+        request: dict[str, object] = {"seq": start_seq, "batch": min(batch, _MAX_BATCH)}
         if subject_filter is not None:
             request["next_by_subj"] = subject_filter
         out: list[RawMessage] = []
         self._request(f"$JS.API.DIRECT.GET.{stream}", json.dumps(request).encode(), out, one=False)
         return out
+
+    # -- cursors: ephemeral pull consumers for reading a stream in order -----
+
+    def _read_with_cursor(self, stream: str, start_seq: int, batch: int) -> list[RawMessage] | None:
+        """Up to `batch` messages from start_seq on, or None to use Direct Get instead.
+
+        None when the read is small and no cursor stands at start_seq, or
+        when the server will not serve a cursor (no such stream, a consumer
+        limit, a lost connection): Direct Get then answers, or fails, as
+        it always did.
+        """
+        name = self._cursors.pop((stream, start_seq), None)
+        if name is None and batch < _BULK:
+            return None
+        try:
+            if self._sock is None:
+                self._connect()
+            if name is None:
+                name = self._open_cursor(stream, start_seq)
+                if name is None:
+                    return None
+            page = self._pull(stream, name, batch)
+            if page is None:  # the server let the cursor go (idle, or restarted)
+                name = self._open_cursor(stream, start_seq)
+                if name is None:
+                    return None
+                page = self._pull(stream, name, batch)
+                if page is None:
+                    return None
+        except (OSError, ssl.SSLError, ValueError, IndexError):
+            # A page half read leaves frames in flight: start afresh.
+            self.close()
+            return None
+        next_seq = page[-1].seq + 1 if page else start_seq
+        self._cursors[(stream, next_seq)] = name
+        if len(self._cursors) > _CURSORS:
+            oldest = next(iter(self._cursors))
+            self._forget_cursor(oldest[0], self._cursors.pop(oldest))
+        return page
+
+    def _open_cursor(self, stream: str, start_seq: int) -> str | None:
+        name = f"cur{uuid.uuid4().hex[:16]}"
+        config = {
+            "stream_name": stream,
+            "config": {
+                "name": name,
+                "deliver_policy": "by_start_sequence",
+                "opt_start_seq": start_seq,
+                "ack_policy": "none",
+                "replay_policy": "instant",
+                "mem_storage": True,
+                "num_replicas": 1,
+                "inactive_threshold": _CURSOR_IDLE_NS,
+            },
+        }
+        reply = self._next_reply()
+        payload = json.dumps(config).encode()
+        self._send(
+            f"PUB $JS.API.CONSUMER.CREATE.{stream}.{name} {reply} {len(payload)}\r\n".encode()
+            + payload
+            + _CRLF
+        )
+        try:
+            answer = json.loads(self._await_reply(reply))
+        except OperationalError:  # no JetStream answered
+            return None
+        return None if "error" in answer else name
+
+    def _forget_cursor(self, stream: str, name: str) -> None:
+        """Deletes a cursor without waiting: the server would drop it when idle anyway."""
+        self._send(f"PUB $JS.API.CONSUMER.DELETE.{stream}.{name} 0\r\n\r\n".encode())
+
+    def _pull(self, stream: str, name: str, batch: int) -> list[RawMessage] | None:
+        """One page from a cursor; None if the cursor no longer exists."""
+        reply = self._next_reply()
+        request = json.dumps({"batch": batch, "no_wait": True}).encode()
+        self._send(
+            f"PUB $JS.API.CONSUMER.MSG.NEXT.{stream}.{name} {reply} {len(request)}\r\n".encode()
+            + request
+            + _CRLF
+        )
+        reply_bytes = reply.encode()
+        out: list[RawMessage] = []
+        append = out.append
+        # The loop runs once a message: stored messages are cut straight out
+        # of the buffer; anything else goes by the general path below.
+        buf, pos = self._buf, self._pos
+        while len(out) < batch:
+            end = buf.find(_CRLF, pos)
+            if end >= 0 and buf.startswith(b"HMSG ", pos):
+                # HMSG <subject> <sid> <ack subject> <hdr len> <total len>
+                parts = buf[pos + 5 : end].split(b" ")
+                if len(parts) == 5:
+                    start = end + 2
+                    header_len, total_len = int(parts[3]), int(parts[4])
+                    if len(buf) >= start + total_len + 2:
+                        append(
+                            RawMessage(
+                                _sequence_from_ack(parts[2]),
+                                parts[0].decode(),
+                                buf[start : start + header_len],
+                                buf[start + header_len : start + total_len],
+                            )
+                        )
+                        pos = start + total_len + 2
+                        continue
+                    end = -1  # the frame is not all here yet
+            self._buf, self._pos = buf, pos
+            if end < 0:
+                self._fill()
+                buf, pos = self._buf, self._pos
+                continue
+            finished = self._pull_other_frame(reply_bytes, out)
+            buf, pos = self._buf, self._pos
+            if finished is not None:
+                return out if finished else None
+        self._buf, self._pos = buf, pos
+        return out
+
+    def _pull_other_frame(self, reply_bytes: bytes, out: list[RawMessage]) -> bool | None:
+        """A frame other than a stored message with headers, during a pull.
+
+        Returns True when the pull has ended, False when the cursor is gone,
+        None to go on reading.
+        """
+        line = self._read_line()
+        if line[:5] == b"HMSG ":
+            parts = line.split(b" ")
+            body = self._read_exact(int(parts[-1]) + 2)
+            if parts[1] == reply_bytes and len(parts) == 5:
+                # 503: no consumer by that name; 404 no more messages,
+                # 408/409: the request ended.
+                return body[9:12] != b"503"
+        elif line[:4] == b"MSG ":
+            parts = line.split(b" ")
+            body = self._read_exact(int(parts[-1]) + 2)
+            if len(parts) == 5:  # a message stored without headers
+                seq = _sequence_from_ack(parts[3])
+                out.append(RawMessage(seq, parts[1].decode(), b"", body[:-2]))
+        elif line == b"PING":
+            self._send(b"PONG\r\n")
+        elif line[:4] == b"-ERR":
+            raise OSError(f"NATS error: {line.decode()}")
+        return None
+
+    def _next_reply(self) -> str:
+        self._request_no += 1
+        return f"{self._inbox}.{self._request_no}"
 
     def last(self, stream: str, subject: str) -> RawMessage | None:
         """The last message stored on a subject (wildcards allowed), or None."""

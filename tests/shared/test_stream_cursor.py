@@ -1,0 +1,182 @@
+"""Bulk reads through a cursor (an ephemeral pull consumer) read what Direct Get reads.
+
+A notification log read or a projection replay pages through a stream in
+order; `BlockingClient.next_batch` serves such reads from a consumer it keeps
+between pages. These tests hold it to the promises of the Direct Get path: every
+message once, in order, whatever the server did to the consumer meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import nats
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from shared.eventstore.blocking_client import BlockingClient, _sequence_from_ack
+from shared.stack.nats_server import NatsServer
+
+pytestmark = pytest.mark.integration
+
+
+async def _fill(url: str, stream: str, count: int, first: int = 0) -> list[tuple[str, bytes]]:
+    """Appends `count` messages, events with a tracking record every tenth; returns them."""
+    prefix = stream.lower()
+    sent: list[tuple[str, bytes]] = []
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        try:
+            await js.stream_info(stream)
+        except nats.js.errors.NotFoundError:
+            await js.add_stream(name=stream, subjects=[f"{prefix}.>"], allow_direct=True)
+        for n in range(first, first + count):
+            subject = f"{prefix}.tracking.app" if n % 10 == 9 else f"{prefix}.events.{n % 7}"
+            body = f"message {n}".encode()
+            await js.publish(subject, body, headers={"X-Number": str(n)})
+            sent.append((subject, body))
+    finally:
+        await nc.close()
+    return sent
+
+
+async def _consumer_names(url: str, stream: str) -> list[str]:
+    nc = await nats.connect(url)
+    try:
+        return [c.name for c in await nc.jetstream().consumers_info(stream)]
+    finally:
+        await nc.close()
+
+
+async def _delete_consumers(url: str, stream: str) -> None:
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        for info in await js.consumers_info(stream):
+            await js.delete_consumer(stream, info.name)
+    finally:
+        await nc.close()
+
+
+def _read_all(client: BlockingClient, stream: str, page: int, start: int = 1) -> list:
+    out = []
+    while batch := client.next_batch(stream, start, None, page):
+        out.extend(batch)
+        start = batch[-1].seq + 1
+    return out
+
+
+@pytest.fixture
+def stream(nats_url: str) -> str:
+    return f"CUR{uuid4().hex[:8].upper()}"
+
+
+@pytest.fixture
+def client(nats_url: str) -> Iterator[BlockingClient]:
+    c = BlockingClient(nats_url)
+    yield c
+    c.close()
+
+
+def test_pages_through_one_cursor_in_order_with_every_message_once(
+    nats_url: str, stream: str, client: BlockingClient
+) -> None:
+    sent = asyncio.run(_fill(nats_url, stream, 1000))
+
+    read = _read_all(client, stream, page=300)
+
+    assert [m.seq for m in read] == list(range(1, 1001))
+    assert [(m.subject, m.data) for m in read] == sent
+    assert [m.header(b"X-Number") for m in read] == [str(n) for n in range(1000)]
+    # Four pages and the empty one after them came from one consumer.
+    assert len(asyncio.run(_consumer_names(nats_url, stream))) == 1
+    # A small read goes by Direct Get and sees the same messages.
+    direct = client.next_batch(stream, 995, None, 10)
+    assert [(m.seq, m.subject, m.data) for m in direct] == [
+        (m.seq, m.subject, m.data) for m in read[994:]
+    ]
+
+
+def test_closing_the_client_deletes_its_cursors(
+    nats_url: str, stream: str, client: BlockingClient
+) -> None:
+    asyncio.run(_fill(nats_url, stream, 300))
+    _read_all(client, stream, page=300)
+    assert len(asyncio.run(_consumer_names(nats_url, stream))) == 1
+
+    client.close()
+
+    deadline = time.monotonic() + 5
+    while asyncio.run(_consumer_names(nats_url, stream)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert asyncio.run(_consumer_names(nats_url, stream)) == []
+
+
+def test_a_cursor_the_server_dropped_is_replaced_where_the_read_left_off(
+    nats_url: str, stream: str, client: BlockingClient
+) -> None:
+    sent = asyncio.run(_fill(nats_url, stream, 900))
+    first = client.next_batch(stream, 1, None, 300)
+    asyncio.run(_delete_consumers(nats_url, stream))  # as an idle timeout would
+
+    rest = _read_all(client, stream, page=300, start=first[-1].seq + 1)
+
+    assert [m.seq for m in first + rest] == list(range(1, 901))
+    assert [(m.subject, m.data) for m in first + rest] == sent
+
+
+def test_a_read_at_the_end_then_sees_what_is_appended_later(
+    nats_url: str, stream: str, client: BlockingClient
+) -> None:
+    asyncio.run(_fill(nats_url, stream, 300))
+    assert len(_read_all(client, stream, page=1000)) == 300
+    assert client.next_batch(stream, 301, None, 1000) == []
+
+    later = asyncio.run(_fill(nats_url, stream, 20, first=300))
+
+    read = client.next_batch(stream, 301, None, 1000)
+    assert [(m.seq, m.subject, m.data) for m in read] == [
+        (301 + n, subject, body) for n, (subject, body) in enumerate(later)
+    ]
+
+
+def test_a_read_may_start_anywhere_and_past_the_end(
+    nats_url: str, stream: str, client: BlockingClient
+) -> None:
+    asyncio.run(_fill(nats_url, stream, 400))
+    assert [m.seq for m in client.next_batch(stream, 123, None, 1000)] == list(range(123, 401))
+    assert client.next_batch(stream, 5000, None, 1000) == []
+
+
+def test_a_missing_stream_is_an_operational_error(client: BlockingClient) -> None:
+    with pytest.raises(OperationalError):
+        client.next_batch("NO_SUCH_STREAM", 1, None, 1000)
+
+
+def test_a_scan_carries_on_across_a_server_restart(tmp_path: Path) -> None:
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    client = BlockingClient(server.url, timeout=2)
+    try:
+        sent = asyncio.run(_fill(server.url, "RESTARTED", 600))
+        first = client.next_batch("RESTARTED", 1, None, 300)
+
+        server.restart()  # the ephemeral consumer and the connection are gone
+
+        rest = _read_all(client, "RESTARTED", page=300, start=first[-1].seq + 1)
+        assert [(m.seq, m.subject, m.data) for m in first + rest] == [
+            (n + 1, subject, body) for n, (subject, body) in enumerate(sent)
+        ]
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_sequence_from_either_form_of_the_ack_subject() -> None:
+    assert _sequence_from_ack(b"$JS.ACK.S.c.1.5000.11.1795442248318227794.0") == 5000
+    assert _sequence_from_ack(b"$JS.ACK.hub.ACCHASH.S.c.1.5000.11.1795442248318227794.0.xyz") == 5000
