@@ -101,8 +101,8 @@ def _sequence_from_ack(ack_subject: bytes) -> int:
     or with `<domain>.<account hash>.` after `$JS.ACK.` and a random token at
     the end (nats-server's newer form): count from the end in both.
     """
-    tokens = ack_subject.split(b".")
-    return int(tokens[5] if len(tokens) == 9 else tokens[-5])
+    tokens = ack_subject.rsplit(b".", 5)
+    return int(tokens[2] if ack_subject.count(b".") == 8 else tokens[1])
 
 
 def subject_matches(subject_filter: str, subject: str) -> bool:

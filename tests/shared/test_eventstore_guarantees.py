@@ -11,7 +11,12 @@ from uuid import uuid4
 
 import nats
 import pytest
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.utils import Environment
 
 from shared.eventstore import NatsFactory
@@ -310,3 +315,25 @@ def test_a_save_across_aggregates_keeps_the_order_it_was_given(factory: NatsFact
     recorder.insert_events([event(b, 2), event(a, 3)])
     with pytest.raises(IntegrityError):
         recorder.insert_events([event(a, 3, b"again")])
+
+
+def test_notifications_read_back_equal_the_ones_the_library_would_build(
+    factory: NatsFactory,
+) -> None:
+    """The log's hot loop builds Notification objects without their __init__."""
+    recorder = factory.application_recorder()
+    a = uuid4()
+    ids = recorder.insert_events([event(a, 1, b"one"), event("a string id", 1, b"two")])
+    assert ids is not None
+    read = recorder.select_notifications(ids[0], 2)
+    expected = [
+        Notification(id=ids[0], originator_id=a, originator_version=1, topic="t:E", state=b"one"),
+        Notification(
+            id=ids[1], originator_id="a string id", originator_version=1, topic="t:E", state=b"two"
+        ),
+    ]
+    assert read == expected
+    assert [repr(n) for n in read] == [repr(n) for n in expected]
+    assert [hash(n.originator_id) for n in read] == [hash(a), hash("a string id")]
+    with pytest.raises(AttributeError):
+        read[0].id = 5  # type: ignore[misc]

@@ -179,4 +179,6 @@ def test_a_scan_carries_on_across_a_server_restart(tmp_path: Path) -> None:
 
 def test_sequence_from_either_form_of_the_ack_subject() -> None:
     assert _sequence_from_ack(b"$JS.ACK.S.c.1.5000.11.1795442248318227794.0") == 5000
-    assert _sequence_from_ack(b"$JS.ACK.hub.ACCHASH.S.c.1.5000.11.1795442248318227794.0.xyz") == 5000
+    assert (
+        _sequence_from_ack(b"$JS.ACK.hub.ACCHASH.S.c.1.5000.11.1795442248318227794.0.xyz") == 5000
+    )
