@@ -18,7 +18,7 @@ import nats
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from shared.eventstore.blocking_client import BlockingClient, _sequence_from_ack
+from shared.eventstore.blocking_client import BlockingClient, RawMessage, _sequence_from_ack
 from shared.stack.nats_server import NatsServer
 
 pytestmark = pytest.mark.integration
@@ -63,8 +63,8 @@ async def _delete_consumers(url: str, stream: str) -> None:
         await nc.close()
 
 
-def _read_all(client: BlockingClient, stream: str, page: int, start: int = 1) -> list:
-    out = []
+def _read_all(client: BlockingClient, stream: str, page: int, start: int = 1) -> list[RawMessage]:
+    out: list[RawMessage] = []
     while batch := client.next_batch(stream, start, None, page):
         out.extend(batch)
         start = batch[-1].seq + 1
