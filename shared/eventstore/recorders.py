@@ -194,7 +194,7 @@ def _head_of(message: RawMessage) -> Head:
 
 
 def _stored_event(message: RawMessage, originator_id: UUID | str | None = None) -> StoredEvent:
-    originator, version, topic = _event_fields(message)
+    originator, version, topic = stored_event_fields(message)
     return StoredEvent(
         originator_id=originator_id if originator_id is not None else originator,
         originator_version=version,
@@ -220,8 +220,8 @@ def _uuid(text: str) -> UUID:
     return UUID(text)
 
 
-def _event_fields(message: RawMessage) -> tuple[UUID | str, int, str]:
-    """(originator id, version, topic) of a stored event."""
+def stored_event_fields(message: RawMessage) -> tuple[UUID | str, int, str]:
+    """(originator id, version, topic) of a stored event: what a replay decodes first."""
     match = _EVENT_FIELDS.search(message.header_block)
     if match is not None:
         version, topic, originator, is_uuid = match.groups()
@@ -518,7 +518,7 @@ class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
                     return out
                 if not message.subject.startswith(events_prefix):
                     continue
-                originator, version, topic = _event_fields(message)
+                originator, version, topic = stored_event_fields(message)
                 if wanted and topic not in wanted:
                     continue
                 out.append(_notification(message.seq, originator, version, topic, message.data))

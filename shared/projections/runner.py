@@ -33,6 +33,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.eventstore import envelope as env
 from shared.eventstore.blocking_client import BlockingClient, RawMessage, subject_matches
+from shared.eventstore.recorders import stored_event_fields
 from shared.observability.tracing import extract_context, tracer
 
 log = structlog.get_logger(__name__)
@@ -67,8 +68,13 @@ class Delivered:
     stream: str
     seq: int
     subject: str
-    headers: dict[str, str]
+    message: RawMessage = field(repr=False, compare=False)
     event: Any
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The audit envelope, parsed when a handler first asks (most never do)."""
+        return self.message.headers
 
     @property
     def recorded_at(self) -> datetime:
@@ -112,14 +118,8 @@ def domain_event_decoder(mapper: Mapper[Any]) -> Callable[[RawMessage], Any]:
     """Decrypts and decodes a service's own stored events with its mapper."""
 
     def decode(message: RawMessage) -> Any:
-        originator = message.header(env.ORIGINATOR.encode()) or ""
-        stored = StoredEvent(
-            originator_id=originator,
-            originator_version=int(message.header(env.VERSION.encode()) or 0),
-            topic=message.header(env.TOPIC.encode()) or "",
-            state=message.data,
-        )
-        return mapper.to_domain_event(stored)
+        originator, version, topic = stored_event_fields(message)
+        return mapper.to_domain_event(StoredEvent(originator, version, topic, message.data))
 
     return decode
 
@@ -238,9 +238,7 @@ class ProjectionRunner:
             except Exception as e:
                 undecodable = (message.seq, f"cannot decode the event: {e!r}")
                 break
-            decoded.append(
-                Delivered(source.stream, message.seq, message.subject, message.headers, event)
-            )
+            decoded.append(Delivered(source.stream, message.seq, message.subject, message, event))
         if decoded:
             try:
                 await self._commit(source, decoded, position)
