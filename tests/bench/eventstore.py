@@ -600,8 +600,7 @@ def measure_all(backends: list[Backend], counts: Counts) -> dict[tuple[str, str]
 
     def settle() -> None:
         """Flushes what the backend before left dirty, so its writeback is not billed to
-        the next one: PostgreSQL's and SQLite's writes otherwise slowed whichever NATS
-        writer followed them by a fifth to a third on this disk."""
+        whichever backend writes next."""
         os.sync()
 
     note("reading the notification logs")

@@ -16,8 +16,10 @@ from uuid import uuid4
 
 import nats
 import pytest
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
+from eventsourcing.utils import Environment
 
+from shared.eventstore import NatsFactory
 from shared.eventstore.blocking_client import BlockingClient, RawMessage, _sequence_from_ack
 from shared.stack.nats_server import NatsServer
 
@@ -182,3 +184,48 @@ def test_sequence_from_either_form_of_the_ack_subject() -> None:
     assert (
         _sequence_from_ack(b"$JS.ACK.hub.ACCHASH.S.c.1.5000.11.1795442248318227794.0.xyz") == 5000
     )
+
+
+def test_the_notification_log_reads_the_same_through_a_cursor_as_by_direct_get(
+    nats_url: str,
+) -> None:
+    """Limits of 256 and more go through a cursor, smaller ones by Direct Get."""
+    factory = NatsFactory(
+        Environment(name=f"c{uuid4().hex[:10]}", env={"NATS_URL": nats_url, "NATS_TIMEOUT": "2"})
+    )
+    recorder = factory.application_recorder()
+    try:
+        aggregates = [uuid4() for _ in range(30)]
+        for version in range(1, 21):
+            recorder.insert_events(
+                [
+                    StoredEvent(
+                        originator_id=a,
+                        originator_version=version,
+                        topic="t:Even" if version % 2 == 0 else "t:Odd",
+                        state=f"{a} {version}".encode(),
+                    )
+                    for a in aggregates
+                ]
+            )
+
+        def in_small_pages(**kwargs: object) -> list[Notification]:
+            out: list[Notification] = []
+            start = 1
+            while page := recorder.select_notifications(start, 100, **kwargs):  # type: ignore[arg-type]
+                out.extend(page)
+                start = page[-1].id + 1
+            return out
+
+        everything = recorder.select_notifications(1, 1000)
+        assert len(everything) == 600
+        assert len(asyncio.run(_consumer_names(nats_url, recorder.stream))) == 1  # the cursor
+        assert everything == in_small_pages()
+        even = recorder.select_notifications(1, 1000, topics=["t:Even"])
+        assert len(even) == 300 and even == in_small_pages(topics=["t:Even"])
+        stopped = recorder.select_notifications(1, 1000, stop=everything[399].id)
+        assert stopped == everything[:400]
+        after = recorder.select_notifications(everything[99].id, 300, inclusive_of_start=False)
+        assert after == everything[100:400]
+    finally:
+        factory.close()
