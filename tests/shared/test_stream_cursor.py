@@ -219,7 +219,8 @@ def test_the_notification_log_reads_the_same_through_a_cursor_as_by_direct_get(
 
         everything = recorder.select_notifications(1, 1000)
         assert len(everything) == 600
-        assert len(asyncio.run(_consumer_names(nats_url, recorder.stream))) == 1  # the cursor
+        stream = recorder.stream  # type: ignore[attr-defined]
+        assert len(asyncio.run(_consumer_names(nats_url, stream))) == 1  # the cursor
         assert everything == in_small_pages()
         even = recorder.select_notifications(1, 1000, topics=["t:Even"])
         assert len(even) == 300 and even == in_small_pages(topics=["t:Even"])
