@@ -21,6 +21,7 @@ from eventsourcing.utils import Environment
 
 from shared.eventstore import NatsFactory
 from shared.eventstore.blocking_client import BlockingClient, RawMessage, _sequence_from_ack
+from shared.eventstore.recorders import NatsApplicationRecorder
 from shared.stack.nats_server import NatsServer
 
 pytestmark = pytest.mark.integration
@@ -219,8 +220,8 @@ def test_the_notification_log_reads_the_same_through_a_cursor_as_by_direct_get(
 
         everything = recorder.select_notifications(1, 1000)
         assert len(everything) == 600
-        stream = recorder.stream  # type: ignore[attr-defined]
-        assert len(asyncio.run(_consumer_names(nats_url, stream))) == 1  # the cursor
+        assert isinstance(recorder, NatsApplicationRecorder)
+        assert len(asyncio.run(_consumer_names(nats_url, recorder.stream))) == 1  # the cursor
         assert everything == in_small_pages()
         even = recorder.select_notifications(1, 1000, topics=["t:Even"])
         assert len(even) == 300 and even == in_small_pages(topics=["t:Even"])
