@@ -7,7 +7,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import nats
 import pytest
@@ -19,9 +20,10 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from shared.eventstore import NatsFactory
+from shared.eventstore import NatsFactory, recorders
 from shared.eventstore import envelope as env
 from shared.eventstore.blocking_client import BlockingClient
+from shared.eventstore.connection import Outgoing
 from shared.eventstore.recorders import NatsApplicationRecorder
 from shared.request_context import acting_as
 from shared.stack.nats_server import NATS_CONFIG, NatsServer
@@ -35,10 +37,10 @@ def new_factory(url: str, name: str | None = None) -> NatsFactory:
     )
 
 
-def event(originator: object, version: int, body: bytes = b"state") -> StoredEvent:
+def event(originator: UUID | str, version: int, body: bytes = b"state") -> StoredEvent:
     return StoredEvent(
         originator_id=originator, originator_version=version, topic="t:E", state=body
-    )  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture
@@ -336,4 +338,84 @@ def test_notifications_read_back_equal_the_ones_the_library_would_build(
     assert [repr(n) for n in read] == [repr(n) for n in expected]
     assert [hash(n.originator_id) for n in read] == [hash(a), hash("a string id")]
     with pytest.raises(AttributeError):
-        read[0].id = 5  # type: ignore[misc]
+        read[0].id = 5
+
+
+def test_concurrent_saves_of_several_events_are_grouped_and_each_gets_its_own_ids(
+    factory: NatsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = factory.application_recorder()
+    assert isinstance(recorder, NatsApplicationRecorder)
+    batches: list[int] = []
+    real_publish = recorders.publish
+
+    def counting(clients: Any, messages: Any) -> int:  # the real publish, counted
+        batches.append(len(messages))
+        return real_publish(clients, messages)
+
+    monkeypatch.setattr(recorders, "publish", counting)
+    threads, saves = 16, 8
+    barrier = threading.Barrier(threads)
+    results: dict[UUID, list[list[int]]] = {}
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        originator = uuid4()
+        results[originator] = []
+        barrier.wait()
+        try:
+            for n in range(saves):
+                first = n * 4 + 1
+                given = [
+                    event(originator, v, f"{originator} {v}".encode())
+                    for v in range(first, first + 4)
+                ]
+                ids = recorder.insert_events(given)
+                assert ids is not None
+                results[originator].append(list(ids))
+        except BaseException as e:
+            errors.append(e)
+
+    workers = [threading.Thread(target=writer) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+    assert not errors, errors
+    assert sum(batches) == threads * saves * 4  # every message written once
+    assert len(batches) < threads * saves  # and saves shared batches
+    all_ids = [i for per_save in results.values() for ids in per_save for i in ids]
+    assert len(set(all_ids)) == len(all_ids)
+    for originator, per_save in results.items():
+        for n, ids in enumerate(per_save):
+            assert ids == list(range(ids[0], ids[0] + 4))  # a save's events are contiguous
+            read = recorder.select_notifications(ids[0], 4)
+            assert [(x.id, x.originator_id, x.originator_version) for x in read] == [
+                (i, originator, n * 4 + 1 + k) for k, i in enumerate(ids)
+            ]
+        stored = recorder.select_events(originator)
+        assert [e.originator_version for e in stored] == list(range(1, saves * 4 + 1))
+
+
+def test_a_group_that_fails_is_published_save_by_save(factory: NatsFactory) -> None:
+    """Two saves racing on one aggregate in one group: one wins, the others are untouched."""
+    recorder = factory.application_recorder()
+    assert isinstance(recorder, NatsApplicationRecorder)
+    contested, other = uuid4(), uuid4()
+    recorder.insert_events([event(contested, 1)])
+
+    def planned(events: list[StoredEvent]) -> list[Outgoing]:
+        return recorder._plan(events)[0]
+
+    first = recorders._Waiting(planned([event(contested, 2, b"x"), event(contested, 3, b"x")]))
+    second = recorders._Waiting(planned([event(contested, 2, b"y"), event(contested, 3, b"y")]))
+    third = recorders._Waiting(planned([event(other, 1), event(other, 2)]))
+
+    recorder.group_commit._publish_group([first, second, third])
+
+    assert first.error is None and first.last_seq > 0
+    assert isinstance(second.error, IntegrityError)
+    assert third.error is None and third.last_seq > first.last_seq
+    assert [e.state for e in recorder.select_events(contested)] == [b"state", b"x", b"x"]
+    assert [e.originator_version for e in recorder.select_events(other)] == [1, 2]
