@@ -36,7 +36,7 @@ import ssl
 import threading
 import uuid
 from collections.abc import Sequence
-from urllib.parse import unquote, urlparse
+from urllib.parse import ParseResult, unquote, urlparse
 
 from eventsourcing.persistence import OperationalError
 
@@ -153,37 +153,58 @@ class BlockingClient:
             self._cursors.clear()  # consumers of an earlier connection may be gone
             self._buf = b""
             self._pos = 0
-            info_line = self._read_line()
-            if not info_line.startswith(b"INFO"):
-                raise OperationalError(f"unexpected greeting from NATS: {info_line[:80]!r}")
-            info = json.loads(info_line[5:])
-            if parsed.scheme == "tls" or info.get("tls_required"):
-                context = ssl.create_default_context()
-                self._sock = context.wrap_socket(sock, server_hostname=parsed.hostname)
-            options: dict[str, object] = {
-                "verbose": False,
-                "pedantic": False,
-                "headers": True,
-                "no_responders": True,
-                "lang": "python-belonging-direct",
-                "version": "1",
-                "protocol": 1,
-            }
-            if parsed.username and parsed.password:
-                options["user"] = unquote(parsed.username)
-                options["pass"] = unquote(parsed.password)
-            elif parsed.username:
-                options["auth_token"] = unquote(parsed.username)
-            self._send(b"CONNECT " + json.dumps(options).encode() + b"\r\nPING\r\n")
-            while True:
-                line = self._read_line()
-                if line == b"PONG":
-                    break
-                if line.startswith(b"-ERR"):
-                    raise OperationalError(f"NATS refused the connection: {line.decode()}")
-            self._send(f"SUB {self._inbox}.* 1\r\n".encode())
+            try:
+                self._handshake(parsed)
+            except (OSError, ssl.SSLError) as e:
+                # A server going down (or coming up) mid-handshake: next URL.
+                last_error = e
+                self._drop_socket()
+                continue
+            except BaseException:
+                self._drop_socket()
+                raise
             return
         raise OperationalError(f"cannot reach NATS at {','.join(self._urls)}: {last_error}")
+
+    def _handshake(self, parsed: ParseResult) -> None:
+        assert self._sock is not None
+        info_line = self._read_line()
+        if not info_line.startswith(b"INFO"):
+            raise OperationalError(f"unexpected greeting from NATS: {info_line[:80]!r}")
+        info = json.loads(info_line[5:])
+        if parsed.scheme == "tls" or info.get("tls_required"):
+            context = ssl.create_default_context()
+            self._sock = context.wrap_socket(self._sock, server_hostname=parsed.hostname)
+        options: dict[str, object] = {
+            "verbose": False,
+            "pedantic": False,
+            "headers": True,
+            "no_responders": True,
+            "lang": "python-belonging-direct",
+            "version": "1",
+            "protocol": 1,
+        }
+        if parsed.username and parsed.password:
+            options["user"] = unquote(parsed.username)
+            options["pass"] = unquote(parsed.password)
+        elif parsed.username:
+            options["auth_token"] = unquote(parsed.username)
+        self._send(b"CONNECT " + json.dumps(options).encode() + b"\r\nPING\r\n")
+        while True:
+            line = self._read_line()
+            if line == b"PONG":
+                break
+            if line.startswith(b"-ERR"):
+                raise OperationalError(f"NATS refused the connection: {line.decode()}")
+        self._send(f"SUB {self._inbox}.* 1\r\n".encode())
+
+    def _drop_socket(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
 
     def close(self) -> None:
         if self._sock is not None:

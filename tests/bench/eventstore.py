@@ -8,7 +8,10 @@ One run starts one nats-server (deploy/nats/nats-server.conf: fsync before
 every acknowledgement) and one embedded PostgreSQL 18 (defaults: fsync on,
 synchronous commit on) in a temporary directory, measures every backend on the
 same machine with fixed counts after a warm-up, prints one table, and stops
-both servers. All traffic stays on 127.0.0.1.
+both servers. All traffic stays on 127.0.0.1. Write and get phases run in ten
+rounds, each round starting one backend later, with the disk flushed before
+each write phase, so a slow spell of the disk or one backend's writeback falls
+on every backend alike.
 
 Backends:
 - ours: `PERSISTENCE_MODULE=shared.eventstore` (NATS JetStream);
