@@ -211,12 +211,11 @@ class BlockingClient:
             try:
                 for (stream, _), name in self._cursors.items():
                     self._forget_cursor(stream, name)
-                self._sock.close()
             except OSError:
-                pass
+                pass  # the connection is gone; the server drops idle cursors itself
             finally:
-                self._sock = None
                 self._cursors.clear()
+                self._drop_socket()
 
     def _send(self, data: bytes) -> None:
         assert self._sock is not None

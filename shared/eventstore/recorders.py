@@ -301,9 +301,10 @@ def _stored_event(message: RawMessage, originator_id: UUID | str | None = None) 
     )
 
 
-# `envelope.build_headers` writes these four first, in this order: one match
-# finds them all, on the read paths that see every event (notification log,
-# replays). Messages written otherwise take the slower path.
+# `envelope.build_headers` writes these four together, in this order, right
+# after the content id: one match finds them all, on the read paths that see
+# every event (notification log, replays). Messages written otherwise take the
+# slower path.
 _EVENT_FIELDS = re.compile(
     (
         f"\r\n{env.VERSION}: ([0-9]+)\r\n{env.TOPIC}: ([^\r]*)"
