@@ -21,7 +21,7 @@ from eventsourcing.utils import Environment
 
 from shared.eventstore import NatsFactory
 from shared.eventstore.blocking_client import BlockingClient, RawMessage, _sequence_from_ack
-from shared.eventstore.recorders import NatsApplicationRecorder
+from shared.eventstore.recorders import NatsApplicationRecorder, stored_event_fields
 from shared.stack.nats_server import NatsServer
 
 pytestmark = pytest.mark.integration
@@ -231,3 +231,21 @@ def test_the_notification_log_reads_the_same_through_a_cursor_as_by_direct_get(
         assert after == everything[100:400]
     finally:
         factory.close()
+
+
+def test_an_events_fields_read_the_same_whatever_the_order_of_its_headers() -> None:
+    aggregate = uuid4()
+    ours = (
+        f"NATS/1.0\r\nEs-Id: abc\r\nEs-Version: 7\r\nEs-Topic: m:C.E\r\n"
+        f"Es-Originator: {aggregate}\r\nEs-Uuid: 1\r\nBelonging-Actor: a\r\n\r\n"
+    ).encode()
+    reordered = (
+        f"NATS/1.0\r\nBelonging-Actor: a\r\nEs-Originator: {aggregate}\r\n"
+        f"Es-Topic: m:C.E\r\nEs-Uuid: 1\r\nEs-Version: 7\r\n\r\n"
+    ).encode()
+    named = (
+        b"NATS/1.0\r\nEs-Id: abc\r\nEs-Version: 2\r\nEs-Topic: m:C.E\r\nEs-Originator: x-1\r\n\r\n"
+    )
+    for block in (ours, reordered):
+        assert stored_event_fields(RawMessage(1, "s", block, b"")) == (aggregate, 7, "m:C.E")
+    assert stored_event_fields(RawMessage(1, "s", named, b"")) == ("x-1", 2, "m:C.E")
