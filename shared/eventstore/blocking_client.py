@@ -44,6 +44,7 @@ _CRLF = b"\r\n"
 _MAX_BATCH = 1000
 _BULK = 256  # an unfiltered read of at least this many messages opens a cursor
 _CURSORS = 8  # cursors kept a connection; the oldest is deleted beyond this
+_SKIP = 1000  # messages a cursor behind the start may read and drop rather than open anew
 _CURSOR_IDLE_NS = 60 * 1_000_000_000  # the server deletes a cursor unused this long
 
 
@@ -405,12 +406,20 @@ class BlockingClient:
     def _read_with_cursor(self, stream: str, start_seq: int, batch: int) -> list[RawMessage] | None:
         """Up to `batch` messages from start_seq on, or None to use Direct Get instead.
 
-        None when the read is small and no cursor stands at start_seq, or
-        when the server will not serve a cursor (no such stream, a consumer
+        None when the read is small and no cursor stands at (or a little
+        before) start_seq, or when the server will not serve a cursor (no such stream, a consumer
         limit, a lost connection): Direct Get then answers, or fails, as
         it always did.
         """
+        at = start_seq
         name = self._cursors.pop((stream, start_seq), None)
+        if name is None:
+            # A cursor a little behind (another reader of the same position
+            # moved it on) is cheaper to read forward than a new one to open.
+            behind = [k for (s, k) in self._cursors if s == stream and 0 < start_seq - k <= _SKIP]
+            if behind:
+                at = max(behind)
+                name = self._cursors.pop((stream, at))
         if name is None and batch < _BULK:
             return None
         try:
@@ -420,8 +429,9 @@ class BlockingClient:
                 name = self._open_cursor(stream, start_seq)
                 if name is None:
                     return None
-            page = self._pull(stream, name, batch)
+            page = self._pull(stream, name, batch + start_seq - at)
             if page is None:  # the server let the cursor go (idle, or restarted)
+                at = start_seq
                 name = self._open_cursor(stream, start_seq)
                 if name is None:
                     return None
@@ -432,7 +442,9 @@ class BlockingClient:
             # A page half read leaves frames in flight: start afresh.
             self.close()
             return None
-        next_seq = page[-1].seq + 1 if page else start_seq
+        next_seq = page[-1].seq + 1 if page else at
+        if at < start_seq:
+            page = [m for m in page if m.seq >= start_seq]
         self._cursors[(stream, next_seq)] = name
         if len(self._cursors) > _CURSORS:
             oldest = next(iter(self._cursors))

@@ -133,6 +133,22 @@ def test_a_cursor_the_server_dropped_is_replaced_where_the_read_left_off(
     assert [(m.subject, m.data) for m in first + rest] == sent
 
 
+def test_a_cursor_a_little_behind_the_start_is_read_forward_not_replaced(
+    nats_url: str, stream: str, client: BlockingClient
+) -> None:
+    """Two runners of one projection move one position: each finds its cursor behind."""
+    sent = asyncio.run(_fill(nats_url, stream, 900))
+    assert [m.seq for m in client.next_batch(stream, 1, None, 300)] == list(range(1, 301))
+
+    ahead = client.next_batch(stream, 351, None, 300)
+
+    assert [(m.seq, m.subject, m.data) for m in ahead] == [
+        (n + 1, subject, body) for n, (subject, body) in enumerate(sent) if 351 <= n + 1 <= 650
+    ]
+    assert len(asyncio.run(_consumer_names(nats_url, stream))) == 1
+    assert [m.seq for m in client.next_batch(stream, 651, None, 300)] == list(range(651, 901))
+
+
 def test_a_read_at_the_end_then_sees_what_is_appended_later(
     nats_url: str, stream: str, client: BlockingClient
 ) -> None:
