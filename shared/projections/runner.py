@@ -20,6 +20,7 @@ event would be wrong without anyone knowing.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -155,6 +156,7 @@ class ProjectionRunner:
         self.schema = schema or projection.name
         self.page = page
         self.reader = BlockingClient(nats_url)
+        self._reading = threading.Lock()
         self.error: ProjectionStopped | None = None
         self.progress = Progress()
 
@@ -187,7 +189,11 @@ class ProjectionRunner:
         return await asyncio.to_thread(self._read_page, source, after)
 
     def _read_page(self, source: Source, after: int) -> tuple[list[RawMessage], int]:
-        page = self.reader.next_batch(source.stream, after + 1, None, self.page)
+        # One read at a time on the reader's socket: a prefetch cancelled when
+        # a page failed to apply keeps running in its thread, and the retry
+        # must not use the same connection alongside it.
+        with self._reading:
+            page = self.reader.next_batch(source.stream, after + 1, None, self.page)
         if not page:
             return [], after
         kept = [m for m in page if subject_matches(source.subjects, m.subject)]

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,13 @@ from shared.contracts.relay import (
 )
 from shared.eventstore import envelope as env
 from shared.eventstore.blocking_client import BlockingClient
-from shared.projections.runner import Delivered, ProjectionRunner, ProjectionStopped, rebuild
+from shared.projections.runner import (
+    Delivered,
+    PositionMoved,
+    ProjectionRunner,
+    ProjectionStopped,
+    rebuild,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -270,3 +277,49 @@ def test_a_failing_handler_in_a_replayed_page_is_named_and_what_came_before_is_k
             await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_two_runners_of_one_projection_racing_apply_each_event_once(
+    toy: tuple[Counters, str, str], database: str, nats_url: str
+) -> None:
+    """What casefile does: a live runner and an on-demand one move one position.
+
+    Each retries at once when the other moved the position first, while its
+    own prefetch of the next page may still be reading in a thread.
+    """
+    app, stream, prefix = toy
+    writing = threading.Thread(target=lambda: expected.update(fill(app, 20, 30)))
+    expected: dict[str, int] = {}
+
+    async def scenario() -> dict[str, tuple[int, int]]:
+        pool = await asyncpg.create_pool(database, min_size=2, max_size=4)
+        runners = [
+            ProjectionRunner(CounterTotals(app, stream, prefix), pool, nats_url, page=300)
+            for _ in range(2)
+        ]
+        await runners[0].setup()
+        moved = 0
+
+        async def follow(runner: ProjectionRunner) -> None:
+            nonlocal moved
+            while writing.is_alive():
+                try:
+                    await runner.catch_up()
+                except PositionMoved:
+                    moved += 1
+
+        try:
+            writing.start()
+            await asyncio.gather(*(follow(r) for r in runners))
+            for runner in runners:
+                await runner.catch_up()
+            assert moved > 0  # they did race
+            return await totals(database)
+        finally:
+            for runner in runners:
+                runner.close()
+            await pool.close()
+
+    applied = asyncio.run(scenario())
+    # Each increment event adds 1 and counts one application.
+    assert applied == {counter: (total, total) for counter, total in expected.items()}
