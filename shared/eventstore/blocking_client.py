@@ -425,19 +425,17 @@ class BlockingClient:
         try:
             if self._sock is None:
                 self._connect()
-            if name is None:
-                name = self._open_cursor(stream, start_seq)
+            for _attempt in (1, 2):
                 if name is None:
-                    return None
-            page = self._pull(stream, name, batch + start_seq - at)
-            if page is None:  # the server let the cursor go (idle, or restarted)
-                at = start_seq
-                name = self._open_cursor(stream, start_seq)
-                if name is None:
-                    return None
-                page = self._pull(stream, name, batch)
-                if page is None:
-                    return None
+                    at, name = start_seq, self._open_cursor(stream, start_seq)
+                    if name is None:
+                        return None
+                page = self._pull(stream, name, batch + start_seq - at)
+                if page is not None:
+                    break
+                name = None  # the server let the cursor go (idle, or restarted)
+            else:
+                return None
         except (OSError, ssl.SSLError, ValueError, IndexError):
             # A page half read leaves frames in flight: start afresh.
             self.close()
