@@ -27,7 +27,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -292,45 +291,12 @@ def _head_of(message: RawMessage) -> Head:
 
 
 def _stored_event(message: RawMessage, originator_id: UUID | str | None = None) -> StoredEvent:
-    originator, version, topic = stored_event_fields(message)
+    originator, version, topic = env.event_fields(message)
     return StoredEvent(
         originator_id=originator_id if originator_id is not None else originator,
         originator_version=version,
         topic=topic,
         state=message.data,
-    )
-
-
-# `envelope.build_headers` writes these four together, in this order, right
-# after the content id: one match finds them all, on the read paths that see
-# every event (notification log, replays). Messages written otherwise take the
-# slower path.
-_EVENT_FIELDS = re.compile(
-    (
-        f"\r\n{env.VERSION}: ([0-9]+)\r\n{env.TOPIC}: ([^\r]*)"
-        f"\r\n{env.ORIGINATOR}: ([^\r]*)\r\n({env.ORIGINATOR_IS_UUID}: 1\r\n)?"
-    ).encode()
-)
-
-
-@lru_cache(maxsize=1 << 16)
-def _uuid(text: str) -> UUID:
-    """An aggregate's id, parsed once for all of its events."""
-    return UUID(text)
-
-
-def stored_event_fields(message: RawMessage) -> tuple[UUID | str, int, str]:
-    """(originator id, version, topic) of a stored event: what a replay decodes first."""
-    match = _EVENT_FIELDS.search(message.header_block)
-    if match is not None:
-        version, topic, originator, is_uuid = match.groups()
-        text = originator.decode()
-        return (_uuid(text) if is_uuid else text), int(version), topic.decode()
-    text = message.header(env.ORIGINATOR.encode()) or ""
-    return (
-        _uuid(text) if message.header(env.ORIGINATOR_IS_UUID.encode()) == "1" else text,
-        int(message.header(env.VERSION.encode()) or 0),
-        message.header(env.TOPIC.encode()) or "",
     )
 
 
@@ -621,7 +587,7 @@ class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
                     return out
                 if not message.subject.startswith(events_prefix):
                     continue
-                originator, version, topic = stored_event_fields(message)
+                originator, version, topic = env.event_fields(message)
                 if wanted and topic not in wanted:
                     continue
                 out.append(_notification(message.seq, originator, version, topic, message.data))

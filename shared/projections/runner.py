@@ -34,7 +34,6 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.eventstore import envelope as env
 from shared.eventstore.blocking_client import BlockingClient, RawMessage, subject_matches
-from shared.eventstore.recorders import stored_event_fields
 from shared.observability.tracing import extract_context, tracer
 
 log = structlog.get_logger(__name__)
@@ -119,7 +118,7 @@ def domain_event_decoder(mapper: Mapper[Any]) -> Callable[[RawMessage], Any]:
     """Decrypts and decodes a service's own stored events with its mapper."""
 
     def decode(message: RawMessage) -> Any:
-        originator, version, topic = stored_event_fields(message)
+        originator, version, topic = env.event_fields(message)
         return mapper.to_domain_event(StoredEvent(originator, version, topic, message.data))
 
     return decode

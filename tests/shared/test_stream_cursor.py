@@ -21,7 +21,8 @@ from eventsourcing.utils import Environment
 
 from shared.eventstore import NatsFactory
 from shared.eventstore.blocking_client import BlockingClient, RawMessage, _sequence_from_ack
-from shared.eventstore.recorders import NatsApplicationRecorder, stored_event_fields
+from shared.eventstore.envelope import event_fields
+from shared.eventstore.recorders import NatsApplicationRecorder
 from shared.stack.nats_server import NatsServer
 
 pytestmark = pytest.mark.integration
@@ -263,5 +264,5 @@ def test_an_events_fields_read_the_same_whatever_the_order_of_its_headers() -> N
         b"NATS/1.0\r\nEs-Id: abc\r\nEs-Version: 2\r\nEs-Topic: m:C.E\r\nEs-Originator: x-1\r\n\r\n"
     )
     for block in (ours, reordered):
-        assert stored_event_fields(RawMessage(1, "s", block, b"")) == (aggregate, 7, "m:C.E")
-    assert stored_event_fields(RawMessage(1, "s", named, b"")) == ("x-1", 2, "m:C.E")
+        assert event_fields(RawMessage(1, "s", block, b"")) == (aggregate, 7, "m:C.E")
+    assert event_fields(RawMessage(1, "s", named, b"")) == ("x-1", 2, "m:C.E")
