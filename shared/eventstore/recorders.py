@@ -223,6 +223,8 @@ class GroupCommit:
 
     def publish(self, messages: Sequence[Outgoing]) -> int:
         """As `publish`: all the messages or none; the sequence of the last."""
+        if len(messages) == 1:
+            return publish(self._clients, messages)  # a plain publish: nothing staged
         me = _Waiting(messages)
         with self._changed:
             self._queue.append(me)
@@ -438,10 +440,7 @@ class NatsAggregateRecorder(AggregateRecorder):
                 # within the stream's duplicate window.
                 messages[0].headers[MSG_ID] = messages[0].headers[env.ID]
             try:
-                if len(messages) == 1:
-                    last_seq = publish(self.readers, messages)
-                else:
-                    last_seq = self.group_commit.publish(messages)
+                last_seq = self.group_commit.publish(messages)
             except WrongLastSequence:
                 recognised = self._recognise(groups, expectations)
                 if recognised is not None:
