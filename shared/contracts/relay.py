@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,12 +31,12 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from eventsourcing.persistence import Mapper
 from nats.aio.client import Client
-from nats.js.errors import NotFoundError
 
 from shared.contracts.base import IntegrationEvent
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClient, RawMessage
-from shared.eventstore.connection import stream_config
+from shared.eventstore.connection import ensure_stream
+from shared.eventstore.reader import StoredMessage, StreamReader
+from shared.eventstore.settings import NatsSettings
 from shared.observability.tracing import extract_context, inject_headers, tracer
 from shared.projections.runner import domain_event_decoder
 
@@ -54,13 +53,17 @@ def integration_stream(service: str) -> str:
     return f"INTEGRATION_{service.upper()}"
 
 
-async def ensure_integration_stream(client: Client, service: str, replicas: int = 1) -> None:
-    js = client.jetstream()
+async def ensure_integration_stream(
+    client: Client, service: str, settings: NatsSettings | None = None
+) -> None:
+    """The service's integration stream, created or brought to our settings."""
+    settings = settings or NatsSettings.load()
+    if settings.js_domain:
+        js = client.jetstream(domain=settings.js_domain)
+    else:
+        js = client.jetstream(prefix=settings.api_prefix)
     name = integration_stream(service)
-    try:
-        await js.stream_info(name)
-    except NotFoundError:
-        await js.add_stream(stream_config(name, [f"integration.{service}.>"], replicas))
+    await ensure_stream(js, name, [f"integration.{service}.>"], settings.replicas, True)
 
 
 def to_cloudevent(event: IntegrationEvent, source_id: str, service: str, time: str | None) -> bytes:
@@ -89,7 +92,7 @@ class IntegrationMessage:
     headers: dict[str, str]
 
 
-def decode_integration(message: RawMessage) -> IntegrationMessage:
+def decode_integration(message: StoredMessage) -> IntegrationMessage:
     """The consumer side: a CloudEvents JSON message back into its contract model."""
     from shared.contracts.base import model_for
 
@@ -125,16 +128,16 @@ class IntegrationRelay:
         self.events_subject = f"{subject_prefix or service}.events.>"
         self.decode = domain_event_decoder(mapper)
         self.translate = translate
-        self.reader = BlockingClient(nats_url)
+        self.settings = NatsSettings.load(url=nats_url)
+        self.reader = StreamReader.connect(nats_url, name=f"{service}-relay-reader")
         self.client: Client | None = None
 
     async def _connect(self) -> Client:
         if self.client is None or self.client.is_closed:
             self.client = await nats.connect(
-                self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.25
+                **self.settings.connect_options(f"{self.service}-relay")
             )
-            replicas = int(os.environ.get("NATS_REPLICAS", "1"))
-            await ensure_integration_stream(self.client, self.service, replicas)
+            await ensure_integration_stream(self.client, self.service, self.settings)
         return self.client
 
     def _position(self) -> tuple[int, int, int]:
@@ -143,8 +146,8 @@ class IntegrationRelay:
         if last is None:
             return 0, -1, 0
         return (
-            int(last.header(SOURCE_SEQUENCE.encode()) or 0),
-            int(last.header(SOURCE_INDEX.encode()) or 0),
+            int(last.header(SOURCE_SEQUENCE) or 0),
+            int(last.header(SOURCE_INDEX) or 0),
             last.seq,
         )
 
@@ -174,7 +177,7 @@ class IntegrationRelay:
     async def _publish(
         self,
         client: Client,
-        message: RawMessage,
+        message: StoredMessage,
         index: int,
         event: IntegrationEvent,
         expected: int,

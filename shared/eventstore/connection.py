@@ -1,16 +1,24 @@
-"""One nats-py connection on a private event loop, for what is not hot.
+"""One maintained NATS client (nats-py) on a private event loop, driven from sync code.
 
-Stream management (creating and checking streams) and the subscriptions
-that wake readers use nats-py on an event loop in a background thread; the
-hot paths, reads and saves, use `blocking_client` in the calling thread.
-This module also says what a JetStream acknowledgement means for a save.
+The `eventsourcing` library is synchronous; nats-py is asyncio. Each
+`NatsConnection` runs one nats-py client on an event loop in a background
+thread, shared by every thread of the process that uses it, and bounds every
+call: a save or a read returns, or fails with `OperationalError`, within its
+timeout whatever the servers do. Connecting, authentication (creds, nkey,
+user/password, token), TLS and mTLS, server discovery, reconnects, PINGs and
+lame-duck moves are nats-py's; `docs/adr/0002-one-nats-client.md` says why.
+
+This module also says what a JetStream acknowledgement means for a save, and
+keeps streams configured as `shared.eventstore.settings` asks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import ssl
 import threading
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
@@ -18,18 +26,58 @@ from typing import Any, TypeVar
 
 import nats
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
+from nats import errors as nats_errors
 from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
+from nats.nuid import NUID
+
+from shared.eventstore.settings import NatsSettings
 
 T = TypeVar("T")
+log = logging.getLogger("belonging.nats")
 
-# JetStream error codes we act on (nats-server errors.json).
+# JetStream error codes we act on (nats-server errors.json). A clustered
+# stream reports a lost race as 10164 (no sequence in the text), a single
+# node as 10071: both mean "the subject moved on".
 WRONG_LAST_SEQUENCE = 10071
+WRONG_LAST_SEQUENCE_CLUSTERED = 10164
 BATCH_TOO_LARGE = 10199
+
+# JetStream takes at most this many messages in one atomic batch.
+MAX_BATCH = 1000
 
 EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
 MSG_ID = "Nats-Msg-Id"
+
+# A call's own timeout, plus this much for handing it between threads.
+_MARGIN = 1.0
+
+
+class NatsUnavailable(OperationalError):
+    """NATS could not be used: what failed is in the subclass and the message."""
+
+
+class NatsUnreachable(NatsUnavailable):
+    """No server answered (refused, unresolvable, or silent past the timeout)."""
+
+
+class NothingSent(NatsUnreachable):
+    """No server was connected when the call began: certainly nothing was stored."""
+
+
+class NatsAuthorizationFailed(NatsUnavailable):
+    """A server answered and refused our credentials."""
+
+
+class NatsTLSFailed(NatsUnavailable):
+    """The TLS handshake failed: an untrusted certificate, a name mismatch, no client cert."""
+
+
+class WrongLastSequence(IntegrityError):
+    """The server refused a write: the subject moved on since we looked."""
 
 
 def stream_config(
@@ -56,18 +104,17 @@ def stream_config(
     )
 
 
-class WrongLastSequence(IntegrityError):
-    """The server refused a write: the subject moved on since we looked."""
-
-
 def sequence_from_ack(ack_json: bytes) -> int:
     """The stream sequence of a JetStream publish acknowledgement, or the error it names."""
-    ack = json.loads(ack_json)
+    try:
+        ack = json.loads(ack_json)
+    except ValueError as e:
+        raise OperationalError(f"JetStream answered a write with {ack_json[:80]!r}") from e
     error = ack.get("error")
     if error:
         code = error.get("err_code")
         description = error.get("description", "")
-        if code == WRONG_LAST_SEQUENCE:
+        if code in (WRONG_LAST_SEQUENCE, WRONG_LAST_SEQUENCE_CLUSTERED):
             raise WrongLastSequence(description)
         if code == BATCH_TOO_LARGE:
             raise ProgrammingError(description)
@@ -82,95 +129,238 @@ class Outgoing:
     data: bytes
 
 
-class NatsConnection:
-    """A nats-py client driven from synchronous code."""
+def classify_connect_errors(errors: Sequence[BaseException], servers: str) -> NatsUnavailable:
+    """One clear error from what went wrong while connecting: auth, TLS, or unreachable."""
+    for error in errors:
+        text = str(error).lower()
+        if "authorization" in text or "authentication" in text or "user authentication" in text:
+            return NatsAuthorizationFailed(
+                f"NATS at {servers} refused our credentials: {error}"
+                " (check NATS_CREDS / NATS_NKEY_SEED / NATS_USER+NATS_PASSWORD / NATS_TOKEN)"
+            )
+    for error in errors:
+        if isinstance(error, ssl.SSLError) or "ssl" in type(error).__name__.lower():
+            return NatsTLSFailed(
+                f"TLS with NATS at {servers} failed: {error}"
+                " (check NATS_TLS_CA, NATS_TLS_CERT/NATS_TLS_KEY and the URL's host name)"
+            )
+        if "tls" in str(error).lower() and "required" in str(error).lower():
+            return NatsTLSFailed(f"NATS at {servers} requires TLS: {error} (use tls:// URLs)")
+    detail = "; ".join(dict.fromkeys(f"{type(e).__name__}: {e}" for e in errors)) or "no answer"
+    return NatsUnreachable(f"cannot reach NATS at {servers}: {detail}")
 
-    def __init__(self, url: str, timeout: float = 5.0, name: str = "belonging-eventstore") -> None:
-        self.url = url
-        self.timeout = timeout
+
+def _fatal(error: BaseException) -> bool:
+    """An error that trying again cannot mend: wrong credentials, an untrusted certificate."""
+    text = str(error).lower()
+    return (
+        isinstance(error, ssl.SSLError)
+        or "authorization" in text
+        or "authentication" in text
+        or ("tls" in text and "required" in text)
+    )
+
+
+class NatsConnection:
+    """A nats-py client driven from synchronous code, every call bounded."""
+
+    def __init__(self, settings: NatsSettings, name: str = "belonging-eventstore") -> None:
+        self.settings = settings
+        self.timeout = settings.timeout
+        self.api = settings.api_prefix
+        self.nuid = NUID()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name=f"{name}-loop", daemon=True
         )
         self._thread.start()
         self._closed = False
+        self._connected_once = False
+        budget = max(settings.timeout, settings.connect_timeout * len(settings.servers)) + 2
         try:
-            self.client: Client = self.run(self._connect(name), timeout=timeout + 5)
+            self.client: Client = self.run(self._connect(name, budget), timeout=budget + _MARGIN)
         except BaseException:
             self._stop_loop()
             raise
 
-    async def _connect(self, name: str) -> Client:
-        servers = [u.strip() for u in self.url.split(",") if u.strip()]
-        try:
-            return await nats.connect(
-                servers=servers,
-                name=f"{name}-{os.getpid()}",
-                connect_timeout=self.timeout,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.25,
-                allow_reconnect=True,
-                pending_size=64 * 1024 * 1024,
+    @property
+    def url(self) -> str:
+        return self.settings.url
+
+    async def _connect(self, name: str, budget: float) -> Client:
+        errors: list[BaseException] = []
+        fatal = asyncio.Event()
+
+        async def on_error(error: Exception) -> None:
+            if not self._connected_once:
+                errors.append(error)
+                if _fatal(error):
+                    fatal.set()
+            else:  # reconnecting: said once below, not once an attempt
+                log.debug("NATS connection error: %s", error)
+
+        async def on_disconnected() -> None:
+            log.warning("NATS connection lost; reconnecting (%s)", self.settings.url)
+
+        async def on_reconnected() -> None:
+            log.warning("NATS connection back (%s)", self.client.connected_url)
+
+        options = self.settings.connect_options(f"{name}-{os.getpid()}")
+        connecting = asyncio.ensure_future(
+            nats.connect(
+                **options,
+                error_cb=on_error,
+                disconnected_cb=on_disconnected,
+                reconnected_cb=on_reconnected,
             )
-        except Exception as e:
-            raise OperationalError(f"cannot connect to NATS at {self.url}: {e}") from e
+        )
+        refused = asyncio.ensure_future(fatal.wait())
+        done, _ = await asyncio.wait(
+            {connecting, refused}, timeout=budget, return_when=asyncio.FIRST_COMPLETED
+        )
+        refused.cancel()
+        if connecting in done and connecting.exception() is None:
+            self._connected_once = True
+            return connecting.result()
+        connecting.cancel()
+        try:
+            await connecting
+        except BaseException as e:  # the attempt's own error, or our cancelling it
+            if not isinstance(e, asyncio.CancelledError):
+                errors.append(e)
+        if not errors:
+            errors.append(TimeoutError(f"no server answered within {budget:.0f}s"))
+        raise classify_connect_errors(errors, self.settings.url)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Runs a coroutine on the client's loop; fails after `timeout` (default: the call's)."""
         if self._closed:
             coro.close()
             raise OperationalError("the NATS connection is closed")
+        bound = (self.timeout + _MARGIN) if timeout is None else timeout
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
-            return future.result(timeout)
+            return future.result(bound)
         except TimeoutError as e:
             future.cancel()
-            raise OperationalError("NATS did not answer in time") from e
+            raise NatsUnreachable(f"NATS did not answer within {bound:.1f}s") from e
 
     @property
     def is_connected(self) -> bool:
         return bool(self.client.is_connected)
+
+    def jetstream(self) -> JetStreamContext:
+        if self.settings.js_domain:
+            return self.client.jetstream(timeout=self.timeout, domain=self.settings.js_domain)
+        return self.client.jetstream(timeout=self.timeout, prefix=self.api)
+
+    # -- requests ------------------------------------------------------------
+
+    async def request(
+        self, subject: str, payload: bytes, headers: dict[str, str] | None = None
+    ) -> Msg:
+        """One request and its reply, as nats-py does it; failures are OperationalError.
+
+        While the client is between servers, the request waits for the
+        reconnection rather than sit in nats-py's buffer; both within the
+        one timeout of the call.
+        """
+        remaining = await self.connected(self.timeout)
+        try:
+            return await self.client.request(subject, payload, timeout=remaining, headers=headers)
+        except nats_errors.NoRespondersError as e:
+            raise OperationalError(f"no JetStream server answered on {subject}") from e
+        except (TimeoutError, nats_errors.TimeoutError) as e:
+            raise OperationalError(f"NATS did not answer on {subject} in time") from e
+        except nats_errors.MaxPayloadError as e:
+            raise ProgrammingError(f"message too large for NATS: {e}") from e
+        except nats_errors.Error as e:
+            raise OperationalError(f"NATS request on {subject} failed: {e}") from e
+
+    async def connected(self, within: float) -> float:
+        """Waits (up to `within` seconds) until the client is connected; returns the time left.
+
+        Raises NatsUnreachable, saying nothing was sent, if it is not.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not self.client.is_connected:
+            if self.client.is_closed or loop.time() >= deadline:
+                raise NothingSent(
+                    f"NATS is unavailable (no server of {self.settings.url} answered within"
+                    f" {within:.1f}s): nothing was sent"
+                )
+            await asyncio.sleep(0.05)
+        return max(0.05, deadline - loop.time())
+
+    async def api_request(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A JetStream API call (`STREAM.MSG.GET.X`, …) under our domain or prefix."""
+        payload = json.dumps(body).encode() if body is not None else b""
+        reply = await self.request(f"{self.api}.{path}", payload)
+        try:
+            answer: dict[str, Any] = json.loads(reply.data)
+        except ValueError as e:
+            raise OperationalError(f"JetStream answered {path} with {reply.data[:80]!r}") from e
+        return answer
+
+    # -- saves ---------------------------------------------------------------
+
+    def publish(self, messages: Sequence[Outgoing]) -> int:
+        """Stores all the messages or none; returns the stream sequence of the last.
+
+        One message is a plain publish; several are one JetStream atomic batch
+        (ADR-50): stored contiguously, every expected sequence checked at
+        commit under the stream's lock, nothing stored if any check fails.
+        Never resent here: when no acknowledgement comes, the recorder looks
+        at what was stored.
+        """
+        if not messages:
+            raise ProgrammingError("nothing to publish")
+        if len(messages) > MAX_BATCH:
+            raise ProgrammingError(
+                f"a save of {len(messages)} events exceeds JetStream's atomic batch limit"
+                f" of {MAX_BATCH}"
+            )
+        return sequence_from_ack(self.run(self._publish(messages)).data)
+
+    async def _publish(self, messages: Sequence[Outgoing]) -> Msg:
+        await self.connected(self.timeout)
+        if len(messages) == 1:
+            only = messages[0]
+            return await self.request(only.subject, only.data, only.headers)
+        batch_id = self.nuid.next().decode()
+        last = len(messages)
+        for n, message in enumerate(messages, start=1):
+            headers = {
+                **message.headers,
+                "Nats-Batch-Id": batch_id,
+                "Nats-Batch-Sequence": str(n),
+            }
+            if n == last:
+                headers["Nats-Batch-Commit"] = "1"
+                return await self.request(message.subject, message.data, headers)
+            try:
+                await self.client.publish(message.subject, message.data, headers=headers)
+            except nats_errors.Error as e:
+                raise OperationalError(f"NATS refused part of a batch: {e}") from e
+        raise AssertionError("unreachable")
 
     # -- streams ------------------------------------------------------------
 
     def ensure_stream(
         self, name: str, subjects: Sequence[str], replicas: int = 1, append_only: bool = True
     ) -> None:
-        self.run(self._ensure_stream(name, list(subjects), replicas, append_only), self.timeout * 2)
+        """Creates the stream, or brings an existing one to our settings.
 
-    async def _ensure_stream(
-        self, name: str, subjects: list[str], replicas: int, append_only: bool
-    ) -> None:
-        js = self.client.jetstream(timeout=self.timeout)
-        config = stream_config(name, subjects, replicas, append_only)
-        try:
-            info = await js.stream_info(name)
-        except NotFoundError:
-            try:
-                await js.add_stream(config)
-            except Exception as e:
-                # Another process may have created it between our look and our add.
-                try:
-                    await js.stream_info(name)
-                except NotFoundError:
-                    raise OperationalError(f"cannot create stream {name}: {e}") from e
-            return
-        current = info.config
-        if (
-            not current.allow_atomic
-            or not current.allow_direct
-            or set(current.subjects or []) != set(subjects)
-        ):
-            merged = sorted(set(current.subjects or []) | set(subjects))
-            await js.update_stream(
-                StreamConfig.from_response(
-                    {
-                        **current.as_dict(),
-                        "subjects": merged,
-                        "allow_atomic": True,
-                        "allow_direct": True,
-                    }
-                )
-            )
+        What NATS can change in place (subjects, replicas, direct and atomic
+        reads, the duplicate window, append-only flags being switched on) is
+        updated; what it cannot (storage, retention) refuses start-up with a
+        message naming the difference.
+        """
+        self.run(
+            ensure_stream(self.jetstream(), name, list(subjects), replicas, append_only),
+            self.timeout * 3,
+        )
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -189,3 +379,59 @@ class NatsConnection:
         self._thread.join(5)
         if not self._loop.is_running():
             self._loop.close()
+
+
+async def ensure_stream(
+    js: JetStreamContext, name: str, subjects: list[str], replicas: int, append_only: bool
+) -> None:
+    """Creates a stream or reconciles it with `stream_config` (see `NatsConnection`)."""
+    wanted = stream_config(name, subjects, replicas, append_only)
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        try:
+            await js.add_stream(wanted)
+        except APIError as e:
+            # Another process may have created it between our look and our add.
+            try:
+                info = await js.stream_info(name)
+            except NotFoundError:
+                raise OperationalError(f"cannot create stream {name}: {e.description}") from e
+        else:
+            return
+    current = info.config
+    fixed = {
+        "storage": (current.storage, wanted.storage),
+        "retention": (current.retention, wanted.retention),
+    }
+    for setting, (have, want) in fixed.items():
+        if have != want:
+            raise ProgrammingError(
+                f"stream {name} has {setting} {have}, not {want}; NATS cannot change it in"
+                " place: move the stream (mirror it to a new one) before starting"
+            )
+    if current.deny_delete and not append_only:
+        raise ProgrammingError(f"stream {name} denies deletes; it cannot be made a cache")
+    merged = sorted(set(current.subjects or []) | set(subjects))
+    changes: dict[str, tuple[Any, Any]] = {
+        "subjects": (sorted(current.subjects or []), merged),
+        "num_replicas": (current.num_replicas or 1, replicas),
+        "allow_atomic": (bool(current.allow_atomic), True),
+        "allow_direct": (bool(current.allow_direct), True),
+        "duplicate_window": (current.duplicate_window, wanted.duplicate_window),
+        "deny_delete": (bool(current.deny_delete), bool(current.deny_delete) or append_only),
+        "deny_purge": (bool(current.deny_purge), bool(current.deny_purge) or append_only),
+    }
+    differing = {k: want for k, (have, want) in changes.items() if have != want}
+    if not differing:
+        return
+    if "duplicate_window" in differing:  # the API's unit is nanoseconds
+        differing["duplicate_window"] = int(wanted.duplicate_window * 1e9)
+    updated = StreamConfig.from_response({**current.as_dict(), **differing})
+    try:
+        await js.update_stream(updated)
+    except APIError as e:
+        raise ProgrammingError(
+            f"stream {name} differs from the configuration ({', '.join(sorted(differing))})"
+            f" and NATS refused to update it: {e.description}"
+        ) from e

@@ -15,7 +15,6 @@ before the body is encrypted.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -25,12 +24,11 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from shared.eventstore.blocking_client import RawMessage
+from shared.eventstore.reader import StoredMessage
 from shared.observability.tracing import inject_headers
 from shared.request_context import current
 
-# Header names. The first three come first on every message so readers find
-# them without parsing the rest (see blocking_client).
+# Header names.
 ID = "Es-Id"  # content id of the event: sha256 of originator, version, topic, body
 ORIGINATOR = "Es-Originator"
 ORIGINATOR_IS_UUID = "Es-Uuid"
@@ -170,35 +168,20 @@ def build_headers(
     return inject_headers(headers)
 
 
-# `build_headers` writes these four together, in this order, right after the
-# content id: one match finds them all, on the read paths that see every event
-# (notification log, replays). Messages written otherwise take the slower path.
-_EVENT_FIELDS = re.compile(
-    (
-        f"\r\n{VERSION}: ([0-9]+)\r\n{TOPIC}: ([^\r]*)"
-        f"\r\n{ORIGINATOR}: ([^\r]*)\r\n({ORIGINATOR_IS_UUID}: 1\r\n)?"
-    ).encode()
-)
-
-
 @lru_cache(maxsize=1 << 16)
 def _uuid(text: str) -> UUID:
     """An aggregate's id, parsed once for all of its events."""
     return UUID(text)
 
 
-def event_fields(message: RawMessage) -> tuple[UUID | str, int, str]:
+def event_fields(message: StoredMessage) -> tuple[UUID | str, int, str]:
     """(originator id, version, topic) of a stored event: what a replay decodes first."""
-    match = _EVENT_FIELDS.search(message.header_block)
-    if match is not None:
-        version, topic, originator, is_uuid = match.groups()
-        text = originator.decode()
-        return (_uuid(text) if is_uuid else text), int(version), topic.decode()
-    text = message.header(ORIGINATOR.encode()) or ""
+    headers = message.headers
+    text = headers.get(ORIGINATOR, "")
     return (
-        _uuid(text) if message.header(ORIGINATOR_IS_UUID.encode()) == "1" else text,
-        int(message.header(VERSION.encode()) or 0),
-        message.header(TOPIC.encode()) or "",
+        _uuid(text) if headers.get(ORIGINATOR_IS_UUID) == "1" else text,
+        int(headers.get(VERSION) or 0),
+        headers.get(TOPIC, ""),
     )
 
 

@@ -1,17 +1,15 @@
 """`PERSISTENCE_MODULE=shared.eventstore`: the infrastructure factory.
 
 Settings (read through the library's Environment, so an application named
-`casefile` may override any of them with `CASEFILE_<NAME>`):
-- `NATS_URL`: comma-separated server URLs (default nats://127.0.0.1:4222);
+`casefile` may override any of them with `CASEFILE_<NAME>`): how to reach
+NATS, in `shared.eventstore.settings` (URLs, credentials, TLS, JetStream
+domain, timeouts, replicas), and
 - `NATS_STREAM`: stream name (default: the application name, upper case);
-- `NATS_SUBJECT_PREFIX`: subject prefix (default: the application name, lower case);
-- `NATS_REPLICAS`: stream replicas (1 locally, 3 in a cluster);
-- `NATS_TIMEOUT`: seconds to wait for an acknowledgement (default 5).
+- `NATS_SUBJECT_PREFIX`: subject prefix (default: the application name, lower case).
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 from eventsourcing.persistence import (
@@ -23,14 +21,15 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, resolve_topic
 
-from shared.eventstore.blocking_client import BlockingClients
 from shared.eventstore.connection import NatsConnection
+from shared.eventstore.reader import StreamReader
 from shared.eventstore.recorders import (
     NatsAggregateRecorder,
     NatsApplicationRecorder,
     NatsProcessRecorder,
     NatsTrackingRecorder,
 )
+from shared.eventstore.settings import NatsSettings
 
 
 def _name(text: str) -> str:
@@ -38,27 +37,27 @@ def _name(text: str) -> str:
 
 
 class NatsFactory(InfrastructureFactory[TrackingRecorder]):
-    NATS_URL = "NATS_URL"
     NATS_STREAM = "NATS_STREAM"
     NATS_SUBJECT_PREFIX = "NATS_SUBJECT_PREFIX"
-    NATS_REPLICAS = "NATS_REPLICAS"
-    NATS_TIMEOUT = "NATS_TIMEOUT"
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
-        url = self.env.get(self.NATS_URL) or os.environ.get("NATS_URL") or "nats://127.0.0.1:4222"
-        timeout = float(self.env.get(self.NATS_TIMEOUT) or 5.0)
+        self.settings = NatsSettings.load(self.env.get)
         base = _name(self.env.name or "eventsourcing")
         self.stream = _name(self.env.get(self.NATS_STREAM) or base.upper())
         self.subject_prefix = self.env.get(self.NATS_SUBJECT_PREFIX) or base.lower()
-        self.replicas = int(self.env.get(self.NATS_REPLICAS) or 1)
-        self.connection = NatsConnection(url, timeout=timeout, name=f"{base.lower()}-eventstore")
-        self.readers = BlockingClients(url, timeout=timeout)
-        self.connection.ensure_stream(
-            self.stream,
-            [f"{self.subject_prefix}.events.>", f"{self.subject_prefix}.tracking.>"],
-            replicas=self.replicas,
-        )
+        self.replicas = self.settings.replicas
+        self.connection = NatsConnection(self.settings, name=f"{base.lower()}-eventstore")
+        self.reader = StreamReader(self.connection)
+        try:
+            self.connection.ensure_stream(
+                self.stream,
+                [f"{self.subject_prefix}.events.>", f"{self.subject_prefix}.tracking.>"],
+                replicas=self.replicas,
+            )
+        except BaseException:
+            self.connection.close()
+            raise
         self._snapshots_ready = False
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
@@ -72,15 +71,13 @@ class NatsFactory(InfrastructureFactory[TrackingRecorder]):
                 )
                 self._snapshots_ready = True
             return NatsAggregateRecorder(
-                self.connection, self.readers, stream, self.subject_prefix, kind="snapshots"
+                self.connection, self.reader, stream, self.subject_prefix, kind="snapshots"
             )
-        return NatsAggregateRecorder(
-            self.connection, self.readers, self.stream, self.subject_prefix
-        )
+        return NatsAggregateRecorder(self.connection, self.reader, self.stream, self.subject_prefix)
 
     def application_recorder(self) -> ApplicationRecorder:
         return NatsApplicationRecorder(
-            self.connection, self.readers, self.stream, self.subject_prefix
+            self.connection, self.reader, self.stream, self.subject_prefix
         )
 
     def tracking_recorder(
@@ -91,12 +88,12 @@ class NatsFactory(InfrastructureFactory[TrackingRecorder]):
             tracking_recorder_class = resolve_topic(topic) if topic else NatsTrackingRecorder
         assert tracking_recorder_class is not None
         return tracking_recorder_class(  # type: ignore[call-arg]
-            self.connection, self.readers, self.stream, self.subject_prefix
+            self.connection, self.reader, self.stream, self.subject_prefix
         )
 
     def process_recorder(self) -> ProcessRecorder:
-        return NatsProcessRecorder(self.connection, self.readers, self.stream, self.subject_prefix)
+        return NatsProcessRecorder(self.connection, self.reader, self.stream, self.subject_prefix)
 
     def close(self) -> None:
-        self.readers.close()
+        self.reader.close()
         self.connection.close()

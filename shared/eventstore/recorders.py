@@ -46,15 +46,16 @@ from eventsourcing.persistence import (
 )
 
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClient, BlockingClients, RawMessage
 from shared.eventstore.connection import (
     EXPECTED_LAST_SUBJECT_SEQUENCE,
+    MAX_BATCH,
     MSG_ID,
     NatsConnection,
+    NothingSent,
     Outgoing,
     WrongLastSequence,
-    sequence_from_ack,
 )
+from shared.eventstore.reader import StoredMessage, StreamReader
 
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _RETRIES = 5
@@ -167,23 +168,6 @@ class Histories:
                 self._events -= len(old.events)
 
 
-def publish(clients: BlockingClients, messages: Sequence[Outgoing]) -> int:
-    """Stores all the messages or none; returns the stream sequence of the last.
-
-    One message is a plain publish; several are one JetStream atomic batch
-    (ADR-50): stored contiguously, every expected sequence checked at commit
-    under the stream's lock, nothing stored if any check fails.
-    """
-    if not messages:
-        raise ProgrammingError("nothing to publish")
-    if len(messages) > 1000:
-        raise ProgrammingError(
-            f"a save of {len(messages)} events exceeds JetStream's atomic batch limit of 1000"
-        )
-    ack = clients.get().publish([(m.subject, m.headers, m.data) for m in messages])
-    return sequence_from_ack(ack)
-
-
 class _Waiting:
     """One save's messages in the queue of a GroupCommit, and what became of them."""
 
@@ -215,8 +199,8 @@ class GroupCommit:
     needs no staging.
     """
 
-    def __init__(self, clients: BlockingClients) -> None:
-        self._clients = clients
+    def __init__(self, connection: NatsConnection) -> None:
+        self._connection = connection
         self._changed = threading.Condition()
         self._queue: list[_Waiting] = []
         self._publishing = False
@@ -224,7 +208,7 @@ class GroupCommit:
     def publish(self, messages: Sequence[Outgoing]) -> int:
         """As `publish`: all the messages or none; the sequence of the last."""
         if len(messages) == 1:
-            return publish(self._clients, messages)  # a plain publish: nothing staged
+            return self._connection.publish(messages)  # a plain publish: nothing staged
         me = _Waiting(messages)
         with self._changed:
             self._queue.append(me)
@@ -253,11 +237,11 @@ class GroupCommit:
         return me.last_seq
 
     def _take(self) -> list[_Waiting]:
-        """The saves queued first, up to JetStream's 1,000 messages a batch."""
+        """The saves queued first, up to JetStream's limit of messages a batch."""
         group: list[_Waiting] = []
         size = 0
         for waiting in self._queue:
-            if group and size + len(waiting.messages) > 1000:
+            if group and size + len(waiting.messages) > MAX_BATCH:
                 break
             group.append(waiting)
             size += len(waiting.messages)
@@ -268,7 +252,7 @@ class GroupCommit:
         if len(group) > 1:
             combined = [m for waiting in group for m in waiting.messages]
             try:
-                last_seq = publish(self._clients, combined)
+                last_seq = self._connection.publish(combined)
             except (IntegrityError, OperationalError, ProgrammingError):
                 pass  # each alone, below: only what is wrong with a save fails it
             else:
@@ -279,20 +263,20 @@ class GroupCommit:
                 return
         for waiting in group:
             try:
-                waiting.last_seq = publish(self._clients, waiting.messages)
+                waiting.last_seq = self._connection.publish(waiting.messages)
             except BaseException as e:  # handed to the save's own thread
                 waiting.error = e
 
 
-def _head_of(message: RawMessage) -> Head:
+def _head_of(message: StoredMessage) -> Head:
     return Head(
-        version=int(message.header(env.VERSION.encode()) or 0),
+        version=int(message.header(env.VERSION) or 0),
         seq=message.seq,
-        integrity=message.header(env.INTEGRITY.encode()) or env.GENESIS,
+        integrity=message.header(env.INTEGRITY) or env.GENESIS,
     )
 
 
-def _stored_event(message: RawMessage, originator_id: UUID | str | None = None) -> StoredEvent:
+def _stored_event(message: StoredMessage, originator_id: UUID | str | None = None) -> StoredEvent:
     originator, version, topic = env.event_fields(message)
     return StoredEvent(
         originator_id=originator_id if originator_id is not None else originator,
@@ -331,19 +315,19 @@ class NatsAggregateRecorder(AggregateRecorder):
     def __init__(
         self,
         connection: NatsConnection,
-        readers: BlockingClients,
+        reader: StreamReader,
         stream: str,
         subject_prefix: str,
         kind: str = "events",
     ) -> None:
         self.connection = connection
-        self.readers = readers
+        self.reader = reader
         self.stream = stream
         self.subject_prefix = subject_prefix
         self.events_subject = f"{subject_prefix}.{kind}"
         self.heads = Heads()
         self.histories = Histories()
-        self.group_commit = GroupCommit(readers)
+        self.group_commit = GroupCommit(connection)
 
     def subject_for(self, originator_id: UUID | str) -> str:
         return f"{self.events_subject}.{subject_token(originator_id)[0]}"
@@ -361,7 +345,7 @@ class NatsAggregateRecorder(AggregateRecorder):
     ) -> Sequence[StoredEvent]:
         token, _ = subject_token(originator_id)
         subject = f"{self.events_subject}.{token}"
-        reader = self.readers.get()
+        reader = self.reader
         if desc and limit == 1 and lte is None:
             last = reader.last(self.stream, subject)
             if last is None:
@@ -381,7 +365,7 @@ class NatsAggregateRecorder(AggregateRecorder):
         return events
 
     def _history(
-        self, reader: BlockingClient, token: str, subject: str, originator_id: UUID | str
+        self, reader: StreamReader, token: str, subject: str, originator_id: UUID | str
     ) -> tuple[StoredEvent, ...]:
         """Every stored event of one aggregate, from the cache when still current."""
         key = (token, isinstance(originator_id, UUID))
@@ -404,7 +388,7 @@ class NatsAggregateRecorder(AggregateRecorder):
             return cached.events
         known = cached if cached.last_seq < last.seq else None
         newer = reader.all_on_subject(
-            self.stream, subject, after_seq=known.last_seq if known else 0
+            self.stream, subject, after_seq=known.last_seq if known else 0, through=last.seq
         )
         events = (known.events if known else ()) + tuple(
             _stored_event(m, originator_id) for m in newer
@@ -446,6 +430,8 @@ class NatsAggregateRecorder(AggregateRecorder):
                 if recognised is not None:
                     return recognised
                 continue  # our knowledge of the heads was old; it is fresh now
+            except NothingSent:
+                raise  # never sent: certainly not stored
             except OperationalError:
                 # The write may or may not have been stored (e.g. its ack was
                 # lost). If it was, the stored events are ours: say so.
@@ -527,14 +513,14 @@ class NatsAggregateRecorder(AggregateRecorder):
         """
         if not groups:
             return None  # a tracking record alone: its own check decides
-        reader = self.readers.get()
+        reader = self.reader
         found_seqs: dict[tuple[str, int], int] = {}
         for token, events in groups.items():
             subject = f"{self.events_subject}.{token}"
             stored = reader.all_on_subject(self.stream, subject, after_seq=expectations[token])
             last = stored[-1] if stored else reader.last(self.stream, subject)
             self.heads.put(token, _head_of(last) if last is not None else None)
-            content_ids = {m.header(env.ID.encode()): m.seq for m in stored}
+            content_ids = {m.header(env.ID): m.seq for m in stored}
             for event in events:
                 ours = env.content_id(
                     str(event.originator_id), event.originator_version, event.topic, event.state
@@ -571,16 +557,19 @@ class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
             first = 1
         else:
             first = max(1, start if inclusive_of_start else start + 1)
-        reader = self.readers.get()
+        reader = self.reader
         wanted = set(topics)
         events_prefix = f"{self.events_subject}."
+        # On a replicated stream a follower may answer before it has every
+        # acknowledged event: the leader's last event bounds what must be read.
+        through = self.max_notification_id() if reader.replicated(self.stream) else None
         out: list[Notification] = []
         while len(out) < limit:
-            asked = 1000 if wanted else min(1000, limit - len(out))
+            asked = MAX_BATCH if wanted else min(MAX_BATCH, limit - len(out))
             # The stream holds this application's events and, for process
             # applications, a few tracking records: read it unfiltered (cheaper
             # for the server) and pass over what is not an event.
-            page = reader.next_batch(self.stream, first, None, asked)
+            page = reader.next_batch(self.stream, first, None, asked, through)
             for message in page:
                 if stop is not None and message.seq > stop:
                     return out
@@ -598,7 +587,7 @@ class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
         return out
 
     def max_notification_id(self) -> int | None:
-        last = self.readers.get().last(self.stream, f"{self.events_subject}.>")
+        last = self.reader.last(self.stream, f"{self.events_subject}.>")
         return last.seq if last is not None else None
 
     def subscribe(
@@ -656,10 +645,10 @@ class NatsTrackingRecorder(TrackingRecorder):
     """Tracking records on `<prefix>.tracking.<application>`, one subject each."""
 
     def __init__(
-        self, connection: NatsConnection, readers: BlockingClients, stream: str, subject_prefix: str
+        self, connection: NatsConnection, reader: StreamReader, stream: str, subject_prefix: str
     ) -> None:
         self.connection = connection
-        self.readers = readers
+        self.reader = reader
         self.stream = stream
         self.subject_prefix = subject_prefix
 
@@ -668,10 +657,10 @@ class NatsTrackingRecorder(TrackingRecorder):
 
     def _last_tracking(self, application_name: str) -> tuple[int, int] | None:
         """(notification id, stream sequence) of the last tracking record."""
-        last = self.readers.get().last(self.stream, self.tracking_subject(application_name))
+        last = self.reader.last(self.stream, self.tracking_subject(application_name))
         if last is None:
             return None
-        return int(last.header(env.TRACKING_ID.encode()) or 0), last.seq
+        return int(last.header(env.TRACKING_ID) or 0), last.seq
 
     def _tracking_message(self, tracking: Tracking) -> Outgoing:
         last = self._last_tracking(tracking.application_name)
@@ -690,7 +679,7 @@ class NatsTrackingRecorder(TrackingRecorder):
         for _attempt in range(_RETRIES):
             message = self._tracking_message(tracking)
             try:
-                publish(self.readers, [message])
+                self.connection.publish([message])
                 return
             except WrongLastSequence:
                 continue  # someone else tracked meanwhile; look again
@@ -705,9 +694,9 @@ class NatsProcessRecorder(NatsTrackingRecorder, NatsApplicationRecorder, Process
     """Events and the tracking record of what caused them, in one atomic batch."""
 
     def __init__(
-        self, connection: NatsConnection, readers: BlockingClients, stream: str, subject_prefix: str
+        self, connection: NatsConnection, reader: StreamReader, stream: str, subject_prefix: str
     ) -> None:
-        NatsApplicationRecorder.__init__(self, connection, readers, stream, subject_prefix)
+        NatsApplicationRecorder.__init__(self, connection, reader, stream, subject_prefix)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

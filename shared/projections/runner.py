@@ -33,7 +33,7 @@ import structlog
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClient, RawMessage, subject_matches
+from shared.eventstore.reader import StoredMessage, StreamReader, subject_matches
 from shared.observability.tracing import extract_context, tracer
 
 log = structlog.get_logger(__name__)
@@ -58,7 +58,7 @@ class Source:
 
     stream: str
     subjects: str
-    decode: Callable[[RawMessage], Any]
+    decode: Callable[[StoredMessage], Any]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Delivered:
     stream: str
     seq: int
     subject: str
-    message: RawMessage = field(repr=False, compare=False)
+    message: StoredMessage = field(repr=False, compare=False)
     event: Any
 
     @property
@@ -114,10 +114,10 @@ class Projection(ABC):
             await self.apply(conn, delivered)
 
 
-def domain_event_decoder(mapper: Mapper[Any]) -> Callable[[RawMessage], Any]:
+def domain_event_decoder(mapper: Mapper[Any]) -> Callable[[StoredMessage], Any]:
     """Decrypts and decodes a service's own stored events with its mapper."""
 
-    def decode(message: RawMessage) -> Any:
+    def decode(message: StoredMessage) -> Any:
         originator, version, topic = env.event_fields(message)
         return mapper.to_domain_event(StoredEvent(originator, version, topic, message.data))
 
@@ -154,7 +154,7 @@ class ProjectionRunner:
         self.pool = pool
         self.schema = schema or projection.name
         self.page = page
-        self.reader = BlockingClient(nats_url)
+        self.reader = StreamReader.connect(nats_url)
         self._reading = threading.Lock()
         self.error: ProjectionStopped | None = None
         self.progress = Progress()
@@ -178,7 +178,7 @@ class ProjectionRunner:
             )
         return {r["stream"]: int(r["position"]) for r in rows}
 
-    async def _fetch(self, source: Source, after: int) -> tuple[list[RawMessage], int]:
+    async def _fetch(self, source: Source, after: int) -> tuple[list[StoredMessage], int]:
         """The source's messages in the next page, and the last sequence read.
 
         Streams hold almost only what their projections read (a service's
@@ -187,7 +187,7 @@ class ProjectionRunner:
         """
         return await asyncio.to_thread(self._read_page, source, after)
 
-    def _read_page(self, source: Source, after: int) -> tuple[list[RawMessage], int]:
+    def _read_page(self, source: Source, after: int) -> tuple[list[StoredMessage], int]:
         # One read at a time on the reader's socket: a prefetch cancelled when
         # a page failed to apply keeps running in its thread, and the retry
         # must not use the same connection alongside it.
@@ -233,7 +233,7 @@ class ProjectionRunner:
                 pending.cancel()
         return total
 
-    async def _apply_page(self, source: Source, page: list[RawMessage], position: int) -> None:
+    async def _apply_page(self, source: Source, page: list[StoredMessage], position: int) -> None:
         """Applies a page; at a bad event, keeps what came before it and stops there."""
         decoded: list[Delivered] = []
         undecodable: tuple[int, str] | None = None

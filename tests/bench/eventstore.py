@@ -65,7 +65,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from rich.console import Console
 from rich.table import Table
 
-from shared.eventstore.blocking_client import BlockingClient
+from shared.eventstore.reader import StreamReader
 from shared.stack.nats_server import NatsServer
 from shared.stack.postgres_server import PostgresServer
 
@@ -483,7 +483,7 @@ class RawBackend:
         self.thread = threading.Thread(target=self.loop.run_forever, name="bench-raw", daemon=True)
         self.thread.start()
         self.nc: Any = self._run(self._connect())
-        self.reader = BlockingClient(stack.nats.url, timeout=30)
+        self.reader = StreamReader.connect(stack.nats.url, timeout=30)
 
     def _run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(600)
@@ -734,7 +734,7 @@ async def _replay_batched(
     from eventsourcing.persistence import StoredEvent
 
     conn = await asyncpg.connect(dsn)
-    reader = BlockingClient(url)
+    reader = StreamReader.connect(url)
     try:
         await conn.execute("DROP TABLE IF EXISTS bench_events, bench_position")
         await conn.execute(REPLAY_TABLE)
@@ -749,9 +749,9 @@ async def _replay_batched(
             for m in page:
                 e: Any = mapper.to_domain_event(
                     StoredEvent(
-                        originator_id=m.header(b"Es-Originator") or "",
-                        originator_version=int(m.header(b"Es-Version") or 0),
-                        topic=m.header(b"Es-Topic") or "",
+                        originator_id=m.header("Es-Originator") or "",
+                        originator_version=int(m.header("Es-Version") or 0),
+                        topic=m.header("Es-Topic") or "",
                         state=m.data,
                     )
                 )
@@ -779,7 +779,7 @@ async def _replay_batched(
 async def _replay_raw(dsn: str, url: str, warm_until: int) -> tuple[int, float]:
     """The ceiling: pull 1,000 at a time, COPY (seq, raw bytes), move the position."""
     conn = await asyncpg.connect(dsn)
-    reader = BlockingClient(url)
+    reader = StreamReader.connect(url)
     try:
         await conn.execute("DROP TABLE IF EXISTS raw_events, raw_position")
         await conn.execute("CREATE TABLE raw_events (seq bigint PRIMARY KEY, body bytea NOT NULL)")

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from shared.auth.tokens import DevIssuer
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClient, RawMessage
+from shared.eventstore.reader import StoredMessage, StreamReader
 
 READ_MODELS = ("casefile_case_team", "casefile_children")
 TEAM_MANAGERS = {"tm.okafor": ["north-1"], "tm.reid": ["south-2"]}
@@ -70,7 +70,7 @@ class CasefileService:
 
     def last_sequence(self) -> int:
         """The stream's last sequence: anything recorded, a read included, moves it."""
-        reader = BlockingClient(self.nats_url)
+        reader = StreamReader.connect(self.nats_url)
         try:
             last = reader.last(self.stream, f"{self.prefix}.events.>")
         finally:
@@ -93,8 +93,8 @@ class CasefileService:
 
         wait_for(caught_up, timeout)
 
-    def messages(self, subject: str) -> list[RawMessage]:
-        reader = BlockingClient(self.nats_url)
+    def messages(self, subject: str) -> list[StoredMessage]:
+        reader = StreamReader.connect(self.nats_url)
         try:
             return reader.all_on_subject(self.stream, f"{self.prefix}.events.{subject}")
         finally:

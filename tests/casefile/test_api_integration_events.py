@@ -18,7 +18,7 @@ from nats.js.errors import NotFoundError
 from casefile.harness import CasefileService
 from shared.contracts import casefile as contract
 from shared.contracts.relay import SOURCE_SEQUENCE, decode_integration, integration_stream
-from shared.eventstore.blocking_client import BlockingClient, RawMessage
+from shared.eventstore.reader import StoredMessage, StreamReader
 
 pytestmark = pytest.mark.integration
 
@@ -50,8 +50,8 @@ def fresh_integration_stream(nats_url: str) -> Iterator[None]:
     yield
 
 
-def published(nats_url: str) -> list[RawMessage]:
-    reader = BlockingClient(nats_url)
+def published(nats_url: str) -> list[StoredMessage]:
+    reader = StreamReader.connect(nats_url)
     try:
         return reader.all_on_subject(STREAM, "integration.casefile.>")
     except Exception:
@@ -60,7 +60,7 @@ def published(nats_url: str) -> list[RawMessage]:
         reader.close()
 
 
-def wait_for_published(nats_url: str, count: int, timeout: float = 10.0) -> list[RawMessage]:
+def wait_for_published(nats_url: str, count: int, timeout: float = 10.0) -> list[StoredMessage]:
     deadline = time.monotonic() + timeout
     while True:
         messages = published(nats_url)

@@ -15,7 +15,7 @@ from placements.harness import Service, wait_for
 from services.placements.application import Placements
 from shared.access_log import AccessLog
 from shared.contracts.relay import integration_stream
-from shared.eventstore.blocking_client import BlockingClient
+from shared.eventstore.reader import StreamReader
 
 pytestmark = pytest.mark.integration
 
@@ -172,7 +172,7 @@ def test_moves_are_published_minimised(
     service: Service, moved_twice: tuple[UUID, list[str], dict[str, object]]
 ) -> None:
     child, ids, _ = moved_twice
-    reader = BlockingClient(service.nats_url)
+    reader = StreamReader.connect(service.nats_url)
 
     def published() -> list[dict[str, Any]]:
         found = []

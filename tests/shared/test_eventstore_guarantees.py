@@ -22,8 +22,8 @@ from eventsourcing.utils import Environment
 
 from shared.eventstore import NatsFactory, recorders
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClient
 from shared.eventstore.connection import Outgoing
+from shared.eventstore.reader import StreamReader
 from shared.eventstore.recorders import NatsApplicationRecorder
 from shared.request_context import acting_as
 from shared.stack.nats_server import NATS_CONFIG, NatsServer
@@ -173,7 +173,7 @@ def test_audit_envelope_is_in_the_headers_and_the_chain_verifies(factory: NatsFa
     ):
         recorder.insert_events([event(child, 1), event(child, 2)])
         recorder.insert_events([event(child, 3)])
-    reader = BlockingClient(os.environ["NATS_URL"])
+    reader = StreamReader.connect(os.environ["NATS_URL"])
     try:
         stored = reader.all_on_subject(factory.stream, f"{factory.subject_prefix}.events.{child}")
     finally:
@@ -197,6 +197,7 @@ def test_sigkill_of_nats_mid_load_loses_no_acknowledged_save(tmp_path: Path) -> 
     recorder = factory.application_recorder()
     acknowledged: dict[object, int] = {}
     saves = [0]
+    longest = [0.0]
     failures: list[Exception] = []
     stop = threading.Event()
 
@@ -209,6 +210,7 @@ def test_sigkill_of_nats_mid_load_loses_no_acknowledged_save(tmp_path: Path) -> 
             size = 1 if n % 2 else 4
             start = versions[originator] + 1
             batch = [event(originator, v) for v in range(start, start + size)]
+            began = time.monotonic()
             try:
                 recorder.insert_events(batch)
             except (OperationalError, IntegrityError) as e:
@@ -225,6 +227,7 @@ def test_sigkill_of_nats_mid_load_loses_no_acknowledged_save(tmp_path: Path) -> 
                 versions[originator] = start + size - 1
                 acknowledged[originator] = versions[originator]
                 saves[0] += 1
+                longest[0] = max(longest[0], time.monotonic() - began)
             n += 1
 
     try:
@@ -240,7 +243,8 @@ def test_sigkill_of_nats_mid_load_loses_no_acknowledged_save(tmp_path: Path) -> 
         stop.set()
         for t in threads:
             t.join(30)
-        assert failures, "the outage should have failed some writes"
+        # The outage was felt: saves failed, or waited for the server to return.
+        assert failures or longest[0] > 0.5, "the outage went unnoticed"
         assert saves_before_restart > 0
         assert saves[0] > saves_before_restart, "no save succeeded after the restart"
         check = new_factory(server.url, factory.env.name).application_recorder()
@@ -347,13 +351,13 @@ def test_concurrent_saves_of_several_events_are_grouped_and_each_gets_its_own_id
     recorder = factory.application_recorder()
     assert isinstance(recorder, NatsApplicationRecorder)
     batches: list[int] = []
-    real_publish = recorders.publish
+    real_publish = factory.connection.publish
 
-    def counting(clients: Any, messages: Any) -> int:  # the real publish, counted
+    def counting(messages: Any) -> int:  # the real publish, counted
         batches.append(len(messages))
-        return real_publish(clients, messages)
+        return real_publish(messages)
 
-    monkeypatch.setattr(recorders, "publish", counting)
+    monkeypatch.setattr(factory.connection, "publish", counting)
     threads, saves = 16, 8
     barrier = threading.Barrier(threads)
     results: dict[UUID, list[list[int]]] = {}

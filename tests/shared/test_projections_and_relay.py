@@ -26,7 +26,7 @@ from shared.contracts.relay import (
     integration_stream,
 )
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import BlockingClient
+from shared.eventstore.reader import StreamReader
 from shared.projections.runner import (
     Delivered,
     PositionMoved,
@@ -194,7 +194,7 @@ def test_rebuild_equals_the_live_projection_and_swaps_it_in(
 
 
 def _integration_messages(nats_url: str, service: str) -> list[dict[str, object]]:
-    reader = BlockingClient(nats_url)
+    reader = StreamReader.connect(nats_url)
     try:
         stored = reader.all_on_subject(integration_stream(service), f"integration.{service}.>")
     finally:

@@ -18,7 +18,7 @@ from toy_app import Counter, Counters, CounterTotals, app_for
 
 from shared.contracts.base import IntegrationEvent
 from shared.contracts.relay import IntegrationRelay, integration_stream
-from shared.eventstore.blocking_client import BlockingClient
+from shared.eventstore.reader import StreamReader
 from shared.observability.tracing import TracingMiddleware, configure_tracing
 from shared.projections.runner import ProjectionRunner
 
@@ -71,7 +71,7 @@ def test_a_command_its_event_the_projection_and_the_relay_share_one_trace(
         response = client.post("/counters", headers={"traceparent": TRACEPARENT})
     assert response.status_code == 200
 
-    reader = BlockingClient(nats_url)
+    reader = StreamReader.connect(nats_url)
     try:
         stored = reader.all_on_subject(stream, f"{prefix}.events.{response.json()['id']}")
     finally:
@@ -98,7 +98,7 @@ def test_a_command_its_event_the_projection_and_the_relay_share_one_trace(
     assert by_name["project counter_totals"].context.trace_id == int(TRACE_ID, 16)
     assert by_name["relay counter.incremented.v1"].context.trace_id == int(TRACE_ID, 16)
 
-    reader = BlockingClient(nats_url)
+    reader = StreamReader.connect(nats_url)
     try:
         published = reader.all_on_subject(
             integration_stream("tracetoys"), "integration.tracetoys.>"

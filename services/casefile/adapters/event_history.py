@@ -14,8 +14,8 @@ from uuid import UUID
 
 from shared.access_log import AccessLog
 from shared.eventstore import envelope as env
-from shared.eventstore.blocking_client import RawMessage
 from shared.eventstore.factory import NatsFactory
+from shared.eventstore.reader import StoredMessage
 
 CASE = "case"
 ACCESS = "access"
@@ -50,9 +50,9 @@ class EventHistory:
             raise TypeError("event history needs PERSISTENCE_MODULE=shared.eventstore")
         self.factory = factory
 
-    def _messages(self, aggregate_id: UUID) -> list[RawMessage]:
+    def _messages(self, aggregate_id: UUID) -> list[StoredMessage]:
         subject = f"{self.factory.subject_prefix}.events.{aggregate_id}"
-        return self.factory.readers.get().all_on_subject(self.factory.stream, subject)
+        return self.factory.reader.all_on_subject(self.factory.stream, subject)
 
     def of_child(
         self,
@@ -77,7 +77,7 @@ class EventHistory:
         return History(entries=entries, chain_intact=intact)
 
 
-def _entry(record: str, message: RawMessage) -> HistoryEntry:
+def _entry(record: str, message: StoredMessage) -> HistoryEntry:
     headers = message.headers
     effective = headers.get(env.EFFECTIVE_DATE)
     recorded = headers.get(env.RECORDED_AT)

@@ -30,7 +30,7 @@ import asyncpg
 
 from shared.contracts import casefile
 from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream
-from shared.eventstore.blocking_client import RawMessage
+from shared.eventstore.reader import StoredMessage
 from shared.projections import Delivered, Projection, Source
 
 SCHEMA = "placements_care_periods"
@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS iro_appointments (
 """
 
 
-def decode_casefile(message: RawMessage) -> IntegrationMessage | None:
+def decode_casefile(message: StoredMessage) -> IntegrationMessage | None:
     """A casefile integration message, or None for a type this service does not know.
 
     A tolerant reader: casefile may publish new event types (or new
