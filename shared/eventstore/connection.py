@@ -375,7 +375,14 @@ class NatsConnection:
         self._stop_loop()
 
     def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        def stop() -> None:
+            # Calls still waiting (another thread's read as the process shuts
+            # down) end as cancelled rather than linger as pending tasks.
+            for task in asyncio.all_tasks(self._loop):
+                task.cancel()
+            self._loop.call_soon(self._loop.stop)
+
+        self._loop.call_soon_threadsafe(stop)
         self._thread.join(5)
         if not self._loop.is_running():
             self._loop.close()

@@ -144,6 +144,10 @@ class StreamReader:
         # (stream, next sequence) -> the cursor positioned there. Only touched
         # on the connection's loop, so no lock.
         self._cursors: dict[tuple[str, int], _Cursor] = {}
+        # Batched reads in flight, by the last token of their reply subject.
+        self._reply_prefix: str | None = None
+        self._waiting: dict[str, _Collector] = {}
+        self._request_no = 0
 
     @classmethod
     def connect(cls, url: str | None = None, name: str = "belonging-reader") -> StreamReader:
@@ -249,20 +253,41 @@ class StreamReader:
         if subject_filter is not None:
             request["next_by_subj"] = subject_filter
         collector = _Collector(request["batch"], _from_direct)
-        inbox = self.connection.client.new_inbox()
-        subscription = await self.connection.client.subscribe(inbox, cb=collector.receive)
+        prefix = await self._replies()
+        self._request_no += 1
+        token = str(self._request_no)
+        self._waiting[token] = collector
         try:
+            await self.connection.connected(self.connection.timeout)
             await self.connection.client.publish(
-                f"{self.api}.DIRECT.GET.{stream}", json.dumps(request).encode(), reply=inbox
+                f"{self.api}.DIRECT.GET.{stream}",
+                json.dumps(request).encode(),
+                reply=f"{prefix}.{token}",
             )
             await asyncio.wait_for(collector.done.wait(), self.connection.timeout)
         except TimeoutError as e:
             raise OperationalError(f"NATS did not answer a read of {stream} in time") from e
         finally:
-            await subscription.unsubscribe()
+            del self._waiting[token]
         if collector.status not in (None, "204", "404"):
             raise OperationalError(f"Direct Get on {stream} answered {collector.status}")
         return collector.messages
+
+    async def _replies(self) -> str:
+        """The inbox prefix that answers to our batched reads arrive under (one subscription)."""
+        if self._reply_prefix is None:
+            prefix = self.connection.client.new_inbox()
+
+            async def route(msg: Msg) -> None:
+                collector = self._waiting.get(msg.subject.rpartition(".")[2])
+                if collector is not None:
+                    await collector.receive(msg)
+
+            await self.connection.client.subscribe(
+                f"{prefix}.*", cb=route, pending_msgs_limit=16 * MAX_BATCH
+            )
+            self._reply_prefix = prefix
+        return self._reply_prefix
 
     async def _next_batch(
         self,

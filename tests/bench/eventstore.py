@@ -66,6 +66,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.eventstore.reader import StreamReader
+from shared.stack.nats_cluster import NatsCluster
 from shared.stack.nats_server import NatsServer
 from shared.stack.postgres_server import PostgresServer
 
@@ -73,7 +74,7 @@ THREADS = 16
 PAGE = 1000
 EXPECTED = "Nats-Expected-Last-Subject-Sequence"
 
-OURS, PG, SQLITE, RAW = "ours", "pg", "sqlite", "raw"
+OURS, OURS_R3, PG, SQLITE, RAW = "ours", "ours-r3", "pg", "sqlite", "raw"
 
 # Row keys, labels and units, in the order printed. The smoke test looks for
 # every label.
@@ -338,6 +339,7 @@ class Stack:
     pg: PostgresServer
     cipher_key: str
     cipher_topic: str = "eventsourcing.cipher:AESCipher"
+    cluster: NatsCluster | None = None
 
     def env(self, backend: str) -> dict[str, str]:
         env = dict(BASE_ENV, CIPHER_KEY=self.cipher_key, CIPHER_TOPIC=self.cipher_topic)
@@ -345,6 +347,15 @@ class Stack:
             env.update(
                 PERSISTENCE_MODULE="shared.eventstore",
                 NATS_URL=self.nats.url,
+                NATS_STREAM=STREAM,
+                NATS_SUBJECT_PREFIX=PREFIX,
+            )
+        elif backend == OURS_R3:
+            assert self.cluster is not None
+            env.update(
+                PERSISTENCE_MODULE="shared.eventstore",
+                NATS_URL=self.cluster.urls,
+                NATS_REPLICAS="3",
                 NATS_STREAM=STREAM,
                 NATS_SUBJECT_PREFIX=PREFIX,
             )
@@ -483,7 +494,7 @@ class RawBackend:
         self.thread = threading.Thread(target=self.loop.run_forever, name="bench-raw", daemon=True)
         self.thread.start()
         self.nc: Any = self._run(self._connect())
-        self.reader = StreamReader.connect(stack.nats.url, timeout=30)
+        self.reader = StreamReader.connect(stack.nats.url)
 
     def _run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(600)
@@ -801,7 +812,7 @@ async def _replay_raw(dsn: str, url: str, warm_until: int) -> tuple[int, float]:
             async with conn.transaction():
                 await conn.copy_records_to_table(
                     "raw_events",
-                    records=[(m.seq, m.header_block + m.data) for m in page],
+                    records=[(m.seq, json.dumps(m.headers).encode() + m.data) for m in page],
                     columns=["seq", "body"],
                 )
                 await conn.execute(
@@ -837,6 +848,13 @@ def measure_replay(stack: Stack, results: dict[tuple[str, str], float]) -> str:
         applied, seconds = asyncio.run(_replay_batched(dsn, stack.nats.url, mapper, PAGE))
         how = "the bench's own replay (no usable shared.projections runner): executemany per page"
     results[("replay", OURS)] = applied / seconds
+    if stack.cluster is not None and projections is not None:
+        note("replay: the same from the three-node cluster (R3)")
+        dsn_r3 = stack.pg.create_database("bench_replay_r3")
+        applied, seconds = asyncio.run(
+            _replay_with_runner(projections, dsn_r3, stack.cluster.urls, mapper, PAGE)
+        )
+        results[("replay", OURS_R3)] = applied / seconds
     applied, seconds = asyncio.run(_replay_raw(dsn, stack.nats.url, PAGE))
     results[("replay", RAW)] = applied / seconds
     return how
@@ -881,11 +899,13 @@ def render(results: dict[tuple[str, str], float], console: Console, title: str) 
     table = Table(title=title, title_justify="left")
     table.add_column("operation", no_wrap=True)
     table.add_column("unit", no_wrap=True)
-    table.add_column("ours (NATS)", justify="right", no_wrap=True)
+    table.add_column("ours (NATS R1)", justify="right", no_wrap=True)
+    table.add_column("ours (NATS R3)", justify="right", no_wrap=True)
     table.add_column("PostgreSQL module", justify="right", no_wrap=True)
     table.add_column("SQLite module", justify="right", no_wrap=True)
     table.add_column("raw ceiling", justify="right", no_wrap=True)
     table.add_column("ours/PG", justify="right", no_wrap=True)
+    table.add_column("R3/PG", justify="right", no_wrap=True)
     table.add_column("ours/raw", justify="right", no_wrap=True)
     table.add_column("target", no_wrap=True)
     table.add_column("result", no_wrap=True)
@@ -896,10 +916,12 @@ def render(results: dict[tuple[str, str], float], console: Console, title: str) 
             label,
             unit,
             fmt(get((key, OURS)), unit),
+            fmt(get((key, OURS_R3)), unit),
             fmt(get((key, PG)), unit),
             fmt(get((key, SQLITE)), unit),
             fmt(get((key, RAW)), unit),
             ratio(get((key, OURS)), get((key, PG))),
+            ratio(get((key, OURS_R3)), get((key, PG))),
             ratio(get((key, OURS)), get((key, RAW))),
             target,
             "" if ok is None else ("[green]PASS[/green]" if ok else "[red]BELOW[/red]"),
@@ -937,7 +959,8 @@ def facts(stack: Stack) -> list[str]:
         f"date: {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.release()}",
         f"load average at start: {load}",
-        f"nats-server {nats_version} (sync_interval: always), single node, R1 file stream",
+        f"nats-server {nats_version} (sync_interval: always): R1 on a single node; R3 on a"
+        " three-node cluster on this same machine (every node fsyncs on the same disk)",
         f"PostgreSQL {asyncio.run(_pg_version(stack.pg.dsn()))} (defaults: fsync on,"
         " synchronous_commit on)",
         f"Python {platform.python_version()}, eventsourcing {version('eventsourcing')},"
@@ -1031,15 +1054,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="belonging-bench-"))
     nats_server = NatsServer(tmp / "nats")
+    cluster = None if args.profile else NatsCluster(tmp / "cluster")
     pg_server = PostgresServer(tmp / "pg")
     started = time.perf_counter()
     try:
         note(f"starting nats-server and PostgreSQL in {tmp}")
         nats_server.start()
+        if cluster is not None:
+            cluster.start()
         pg_server.start()
         pg_server.create_database("bench")
         stack = Stack(
-            tmp, nats_server, pg_server, AESCipher.create_key(num_bytes=32), CIPHERS[args.cipher]
+            tmp,
+            nats_server,
+            pg_server,
+            AESCipher.create_key(num_bytes=32),
+            CIPHERS[args.cipher],
+            cluster,
         )
         machine = facts(stack)
 
@@ -1049,7 +1080,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         backends: list[Backend] = []
         try:
-            for name in (OURS, PG, SQLITE):
+            for name in (OURS, OURS_R3, PG, SQLITE):
                 backends.append(AppBackend(stack, name))
                 backends[-1].prepare(counts)
             assert isinstance(backends[0], AppBackend)
@@ -1085,6 +1116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         nats_server.stop()
+        if cluster is not None:
+            cluster.close()
         pg_server.stop()
         if args.keep:
             note(f"kept {tmp}")

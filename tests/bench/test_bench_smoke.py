@@ -28,7 +28,14 @@ ROW_LABELS = [
     "one-event save latency p99",
 ]
 
-COLUMNS = ["ours (NATS)", "PostgreSQL module", "SQLite module", "raw ceiling", "ours/PG"]
+COLUMNS = [
+    "ours (NATS R1)",
+    "ours (NATS R3)",
+    "PostgreSQL module",
+    "SQLite module",
+    "raw ceiling",
+    "ours/PG",
+]
 
 
 @pytest.mark.integration
