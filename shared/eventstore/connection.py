@@ -6,7 +6,7 @@ thread, shared by every thread of the process that uses it, and bounds every
 call: a save or a read returns, or fails with `OperationalError`, within its
 timeout whatever the servers do. Connecting, authentication (creds, nkey,
 user/password, token), TLS and mTLS, server discovery, reconnects, PINGs and
-lame-duck moves are nats-py's; `docs/adr/0002-one-nats-client.md` says why.
+lame-duck moves are nats-py's; `docs/adr/0001-one-nats-client.md` says why.
 
 This module also says what a JetStream acknowledgement means for a save, and
 keeps streams configured as `shared.eventstore.settings` asks.
@@ -176,9 +176,10 @@ class NatsConnection:
         self._thread.start()
         self._closed = False
         self._connected_once = False
-        budget = max(settings.timeout, settings.connect_timeout * len(settings.servers)) + 2
+        # Each server gets its handshake's time, once; a refusal is final sooner.
+        budget = settings.connect_timeout * len(settings.servers) + 1
         try:
-            self.client: Client = self.run(self._connect(name, budget), timeout=budget + _MARGIN)
+            self.client: Client = self._run(self._connect(name, budget), timeout=budget + _MARGIN)
         except BaseException:
             self._stop_loop()
             raise
@@ -200,7 +201,8 @@ class NatsConnection:
                 log.debug("NATS connection error: %s", error)
 
         async def on_disconnected() -> None:
-            log.warning("NATS connection lost; reconnecting (%s)", self.settings.url)
+            if not self._closed:
+                log.warning("NATS connection lost; reconnecting (%s)", self.settings.url)
 
         async def on_reconnected() -> None:
             log.warning("NATS connection back (%s)", self.client.connected_url)
@@ -237,6 +239,9 @@ class NatsConnection:
         if self._closed:
             coro.close()
             raise OperationalError("the NATS connection is closed")
+        return self._run(coro, timeout)
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         bound = (self.timeout + _MARGIN) if timeout is None else timeout
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
@@ -357,21 +362,28 @@ class NatsConnection:
         updated; what it cannot (storage, retention) refuses start-up with a
         message naming the difference.
         """
-        self.run(
-            ensure_stream(self.jetstream(), name, list(subjects), replicas, append_only),
-            self.timeout * 3,
-        )
+        try:
+            self.run(
+                ensure_stream(self.jetstream(), name, list(subjects), replicas, append_only),
+                self.timeout * 3,
+            )
+        except nats_errors.Error as e:  # no responders, time-outs: JetStream not there
+            raise NatsUnavailable(
+                f"no JetStream answered at {self.api} on {self.settings.url} ({e!r}): check"
+                " that JetStream is enabled for this account, and NATS_JS_DOMAIN /"
+                " NATS_JS_API_PREFIX"
+            ) from e
 
     # -- lifecycle ----------------------------------------------------------
 
     def close(self) -> None:
         if self._closed:
             return
+        self._closed = True  # before closing: the disconnection is ours, not news
         try:
-            self.run(self.client.close(), self.timeout)
+            self._run(self.client.close(), self.timeout)
         except Exception:  # closing is best effort
             pass
-        self._closed = True
         self._stop_loop()
 
     def _stop_loop(self) -> None:

@@ -14,7 +14,7 @@ correct:
   follower was behind (a follower's store is a prefix of the leader's);
 - a stream in order (notification log, replay): a cursor, an ephemeral pull
   consumer with no acks in server memory, kept between pages
-  (`docs/adr/0002-one-nats-client.md` has the figures).
+  (`docs/adr/0001-one-nats-client.md` has the figures).
 """
 
 from __future__ import annotations
