@@ -20,7 +20,9 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Coroutine, Sequence
+import time
+from collections.abc import Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -176,6 +178,7 @@ class NatsConnection:
         self._thread.start()
         self._closed = False
         self._connected_once = False
+        self._local = threading.local()
         # Each server gets its handshake's time, once; a refusal is final sooner.
         budget = settings.connect_timeout * len(settings.servers) + 1
         try:
@@ -241,8 +244,30 @@ class NatsConnection:
             raise OperationalError("the NATS connection is closed")
         return self._run(coro, timeout)
 
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Bounds every call this thread makes inside the block to `seconds` in all.
+
+        A save is a publish and, when no acknowledgement comes, a look at what
+        was stored: both must fit in the save's one timeout.
+        """
+        outer = getattr(self._local, "deadline", None)
+        mine = time.monotonic() + seconds
+        self._local.deadline = mine if outer is None else min(outer, mine)
+        try:
+            yield
+        finally:
+            self._local.deadline = outer
+
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         bound = (self.timeout + _MARGIN) if timeout is None else timeout
+        deadline: float | None = getattr(self._local, "deadline", None)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                coro.close()
+                raise NatsUnreachable("NATS did not answer within the call's timeout")
+            bound = min(bound, left)
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result(bound)

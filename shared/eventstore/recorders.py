@@ -59,6 +59,7 @@ from shared.eventstore.reader import StoredMessage, StreamReader
 
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _RETRIES = 5
+_SLACK = 0.5  # seconds a save or get may take beyond NATS_TIMEOUT, all told
 
 
 def subject_token(originator_id: UUID | str) -> tuple[str, bool]:
@@ -343,6 +344,18 @@ class NatsAggregateRecorder(AggregateRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
+        with self.connection.deadline(self.connection.timeout + _SLACK):
+            return self._select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+
+    def _select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None,
+        lte: int | None,
+        desc: bool,
+        limit: int | None,
+    ) -> Sequence[StoredEvent]:
         token, _ = subject_token(originator_id)
         subject = f"{self.events_subject}.{token}"
         reader = self.reader
@@ -415,6 +428,16 @@ class NatsAggregateRecorder(AggregateRecorder):
         groups = self._group(stored_events)
         if not groups and tracking is None:
             return []
+        # The whole save, a look at what was stored included, in one timeout.
+        with self.connection.deadline(self.connection.timeout + _SLACK):
+            return self._insert_within(stored_events, tracking, groups)
+
+    def _insert_within(
+        self,
+        stored_events: Sequence[StoredEvent],
+        tracking: Tracking | None,
+        groups: dict[str, list[StoredEvent]],
+    ) -> list[int]:
         for _attempt in range(_RETRIES):
             messages, expectations = self._plan(stored_events)
             if tracking is not None:

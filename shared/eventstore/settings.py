@@ -20,7 +20,7 @@ from the process environment:
 | `NATS_JS_API_PREFIX` | JetStream API prefix (an imported account's API) |
 | `NATS_TIMEOUT` | seconds a read or save may take in all (default 5) |
 | `NATS_CONNECT_TIMEOUT` | seconds to wait for one server's handshake (default 2) |
-| `NATS_PING_INTERVAL` | seconds between client PINGs; two unanswered mark the server stale |
+| `NATS_PING_INTERVAL` | seconds between client PINGs (default 2); two unanswered mark the server stale |
 | `NATS_REPLICAS` | stream replicas (1 locally, 3 in a cluster) |
 """
 
@@ -62,7 +62,7 @@ class NatsSettings:
     js_api_prefix: str | None = None
     timeout: float = 5.0
     connect_timeout: float = 2.0
-    ping_interval: float = 5.0
+    ping_interval: float = 2.0
     replicas: int = 1
 
     @classmethod
@@ -90,7 +90,7 @@ class NatsSettings:
             js_api_prefix=get("NATS_JS_API_PREFIX"),
             timeout=_number(get, "NATS_TIMEOUT", 5.0),
             connect_timeout=_number(get, "NATS_CONNECT_TIMEOUT", 2.0),
-            ping_interval=_number(get, "NATS_PING_INTERVAL", 5.0),
+            ping_interval=_number(get, "NATS_PING_INTERVAL", 2.0),
             replicas=int(_number(get, "NATS_REPLICAS", 1)),
         )
         settings.check()
