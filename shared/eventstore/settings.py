@@ -20,7 +20,7 @@ from the process environment:
 | `NATS_JS_API_PREFIX` | JetStream API prefix (an imported account's API) |
 | `NATS_TIMEOUT` | seconds a read or save may take in all (default 5) |
 | `NATS_CONNECT_TIMEOUT` | seconds to wait for one server's handshake (default 2) |
-| `NATS_PING_INTERVAL` | seconds between client PINGs (default 2); two unanswered mark the server stale |
+| `NATS_PING_INTERVAL` | seconds between client PINGs (default 2); two unanswered: stale |
 | `NATS_REPLICAS` | stream replicas (1 locally, 3 in a cluster) |
 """
 

@@ -223,7 +223,8 @@ class NatsCluster:
 
     `ping_interval` / `ping_max` are the server's stale-connection detection
     (nats-server defaults: 2 minutes, 2), short in a test of idle
-    connections; lame-duck durations are short so a node leaves in seconds.
+    connections. The lame-duck grace period is short (1 s) so a node in
+    lame-duck mode leaves in a second or two.
     """
 
     def __init__(

@@ -1050,7 +1050,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     console = Console(highlight=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=200)
+        console = Console(highlight=False, width=280)
 
     tmp = Path(tempfile.mkdtemp(prefix="belonging-bench-"))
     nats_server = NatsServer(tmp / "nats")

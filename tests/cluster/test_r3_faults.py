@@ -266,7 +266,6 @@ def measure(
     fault_start: float,
     load_end: float,
     env: dict[str, str],
-    cluster: NatsCluster,
     stuck: list[str],
     notes: dict[str, Any],
 ) -> Report:
@@ -405,7 +404,7 @@ def run_under_load(
         except TimeoutError as e:
             run.notes["not_current"] = str(e)
         run.notes["leader_after"] = cluster.stream_leader(stream).name
-        report = measure(name, load, run.started, load_end, env, cluster, stuck, run.notes)
+        report = measure(name, load, run.started, load_end, env, stuck, run.notes)
     finally:
         load.close()
     print(report.line())

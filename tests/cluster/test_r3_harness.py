@@ -63,6 +63,7 @@ def _leader_by_the_api(cluster: NatsCluster, stream: str) -> str:
     return asyncio.run(ask())
 
 
+@pytest.mark.fault
 def test_the_stream_leader_is_the_one_the_jetstream_api_names_moved_or_stopped(
     make_cluster: Callable[..., NatsCluster],
 ) -> None:
@@ -171,7 +172,7 @@ def test_the_report_counts_what_it_should(nats_cluster: NatsCluster, nats_url: s
         asyncio.run(store_it_again())
         load.saves = [fine, lost, failed_but_stored, torn, doubled]
         nats_cluster.wait_stream_current(env["COUNTERS_NATS_STREAM"])
-        report = measure("self-test", load, t0, t0 + 1, env, nats_cluster, [], {})
+        report = measure("self-test", load, t0, t0 + 1, env, [], {})
     finally:
         load.close()
     line = report.line()
