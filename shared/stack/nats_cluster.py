@@ -27,7 +27,7 @@ from typing import Any
 
 import nats
 
-from shared.stack.nats_server import REPO_ROOT, free_port, nats_server_binary
+from shared.stack.nats_server import REPO_ROOT, free_port, launch_nats_server
 
 NATS_CLUSTER_CONFIG = REPO_ROOT / "deploy" / "nats" / "nats-cluster.conf"
 
@@ -109,14 +109,7 @@ class ClusterNode:
         )
         with open(self.log_path, "ab") as log:
             log.write(f"---- {self.name} starting at {time.time():.3f}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                [nats_server_binary(), "-c", str(NATS_CLUSTER_CONFIG)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = launch_nats_server(NATS_CLUSTER_CONFIG, self.log_path, env)
         self.stopped = False
 
     def healthz(self, js_enabled_only: bool = False, timeout: float = 1.0) -> dict[str, Any]:

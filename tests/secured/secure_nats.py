@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shared.stack.nats_server import free_port, nats_server_binary
+from shared.stack.nats_server import free_port, launch_nats_server
 
 # -- files --------------------------------------------------------------------
 
@@ -635,13 +635,7 @@ class SecuredNatsServer:
     def start(self, timeout: float = 15.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         _write_public(self.config_path, self.config_text())
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [nats_server_binary(), "-c", str(self.config_path)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = launch_nats_server(self.config_path, self.log_path)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
