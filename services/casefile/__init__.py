@@ -10,3 +10,6 @@
   history read from the event store's headers;
 - `bootstrap.py`: settings in, app out; `__main__.py`: `python -m services.casefile`.
 """
+
+#: Place in the local stack's port plan: `belonging dev up` serves it on the base + 1.
+PORT_OFFSET = 1

@@ -1,0 +1,4 @@
+
+
+#: Place in the local stack's port plan: `belonging dev up` serves it on the base + 3.
+PORT_OFFSET = 3

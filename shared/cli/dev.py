@@ -9,8 +9,6 @@ exits 0; a child that dies on its own stops the rest and exits non-zero.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import shutil
 import signal
 import sys
@@ -31,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shared.cli.app import dev_app
+from shared.plugins import demo_cohort
 from shared.stack.supervisor import (
     DEFAULT_DATA_DIR,
     DEFAULT_NATS_MONITOR_PORT,
@@ -38,6 +37,7 @@ from shared.stack.supervisor import (
     DEFAULT_PG_PORT,
     DEFAULT_PORT_BASE,
     HEALTH_TIMEOUT,
+    REGISTERED,
     SERVICES,
     ServiceProcess,
     Stack,
@@ -50,7 +50,6 @@ from shared.stack.supervisor import (
     log_tail,
 )
 
-DEMO_MODULE = "services.demo"
 DEMO_TOKEN_EXAMPLE = "--role social_worker --user sw.demo"
 
 
@@ -119,7 +118,8 @@ def _ready_table(stack: Stack, not_runnable: list[str]) -> Table:
         pid = str(service.process.pid) if service.process else ""
         table.add_row(service.name, service.spec.url, f"{service.spec.url}/docs", pid)
     for name in not_runnable:
-        table.add_row(name, "[dim]not runnable yet[/]", f"[dim]no services/{name}/__main__.py[/]")
+        package = REGISTERED[name].package
+        table.add_row(name, "[dim]not runnable yet[/]", f"[dim]no {package}.__main__[/]")
     nats_pid = str(stack.nats.process.pid) if stack.nats.process else ""
     table.add_row("NATS", stack.nats.url, f"monitor {stack.nats.monitor_url}", nats_pid)
     pg_pid = str(stack.postgres.process.pid) if stack.postgres.process else ""
@@ -135,22 +135,19 @@ def _ready_table(stack: Stack, not_runnable: list[str]) -> Table:
 
 
 def _seed(stack: Stack, console: Console, stop: _StopRequest) -> None:
-    """Load the demo cohort through `services.demo.seed`, when there is one."""
-    try:
-        found = importlib.util.find_spec(DEMO_MODULE) is not None
-    except ImportError:
-        found = False
-    if not found:
+    """Load the demo cohort through the registered `belonging.demo` loader, if any."""
+    loader = demo_cohort()
+    if loader is None:
         console.print("no demo cohort loader yet")
         return
     try:
-        seed = getattr(importlib.import_module(DEMO_MODULE), "seed", None)
+        seed = loader.load()
     except Exception as import_error:
-        console.print(f"[bold red]✗ {DEMO_MODULE} does not import: {import_error!r}[/]")
+        console.print(f"[bold red]✗ {loader.value} does not import: {import_error!r}[/]")
         console.print(Text("".join(traceback.format_exception(import_error)).rstrip(), style="dim"))
         return
     if not callable(seed):
-        console.print(f"no demo cohort loader yet ({DEMO_MODULE} has no seed())")
+        console.print(f"no demo cohort loader yet ({loader.value} is not callable)")
         return
 
     from shared.auth.tokens import DevIssuer

@@ -1,32 +1,23 @@
-"""Where `belonging replay` finds projections: each service's bootstrap.
+"""Where `belonging replay` finds projections: the services' registered factories.
 
-A service lists its read models by exposing, in `services/<name>/bootstrap.py`,
-`replayable_projections() -> Sequence[Projection]` (built from the
-environment, with the application's mapper so events can be decrypted).
-Shared code imports no service: it looks them up by name at run time.
+A service lists its read models with a `replayable_projections() ->
+Sequence[Projection]` (built from the environment, with the application's
+mapper so events can be decrypted), registered as a `belonging.projections`
+entry point (`shared/plugins.py`). Shared code imports no service.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterator
 
-import services
+from shared.plugins import projection_factories
 from shared.projections.runner import Projection
 
 
 def all_projections() -> Iterator[tuple[str, Projection]]:
-    for module in pkgutil.iter_modules(services.__path__):
-        try:
-            bootstrap = importlib.import_module(f"services.{module.name}.bootstrap")
-        except ModuleNotFoundError:
-            continue
-        factory = getattr(bootstrap, "replayable_projections", None)
-        if factory is None:
-            continue
+    for service, factory in projection_factories():
         for projection in factory():
-            yield module.name, projection
+            yield service, projection
 
 
 def find(name: str) -> Projection:

@@ -36,11 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from shared.plugins import Service
+from shared.plugins import services as registered_services
 from shared.stack.nats_server import REPO_ROOT, NatsServer
 from shared.stack.postgres_server import PostgresServer
 
-#: The services in port order: service N (from 1) listens on port_base + N.
-SERVICES: tuple[str, ...] = ("casefile", "placements", "health", "education", "notifications")
+#: The registered services (entry points, `shared/plugins.py`) in port order.
+REGISTERED: dict[str, Service] = {service.name: service for service in registered_services()}
+#: Their names: service N of the port plan listens on port_base + N.
+SERVICES: tuple[str, ...] = tuple(REGISTERED)
 DEFAULT_DATA_DIR = REPO_ROOT / ".data"
 DEFAULT_NATS_PORT = 4222
 DEFAULT_NATS_MONITOR_PORT = 8222
@@ -74,9 +78,9 @@ class DataDirInUse(StackError):
     """Another `belonging dev up`, or its leftovers, is using the data directory."""
 
 
-def runnable_services(repo_root: Path = REPO_ROOT) -> list[str]:
-    """The services that can run on their own: `services/<name>/__main__.py` exists."""
-    return [name for name in SERVICES if (repo_root / "services" / name / "__main__.py").exists()]
+def runnable_services() -> list[str]:
+    """The services that can run on their own: their package has a `__main__`."""
+    return [name for name, service in REGISTERED.items() if service.runnable]
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -98,7 +102,7 @@ class StackPorts:
     port_base: int = DEFAULT_PORT_BASE
 
     def service_port(self, name: str) -> int:
-        return self.port_base + SERVICES.index(name) + 1
+        return self.port_base + REGISTERED[name].port_offset
 
     def check(self, services: Iterable[str], is_free: Callable[[int], bool] = port_is_free) -> None:
         """Raise PortInUse naming the first port that is taken or asked for twice."""
@@ -312,7 +316,7 @@ class Stack:
         self.data_dir = data_dir.expanduser().resolve()
         self.ports = ports or StackPorts()
         self.repo_root = repo_root
-        self.service_names = list(runnable_services(repo_root) if services is None else services)
+        self.service_names = list(runnable_services() if services is None else services)
         self.nats = NatsServer(
             self.data_dir / "nats",
             port=self.ports.nats,
@@ -440,7 +444,7 @@ class Stack:
             "CIPHER_KEY": self.cipher_key,
             "JWT_JWKS_FILE": str(self.jwks_path),
         }
-        return ServiceSpec(name=name, module=f"services.{name}", port=port, env=env)
+        return ServiceSpec(name=name, module=REGISTERED[name].package, port=port, env=env)
 
     def start_services(self, specs: Iterable[ServiceSpec] | None = None) -> list[ServiceProcess]:
         """Start the services (all runnable ones unless `specs` says otherwise)."""

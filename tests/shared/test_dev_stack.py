@@ -188,7 +188,7 @@ def test_dev_up_runs_the_stack_and_ctrl_c_stops_it_cleanly(
             assert connection.execute("SELECT current_database()").fetchone() == (name,)
 
     # Whichever services this checkout can run answer /health on base+N.
-    for name in runnable_services(REPO_ROOT):
+    for name in runnable_services():
         assert name in pids
         port = dev.ports.service_port(name)
         assert _get_json(f"http://127.0.0.1:{port}/health")
