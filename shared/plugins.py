@@ -40,11 +40,16 @@ class Service:
 
 
 def services() -> tuple[Service, ...]:
-    """Every registered service, in port order."""
-    found = [
-        Service(point.name, point.module, int(point.load()))
-        for point in entry_points(group=SERVICES_GROUP)
-    ]
+    """Every registered service whose package is here, in port order."""
+    found = []
+    for point in entry_points(group=SERVICES_GROUP):
+        try:
+            offset = int(point.load())
+        except ModuleNotFoundError as error:
+            if error.name != point.module:
+                raise  # the package is here but broken: say so
+            continue  # registered, but not in this checkout
+        found.append(Service(point.name, point.module, offset))
     return tuple(sorted(found, key=lambda service: service.port_offset))
 
 

@@ -150,9 +150,9 @@ def sandbox(work: Path) -> Path:
     services = root / "services"
     services.mkdir()
     (services / "__init__.py").write_text("")
-    for name in ("casefile", "placements"):
+    for offset, name in enumerate(("casefile", "placements"), start=1):
         (services / name).mkdir()
-        (services / name / "__init__.py").write_text("")
+        (services / name / "__init__.py").write_text(f"PORT_OFFSET = {offset}\n")
         (services / name / "__main__.py").write_text(FAKE_SERVICE)
     (services / "demo.py").write_text(FAKE_DEMO)
     return root
