@@ -59,6 +59,26 @@ def launch_nats_server(
         )
 
 
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], monitor_url: str, timeout: float
+) -> str | None:
+    """Waits until the server's JetStream answers `/healthz`; None then, else why not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return "exited at start"
+        try:
+            with urllib.request.urlopen(
+                f"{monitor_url}/healthz?js-enabled-only=true", timeout=1
+            ) as r:
+                if r.status == 200:
+                    return None
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return f"did not become healthy in {timeout}s"
+
+
 @dataclass
 class NatsServer:
     """One nats-server process with its own store directory."""
@@ -89,20 +109,9 @@ class NatsServer:
         )
         log_path = self.log_path or (self.store_dir.parent / f"nats-{self.port}.log")
         self.process = launch_nats_server(NATS_CONFIG, log_path, env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited at start; see {log_path}")
-            try:
-                with urllib.request.urlopen(
-                    f"{self.monitor_url}/healthz?js-enabled-only=true", timeout=1
-                ) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"nats-server did not become healthy in {timeout}s; see {log_path}")
+        problem = wait_until_healthy(self.process, self.monitor_url, timeout)
+        if problem is not None:
+            raise RuntimeError(f"nats-server {problem}; see {log_path}")
 
     def varz(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self.monitor_url}/varz", timeout=5) as r:

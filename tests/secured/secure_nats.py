@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shared.stack.nats_server import free_port, launch_nats_server
+from shared.stack.nats_server import free_port, launch_nats_server, wait_until_healthy
 
 # -- files --------------------------------------------------------------------
 
@@ -636,25 +636,10 @@ class SecuredNatsServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         _write_public(self.config_path, self.config_text())
         self.process = launch_nats_server(self.config_path, self.log_path)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"nats-server ({self.mode.value}) exited at start:\n{self.log_tail()}"
-                )
-            try:
-                with urllib.request.urlopen(
-                    f"{self.monitor_url}/healthz?js-enabled-only=true", timeout=1
-                ) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise TimeoutError(
-            f"nats-server ({self.mode.value}) not healthy in {timeout}s:\n{self.log_tail()}"
-        )
+        problem = wait_until_healthy(self.process, self.monitor_url, timeout)
+        if problem is not None:
+            self.stop()
+            raise RuntimeError(f"nats-server ({self.mode.value}) {problem}:\n{self.log_tail()}")
 
     def varz(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self.monitor_url}/varz", timeout=5) as r:
