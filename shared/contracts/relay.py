@@ -58,10 +58,7 @@ async def ensure_integration_stream(
 ) -> None:
     """The service's integration stream, created or brought to our settings."""
     settings = settings or NatsSettings.load()
-    if settings.js_domain:
-        js = client.jetstream(domain=settings.js_domain)
-    else:
-        js = client.jetstream(prefix=settings.api_prefix)
+    js = client.jetstream(**settings.jetstream_options())
     name = integration_stream(service)
     await ensure_stream(js, name, [f"integration.{service}.>"], settings.replicas, True)
 

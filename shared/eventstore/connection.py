@@ -131,36 +131,32 @@ class Outgoing:
     data: bytes
 
 
+def _failure_kind(error: BaseException) -> type[NatsUnavailable]:
+    """What one connection error says: refused credentials, failed TLS, or no answer."""
+    text = str(error).lower()
+    if "authorization" in text or "authentication" in text:
+        return NatsAuthorizationFailed
+    if isinstance(error, ssl.SSLError) or ("tls" in text and "required" in text):
+        return NatsTLSFailed
+    return NatsUnreachable
+
+
+_ADVICE: dict[type[NatsUnavailable], str] = {
+    NatsAuthorizationFailed: "refused our credentials"
+    " (check NATS_CREDS / NATS_NKEY_SEED / NATS_USER+NATS_PASSWORD / NATS_TOKEN)",
+    NatsTLSFailed: "failed TLS (check tls:// URLs, NATS_TLS_CA, NATS_TLS_CERT/NATS_TLS_KEY"
+    " and the URL's host name)",
+}
+
+
 def classify_connect_errors(errors: Sequence[BaseException], servers: str) -> NatsUnavailable:
     """One clear error from what went wrong while connecting: auth, TLS, or unreachable."""
-    for error in errors:
-        text = str(error).lower()
-        if "authorization" in text or "authentication" in text or "user authentication" in text:
-            return NatsAuthorizationFailed(
-                f"NATS at {servers} refused our credentials: {error}"
-                " (check NATS_CREDS / NATS_NKEY_SEED / NATS_USER+NATS_PASSWORD / NATS_TOKEN)"
-            )
-    for error in errors:
-        if isinstance(error, ssl.SSLError) or "ssl" in type(error).__name__.lower():
-            return NatsTLSFailed(
-                f"TLS with NATS at {servers} failed: {error}"
-                " (check NATS_TLS_CA, NATS_TLS_CERT/NATS_TLS_KEY and the URL's host name)"
-            )
-        if "tls" in str(error).lower() and "required" in str(error).lower():
-            return NatsTLSFailed(f"NATS at {servers} requires TLS: {error} (use tls:// URLs)")
+    for kind in (NatsAuthorizationFailed, NatsTLSFailed):
+        for error in errors:
+            if _failure_kind(error) is kind:
+                return kind(f"NATS at {servers} {_ADVICE[kind]}: {error}")
     detail = "; ".join(dict.fromkeys(f"{type(e).__name__}: {e}" for e in errors)) or "no answer"
     return NatsUnreachable(f"cannot reach NATS at {servers}: {detail}")
-
-
-def _fatal(error: BaseException) -> bool:
-    """An error that trying again cannot mend: wrong credentials, an untrusted certificate."""
-    text = str(error).lower()
-    return (
-        isinstance(error, ssl.SSLError)
-        or "authorization" in text
-        or "authentication" in text
-        or ("tls" in text and "required" in text)
-    )
 
 
 class NatsConnection:
@@ -198,8 +194,8 @@ class NatsConnection:
         async def on_error(error: Exception) -> None:
             if not self._connected_once:
                 errors.append(error)
-                if _fatal(error):
-                    fatal.set()
+                if _failure_kind(error) is not NatsUnreachable:
+                    fatal.set()  # trying again cannot mend credentials or certificates
             else:  # reconnecting: said once below, not once an attempt
                 log.debug("NATS connection error: %s", error)
 
@@ -280,9 +276,7 @@ class NatsConnection:
         return bool(self.client.is_connected)
 
     def jetstream(self) -> JetStreamContext:
-        if self.settings.js_domain:
-            return self.client.jetstream(timeout=self.timeout, domain=self.settings.js_domain)
-        return self.client.jetstream(timeout=self.timeout, prefix=self.api)
+        return self.client.jetstream(timeout=self.timeout, **self.settings.jetstream_options())
 
     # -- requests ------------------------------------------------------------
 
@@ -359,21 +353,20 @@ class NatsConnection:
             only = messages[0]
             return await self.request(only.subject, only.data, only.headers)
         batch_id = self.nuid.next().decode()
-        last = len(messages)
-        for n, message in enumerate(messages, start=1):
-            headers = {
-                **message.headers,
-                "Nats-Batch-Id": batch_id,
-                "Nats-Batch-Sequence": str(n),
-            }
-            if n == last:
-                headers["Nats-Batch-Commit"] = "1"
-                return await self.request(message.subject, message.data, headers)
+        *staged, commit = messages
+        for n, message in enumerate(staged, start=1):
+            headers = {**message.headers, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(n)}
             try:
                 await self.client.publish(message.subject, message.data, headers=headers)
             except nats_errors.Error as e:
                 raise OperationalError(f"NATS refused part of a batch: {e}") from e
-        raise AssertionError("unreachable")
+        headers = {
+            **commit.headers,
+            "Nats-Batch-Id": batch_id,
+            "Nats-Batch-Sequence": str(len(messages)),
+            "Nats-Batch-Commit": "1",
+        }
+        return await self.request(commit.subject, commit.data, headers)
 
     # -- streams ------------------------------------------------------------
 
@@ -412,14 +405,16 @@ class NatsConnection:
         self._stop_loop()
 
     def _stop_loop(self) -> None:
-        def stop() -> None:
+        async def shut_down() -> None:
             # Calls still waiting (another thread's read as the process shuts
             # down) end as cancelled rather than linger as pending tasks.
-            for task in asyncio.all_tasks(self._loop):
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
                 task.cancel()
-            self._loop.call_soon(self._loop.stop)
+            await asyncio.gather(*others, return_exceptions=True)
+            asyncio.get_running_loop().stop()
 
-        self._loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(shut_down(), self._loop)
         self._thread.join(5)
         if not self._loop.is_running():
             self._loop.close()

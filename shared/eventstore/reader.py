@@ -127,10 +127,14 @@ class _Collector:
 class _Cursor:
     """An ephemeral pull consumer and the subscription its pages arrive on."""
 
-    def __init__(self, name: str, subscription: Subscription, collector: list[_Collector]) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.subscription = subscription
-        self.collector = collector  # the pull being answered (one at a time)
+        self.subscription: Subscription | None = None
+        self.pulling: _Collector | None = None  # the pull being answered (one at a time)
+
+    async def deliver(self, msg: Msg) -> None:
+        if self.pulling is not None:
+            await self.pulling.receive(msg)
 
 
 class StreamReader:
@@ -408,21 +412,17 @@ class StreamReader:
             return None
         if "error" in answer:
             return None
-        holder: list[_Collector] = []
-
-        async def deliver(msg: Msg) -> None:
-            if holder:
-                await holder[0].receive(msg)
-
-        subscription = await self.connection.client.subscribe(
-            self.connection.client.new_inbox(), cb=deliver, pending_msgs_limit=4 * MAX_BATCH
+        cursor = _Cursor(name)
+        cursor.subscription = await self.connection.client.subscribe(
+            self.connection.client.new_inbox(), cb=cursor.deliver, pending_msgs_limit=4 * MAX_BATCH
         )
-        return _Cursor(name, subscription, holder)
+        return cursor
 
     async def _forget_cursor(self, stream: str, cursor: _Cursor) -> None:
         """Deletes a cursor without waiting: the server would drop it when idle anyway."""
         try:
-            await cursor.subscription.unsubscribe()
+            if cursor.subscription is not None:
+                await cursor.subscription.unsubscribe()
             await self.connection.client.publish(
                 f"{self.api}.CONSUMER.DELETE.{stream}.{cursor.name}"
             )
@@ -442,8 +442,9 @@ class StreamReader:
                 sequence_from_ack_subject(msg.reply), msg.subject, msg.headers or {}, msg.data
             )
 
+        assert cursor.subscription is not None
         collector = _Collector(batch, convert)
-        cursor.collector[:] = [collector]
+        cursor.pulling = collector
         request = json.dumps({"batch": batch, "no_wait": True}).encode()
         try:
             await self.connection.client.publish(
@@ -455,7 +456,7 @@ class StreamReader:
         except TimeoutError:
             return None
         finally:
-            cursor.collector[:] = []
+            cursor.pulling = None
         if collector.status == "503":  # no consumer by that name
             return None
         return collector.messages

@@ -207,7 +207,7 @@ class GroupCommit:
         self._publishing = False
 
     def publish(self, messages: Sequence[Outgoing]) -> int:
-        """As `publish`: all the messages or none; the sequence of the last."""
+        """As `NatsConnection.publish`: all the messages or none; the sequence of the last."""
         if len(messages) == 1:
             return self._connection.publish(messages)  # a plain publish: nothing staged
         me = _Waiting(messages)
@@ -358,15 +358,14 @@ class NatsAggregateRecorder(AggregateRecorder):
     ) -> Sequence[StoredEvent]:
         token, _ = subject_token(originator_id)
         subject = f"{self.events_subject}.{token}"
-        reader = self.reader
         if desc and limit == 1 and lte is None:
-            last = reader.last(self.stream, subject)
+            last = self.reader.last(self.stream, subject)
             if last is None:
                 return []
             self.heads.put(token, _head_of(last))
             event = _stored_event(last, originator_id)
             return [event] if gt is None or event.originator_version > gt else []
-        events = list(self._history(reader, token, subject, originator_id))
+        events = list(self._history(token, subject, originator_id))
         if gt is not None:
             events = [e for e in events if e.originator_version > gt]
         if lte is not None:
@@ -378,21 +377,21 @@ class NatsAggregateRecorder(AggregateRecorder):
         return events
 
     def _history(
-        self, reader: StreamReader, token: str, subject: str, originator_id: UUID | str
+        self, token: str, subject: str, originator_id: UUID | str
     ) -> tuple[StoredEvent, ...]:
         """Every stored event of one aggregate, from the cache when still current."""
         key = (token, isinstance(originator_id, UUID))
         cached = self.histories.get(key)
         if cached is None:
             # Not read lately: one batched read of the whole history.
-            messages = reader.all_on_subject(self.stream, subject)
+            messages = self.reader.all_on_subject(self.stream, subject)
             if not messages:
                 return ()
             self.heads.put(token, _head_of(messages[-1]))
             events = tuple(_stored_event(m, originator_id) for m in messages)
             self.histories.put(key, History(messages[-1].seq, events))
             return events
-        last = reader.last(self.stream, subject)
+        last = self.reader.last(self.stream, subject)
         if last is None:
             self.histories.drop(key)
             return ()
@@ -400,7 +399,7 @@ class NatsAggregateRecorder(AggregateRecorder):
         if cached.last_seq == last.seq:
             return cached.events
         known = cached if cached.last_seq < last.seq else None
-        newer = reader.all_on_subject(
+        newer = self.reader.all_on_subject(
             self.stream, subject, after_seq=known.last_seq if known else 0, through=last.seq
         )
         events = (known.events if known else ()) + tuple(
@@ -536,12 +535,11 @@ class NatsAggregateRecorder(AggregateRecorder):
         """
         if not groups:
             return None  # a tracking record alone: its own check decides
-        reader = self.reader
         found_seqs: dict[tuple[str, int], int] = {}
         for token, events in groups.items():
             subject = f"{self.events_subject}.{token}"
-            stored = reader.all_on_subject(self.stream, subject, after_seq=expectations[token])
-            last = stored[-1] if stored else reader.last(self.stream, subject)
+            stored = self.reader.all_on_subject(self.stream, subject, after_seq=expectations[token])
+            last = stored[-1] if stored else self.reader.last(self.stream, subject)
             self.heads.put(token, _head_of(last) if last is not None else None)
             content_ids = {m.header(env.ID): m.seq for m in stored}
             for event in events:
@@ -580,19 +578,18 @@ class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):
             first = 1
         else:
             first = max(1, start if inclusive_of_start else start + 1)
-        reader = self.reader
         wanted = set(topics)
         events_prefix = f"{self.events_subject}."
         # On a replicated stream a follower may answer before it has every
         # acknowledged event: the leader's last event bounds what must be read.
-        through = self.max_notification_id() if reader.replicated(self.stream) else None
+        through = self.max_notification_id() if self.reader.replicated(self.stream) else None
         out: list[Notification] = []
         while len(out) < limit:
             asked = MAX_BATCH if wanted else min(MAX_BATCH, limit - len(out))
             # The stream holds this application's events and, for process
             # applications, a few tracking records: read it unfiltered (cheaper
             # for the server) and pass over what is not an event.
-            page = reader.next_batch(self.stream, first, None, asked, through)
+            page = self.reader.next_batch(self.stream, first, None, asked, through)
             for message in page:
                 if stop is not None and message.seq > stop:
                     return out

@@ -114,6 +114,12 @@ class NatsSettings:
             return f"$JS.{self.js_domain}.API"
         return (self.js_api_prefix or "$JS.API").rstrip(".")
 
+    def jetstream_options(self) -> dict[str, str]:
+        """How to address the JetStream API: `nats-py`'s `jetstream(domain=…|prefix=…)`."""
+        if self.js_domain:
+            return {"domain": self.js_domain}
+        return {"prefix": self.api_prefix}
+
     def check(self) -> None:
         """Refuses settings that cannot work, naming the setting."""
         for name, path in (

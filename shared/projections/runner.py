@@ -188,9 +188,9 @@ class ProjectionRunner:
         return await asyncio.to_thread(self._read_page, source, after)
 
     def _read_page(self, source: Source, after: int) -> tuple[list[StoredMessage], int]:
-        # One read at a time on the reader's socket: a prefetch cancelled when
-        # a page failed to apply keeps running in its thread, and the retry
-        # must not use the same connection alongside it.
+        # One read at a time: a prefetch cancelled when a page failed to apply
+        # keeps running in its thread, and the retry must not read the same
+        # positions alongside it.
         with self._reading:
             page = self.reader.next_batch(source.stream, after + 1, None, self.page)
         if not page:
