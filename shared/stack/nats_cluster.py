@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import time
@@ -27,7 +26,12 @@ from typing import Any
 
 import nats
 
-from shared.stack.nats_server import REPO_ROOT, free_port, launch_nats_server
+from shared.stack.nats_server import (
+    REPO_ROOT,
+    free_port,
+    launch_nats_server,
+    server_environment,
+)
 
 NATS_CLUSTER_CONFIG = REPO_ROOT / "deploy" / "nats" / "nats-cluster.conf"
 
@@ -98,14 +102,13 @@ class ClusterNode:
         if self.running:
             raise RuntimeError(f"{self.name} is already running")
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(
-            os.environ,
+        env = server_environment(
+            self.name,
+            self.port,
+            self.monitor_port,
+            json.dumps(str(self.store_dir)),  # quoted: the cluster config reads it as a string
             **self.settings,
-            NATS_SERVER_NAME=self.name,
-            NATS_PORT=str(self.port),
-            NATS_MONITOR_PORT=str(self.monitor_port),
             NATS_CLUSTER_PORT=str(self.cluster_port),
-            NATS_STORE_DIR=json.dumps(str(self.store_dir)),
         )
         with open(self.log_path, "ab") as log:
             log.write(f"---- {self.name} starting at {time.time():.3f}\n".encode())

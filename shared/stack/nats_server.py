@@ -59,6 +59,20 @@ def launch_nats_server(
         )
 
 
+def server_environment(
+    name: str, port: int, monitor_port: int, store_dir: str, **extra: str
+) -> dict[str, str]:
+    """The environment our config files read (`$NATS_PORT`, …) for one server."""
+    return dict(
+        os.environ,
+        **extra,
+        NATS_SERVER_NAME=name,
+        NATS_PORT=str(port),
+        NATS_MONITOR_PORT=str(monitor_port),
+        NATS_STORE_DIR=store_dir,
+    )
+
+
 def wait_until_healthy(
     process: subprocess.Popen[bytes], monitor_url: str, timeout: float
 ) -> str | None:
@@ -100,13 +114,7 @@ class NatsServer:
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(
-            os.environ,
-            NATS_SERVER_NAME=self.name,
-            NATS_PORT=str(self.port),
-            NATS_MONITOR_PORT=str(self.monitor_port),
-            NATS_STORE_DIR=str(self.store_dir),
-        )
+        env = server_environment(self.name, self.port, self.monitor_port, str(self.store_dir))
         log_path = self.log_path or (self.store_dir.parent / f"nats-{self.port}.log")
         self.process = launch_nats_server(NATS_CONFIG, log_path, env)
         problem = wait_until_healthy(self.process, self.monitor_url, timeout)
