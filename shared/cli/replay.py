@@ -20,7 +20,7 @@ console = Console()
 
 @app.command("replay")
 def replay(
-    projection: str = typer.Argument(None, help="Projection name, e.g. placements.placement_spans"),
+    projection: str = typer.Argument(None, help="Projection name, e.g. placements.placements_spans"),
     swap: bool = typer.Option(True, help="Swap the rebuilt schema in when it equals the live one"),
     database_url: str = typer.Option(None, envvar="DATABASE_URL", help="The service's database"),
     nats_url: str = typer.Option("nats://127.0.0.1:4222", envvar="NATS_URL"),
@@ -35,7 +35,10 @@ def replay(
     if not database_url:
         raise typer.BadParameter("set DATABASE_URL or --database-url to the service's database")
     os.environ.setdefault("NATS_URL", nats_url)
-    chosen = find(projection)
+    try:
+        chosen = find(projection)
+    except LookupError as unknown:
+        raise typer.BadParameter(str(unknown), param_hint="PROJECTION") from None
 
     async def run() -> None:
         pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
