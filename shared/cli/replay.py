@@ -20,7 +20,7 @@ console = Console()
 
 @app.command("replay")
 def replay(
-    projection: str = typer.Argument(None, help="Projection name, e.g. placements.placements_spans"),
+    projection: str = typer.Argument(None, help="e.g. placements.placements_spans"),
     swap: bool = typer.Option(True, help="Swap the rebuilt schema in when it equals the live one"),
     database_url: str = typer.Option(None, envvar="DATABASE_URL", help="The service's database"),
     nats_url: str = typer.Option("nats://127.0.0.1:4222", envvar="NATS_URL"),
