@@ -17,6 +17,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from shared.dates import today
+
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://belonging.example/access-log")
 
 
@@ -59,7 +61,7 @@ def record_accesses(app: Application[UUID], child_ids: Iterable[str], what: str)
                 access_log: AccessLog = app.repository.get(AccessLog.create_id(child_id))
             except AggregateNotFoundError:
                 access_log = AccessLog(child_id=child_id)
-            access_log.record_read(what=what, effective_date=date.today())
+            access_log.record_read(what=what, effective_date=today())
             logs.append(access_log)
         try:
             app.save(*logs)

@@ -33,9 +33,9 @@ from services.casefile.domain.summary import CaseSummary, case_summary
 from services.casefile.domain.timescales import (
     DEFAULT_TIMESCALES,
     StatutoryTimescales,
-    today_in_england,
 )
 from services.casefile.domain.values import ViewsSubject
+from shared.dates import today
 from shared.domain_errors import RuleBroken
 from shared.service_application import ServiceApplication
 
@@ -79,7 +79,7 @@ class Casefile(ServiceApplication):
             date_of_birth=date_of_birth,
             sex=sex,
             ethnicity=ethnicity,
-            registration_date=registration_date or today_in_england(),
+            registration_date=registration_date or today(),
             upn=upn,
             nhs_number=nhs_number,
             uasc=uasc,
@@ -119,7 +119,7 @@ class Casefile(ServiceApplication):
         expected_version: int | None = None,
     ) -> int:
         """Correct details given; leave out (or pass `UNCHANGED`) those that stay."""
-        day = effective_date or today_in_england()
+        day = effective_date or today()
         return self._update(
             child_id,
             expected_version,
@@ -304,7 +304,7 @@ class Casefile(ServiceApplication):
         expected_version: int | None = None,
     ) -> int:
         """Schedule or reschedule a review; `effective_date` (default today) is when."""
-        day = effective_date or today_in_england()
+        day = effective_date or today()
         return self._update(
             child_id,
             expected_version,

@@ -6,9 +6,10 @@ or asyncpg (STYLE.md rule 1).
 
 from __future__ import annotations
 
-from services.casefile.domain.child import UNCHANGED, Child, age_on
+from services.casefile.domain.child import UNCHANGED, Child
 from services.casefile.domain.summary import CaseSummary, case_summary
 from services.casefile.domain.timescales import DEFAULT_TIMESCALES, StatutoryTimescales
+from shared.dates import age_on
 
 __all__ = [
     "DEFAULT_TIMESCALES",

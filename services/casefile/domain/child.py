@@ -35,7 +35,6 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from services.casefile.domain import errors
-from services.casefile.domain.timescales import today_in_england
 from services.casefile.domain.values import (
     AdoptionMilestone,
     AdoptionProgress,
@@ -61,6 +60,7 @@ from services.casefile.domain.values import (
     ViewsAndWishes,
     ViewsSubject,
 )
+from shared.dates import age_on, today
 from shared.identifiers import validate_nhs_number, validate_upn
 from shared.ssda903 import codes
 
@@ -102,12 +102,6 @@ _T = TypeVar("_T")
 _E = TypeVar("_E", bound=StrEnum)
 
 
-def age_on(date_of_birth: date, day: date) -> int:
-    """Age in whole years on `day` (someone born on 29 February turns a year older on 1 March)."""
-    had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
-    return day.year - date_of_birth.year - (0 if had_birthday else 1)
-
-
 def _label(field: str) -> str:
     return field.replace("_", " ")
 
@@ -132,10 +126,10 @@ def _enum_member(enum: type[_E], value: str, field: str) -> _E:
 
 
 def _check_not_future(day: date, field: str) -> None:
-    today = today_in_england()
-    if day > today:
+    now = today()
+    if day > now:
         raise errors.DateInFuture(
-            f"{_label(field)} {day} is after today ({today}); record facts once they happen",
+            f"{_label(field)} {day} is after today ({now}); record facts once they happen",
             field=field,
         )
 

@@ -17,9 +17,9 @@ from services.casefile.domain.child import Child
 from services.casefile.domain.timescales import (
     DEFAULT_TIMESCALES,
     StatutoryTimescales,
-    today_in_england,
 )
 from services.casefile.domain.values import AdoptionProgress
+from shared.dates import today
 
 #: The Stability Index counts social worker changes "in the year" (Children's Commissioner).
 STABILITY_INDEX_WINDOW = timedelta(days=365)
@@ -94,7 +94,7 @@ def case_summary(
     later, Monday 3 February 2025; once it is held on 30 January the second is
     due by 30 April, and after that six months after the latest.
     """
-    day = as_at or today_in_england()
+    day = as_at or today()
     period = child.period_on(day)
     current = None
     care_plan_agreed = care_plan_due = None

@@ -16,19 +16,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
-
-ENGLAND = ZoneInfo("Europe/London")
-
-
-def today_in_england() -> date:
-    """The date now in England: the day a command is recorded on."""
-    return datetime.now(ENGLAND).date()
 
 
 @lru_cache(maxsize=8)

@@ -18,11 +18,11 @@ the caller's token says (shared/auth/relationships.py).
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from services.placements.projections import ReadModels
 from shared.auth.roles import Role
+from shared.dates import today as council_today
 
 _ACROSS_THE_COUNCIL = frozenset({Role.TEAM_MANAGER, Role.AUDITOR, Role.PERFORMANCE})
 
@@ -34,7 +34,7 @@ class AllocationRelationships:
         self.read_models = read_models
 
     def is_related(self, user_id: str, role: str, child_id: str) -> bool:
-        today = date.today()  # allocations are whole days, in council time
+        today = council_today()  # allocations are whole days, in council time
         try:
             child_id = str(UUID(child_id))  # the path as typed; the read model holds canonical ids
         except ValueError:

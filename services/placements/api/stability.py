@@ -34,6 +34,7 @@ from shared.access_log import record_access
 from shared.api.problems import FieldError, Problem, ProblemError, problem_type
 from shared.auth.dependencies import require
 from shared.auth.tokens import Principal
+from shared.dates import today
 
 router = APIRouter(tags=["stability"])
 
@@ -48,7 +49,7 @@ AsOf = Annotated[
 
 
 def _as_of(day: date | None) -> date:
-    return day or date.today()  # a council's day, not an instant
+    return day or today()
 
 
 @router.get(

@@ -97,8 +97,6 @@ class AdoptiveCarersMismatch(RuleBroken):
     """PLACE A3/A5 mean "with current foster carer(s)", A4/A6 "not with current foster carer(s)"."""
 
 
-
-
 class ReasonForChangeRequired(RuleBroken):
     """SSDA903 rule 225: a change of placement records why (REASON_PLACE_CHANGE)."""
 

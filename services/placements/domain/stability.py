@@ -60,6 +60,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from services.placements.domain.period_of_care import PeriodOfCare, period_covering
+from shared.dates import age_on
 from shared.ssda903 import codes
 
 ChildId = UUID | str
@@ -265,19 +266,6 @@ def months_before(day: date, months: int) -> date:
 def month_end(year: int, month: int) -> date:
     first_of_next = date(year + month // 12, month % 12 + 1, 1)
     return first_of_next - timedelta(days=1)
-
-
-def age_on(date_of_birth: date, day: date) -> int:
-    """Whole years; someone born on 29 February has a birthday on 1 March in other years."""
-    birthday = _birthday_in(date_of_birth, day.year)
-    return day.year - date_of_birth.year - (1 if day < birthday else 0)
-
-
-def _birthday_in(date_of_birth: date, year: int) -> date:
-    try:
-        return date_of_birth.replace(year=year)
-    except ValueError:  # 29 February in a common year
-        return date(year, 3, 1)
 
 
 def _clipped(year: int, month: int, day: int) -> date:
