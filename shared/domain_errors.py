@@ -18,7 +18,12 @@ class RuleBroken(ValueError):
 
 
 class NotFound(LookupError):
-    """The thing a command or query names does not exist."""
+    """The thing a command or query names does not exist (404, naming `field` if given)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 class VersionConflict(Exception):

@@ -1,14 +1,10 @@
 """Checks for the national identifiers a child's record carries: UPN and NHS number.
 
-Why: both numbers are how a child's record is matched to school and health
-records. A mistyped one does not fail loudly; it silently links the child to
-nobody, or to another child. Both carry a check character so that most typing
-slips (one wrong character, two swapped) can be caught at entry. We check it
-there, not months later when the SSDA903 return or a data match rejects it.
-
-Error messages say *that* the check character does not match, never what it
-should be. Suggesting the "right" check character would invite people to fix
-the symptom and keep the typo in the body of the number.
+Both match a child's record to school and health records, and both carry a
+check character, so most typing slips are caught at entry rather than silently
+linking the child to nobody, or to another child. Error messages say *that* the
+check character does not match, never what it should be
+(docs/adr/0005-codes-and-identifiers-checked-at-entry.md).
 """
 
 from __future__ import annotations

@@ -12,10 +12,15 @@ OpenTelemetry's own `OTEL_TRACES_EXPORTER`.
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: AES-GCM through the `cryptography` package (docs/adr/0001: about 3 µs to
+#: decrypt an event where pycryptodome's takes about 120 µs); each reads the other's.
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
 #: The issuer name the CLI's dev issuer puts in its tokens.
 DEV_ISSUER = "belonging-dev"
@@ -65,6 +70,73 @@ class ServiceSettings(BaseSettings):
     # Case-record writes are small JSON documents; 64 KiB is generous and keeps
     # a hostile client from making a service buffer megabytes before rejecting.
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+
+    # ---- the event store (passed to the application as its environment)
+    persistence_module: str = Field(
+        default="shared.eventstore",
+        validation_alias=_env("persistence_module", "PERSISTENCE_MODULE"),
+    )
+    compressor_topic: str | None = Field(
+        default="eventsourcing.compressor:ZlibCompressor",
+        validation_alias=_env("compressor_topic", "COMPRESSOR_TOPIC"),
+    )
+    nats_replicas: int = Field(
+        default=1, ge=1, le=5, validation_alias=_env("nats_replicas", "NATS_REPLICAS")
+    )
+    #: The service's stream and subject prefix; default the service's name
+    #: (`<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX`). Tests give
+    #: each module its own.
+    nats_stream: str | None = None
+    nats_subject_prefix: str | None = None
+    #: Publish integration events from this process (`<SERVICE>_RELAY`). A second
+    #: relay cannot publish twice (expected last sequence) but wastes work, so
+    #: replicas beyond the first may turn it off.
+    relay_enabled: bool = True
+    database_pool_size: int = Field(default=10, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _service_variables(cls, data: object) -> object:
+        """Read `<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX`, `<SERVICE>_RELAY`."""
+        if not isinstance(data, dict):
+            return data
+        service = data.get("service_name") or cls.model_fields["service_name"].default
+        prefix = str(service).upper()
+        for field, suffix in (
+            ("nats_stream", "NATS_STREAM"),
+            ("nats_subject_prefix", "NATS_SUBJECT_PREFIX"),
+            ("relay_enabled", "RELAY"),
+        ):
+            value = os.environ.get(f"{prefix}_{suffix}")
+            if field not in data and value is not None:
+                data = {**data, field: value}
+        return data
+
+    @property
+    def event_stream(self) -> str:
+        """The stream holding this service's domain events."""
+        return self.nats_stream or self.service_name.upper()
+
+    @property
+    def event_subject_prefix(self) -> str:
+        return self.nats_subject_prefix or self.service_name
+
+    def application_env(self) -> dict[str, str]:
+        """The `eventsourcing` application's environment (overrides `os.environ`)."""
+        prefix = self.service_name.upper()
+        env = {
+            "PERSISTENCE_MODULE": self.persistence_module,
+            "NATS_URL": self.nats_url,
+            "NATS_REPLICAS": str(self.nats_replicas),
+            f"{prefix}_NATS_STREAM": self.event_stream,
+            f"{prefix}_NATS_SUBJECT_PREFIX": self.event_subject_prefix,
+        }
+        if self.compressor_topic:
+            env["COMPRESSOR_TOPIC"] = self.compressor_topic
+        if self.cipher_key is not None:
+            env["CIPHER_TOPIC"] = CIPHER_TOPIC
+            env["CIPHER_KEY"] = self.cipher_key.get_secret_value()
+        return env
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,10 @@ import pytest
 
 from shared.stack.nats_server import NATS_CONFIG, NatsServer
 from shared.stack.postgres_server import PostgresServer
+
+# The test cases every service's tests subclass (`tests/shared/api_rules.py`) are
+# imported by name from any test package.
+sys.path.insert(0, str(Path(__file__).parent / "shared"))
 
 
 def _docker_available() -> bool:

@@ -70,21 +70,3 @@ async def if_match_version(
 ) -> int | None:
     """Dependency: the expected version, or None when the client sent no If-Match."""
     return parse_if_match(if_match)
-
-
-async def required_if_match_version(
-    if_match: Annotated[
-        str | None,
-        Header(alias="If-Match", description="Required: the ETag this change is based on"),
-    ] = None,
-) -> int:
-    """Dependency for updates: a missing If-Match is 428 (RFC 6585 §3), not a blind overwrite."""
-    version = parse_if_match(if_match)
-    if version is None:
-        raise ProblemError(
-            428,
-            type=problem_type("if-match-required"),
-            detail="This change must say which version it is based on: send If-Match "
-            "with the ETag from your last read.",
-        )
-    return version

@@ -24,6 +24,8 @@ from shared.domain_errors import NotFound, RuleBroken, VersionConflict
 def _field(request: Request, name: str | None) -> str | None:
     if name is None:
         return None
+    if "." in name:  # already a request location (shared.api.command_routes)
+        return name
     return f"path.{name}" if name in request.path_params else f"body.{name}"
 
 

@@ -1,16 +1,10 @@
 """FastAPI dependencies that authenticate the caller and authorise each action.
 
-`authenticated` is attached to every `/v1` router by the app factory, so no
-endpoint can forget it; `require(action, policy)` adds the role and
-relationship check per endpoint. Both record who is acting, in which role, for
-what purpose and (for break-glass) why in `shared.request_context`, which the
-event store copies into every event's audit headers (DESIGN.md, "Audit
-envelope").
-
-Both are `async def` on purpose: FastAPI runs sync dependencies in a worker
-thread with a copy of the context, so a context set there would never reach
-the endpoint. The blocking parts (key fetches, relationship reads) are pushed
-to a worker thread explicitly.
+`authenticated` is attached to every `/v1` router by the app factory;
+`require(action, policy)` adds the role and relationship check per endpoint.
+Both record who is acting, and why, in `shared.request_context` for the audit
+envelope, and both are `async def` so that context reaches the endpoint
+(docs/adr/0006-tokens-say-who-read-models-say-whom.md).
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """Whether a user stands in a relationship to a child that lets them act in a role.
 
-Role alone is not enough for case data: a social worker may read the children
-allocated to them, not every child in the council (DESIGN.md, "Security").
-Who is related to whom lives in each service's read models (allocated worker,
-IRO, personal adviser, the child's school), so services implement this
-protocol; the auth dependency only asks it. Whether a cross-cutting role such
-as auditor needs no relationship is likewise the service's policy, expressed
-in its implementation, never hardcoded here.
+Role alone is not enough for case data (DESIGN.md, "Security"). Who is related
+to whom lives in each service's read models, so services implement this
+protocol, and decide which roles need no relationship; the auth dependency only
+asks it (docs/adr/0006-tokens-say-who-read-models-say-whom.md).
 """
 
 from __future__ import annotations

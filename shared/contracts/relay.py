@@ -1,20 +1,10 @@
 """The relay: a service's domain events out as CloudEvents, exactly once.
 
-For each stored domain event (in stream order) the service's `translate`
-function gives zero or more integration events; the relay publishes each as
-a CloudEvents 1.0 JSON message on `integration.<service>.<type>` into the
-service's integration stream (`INTEGRATION_<SERVICE>`), so consumers can
-replay it.
-
-Exactly once without a separate position store: every integration message
-carries the stream sequence of the domain event it came from
-(`Belonging-Source-Sequence`) and its index among that event's outputs. The
-relay's position is simply what the last message in its integration stream
-says. Each publish expects the integration stream's last sequence to be what
-the relay last saw (`Nats-Expected-Last-Sequence`), so a second relay
-instance, or a retry after a lost acknowledgement, cannot write twice; and
-`Nats-Msg-Id` (source sequence and index) drops a duplicate within the
-duplicate window.
+Each stored domain event, translated into zero or more integration events, is
+published as CloudEvents 1.0 JSON on `integration.<service>.<type>` into the
+service's integration stream (`INTEGRATION_<SERVICE>`). Every message records
+its source event's sequence, which is also the relay's position
+(docs/adr/0004-projections-and-relay-exactly-once.md).
 """
 
 from __future__ import annotations

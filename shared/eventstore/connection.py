@@ -1,15 +1,10 @@
 """One maintained NATS client (nats-py) on a private event loop, driven from sync code.
 
-The `eventsourcing` library is synchronous; nats-py is asyncio. Each
-`NatsConnection` runs one nats-py client on an event loop in a background
-thread, shared by every thread of the process that uses it, and bounds every
-call: a save or a read returns, or fails with `OperationalError`, within its
-timeout whatever the servers do. Connecting, authentication (creds, nkey,
-user/password, token), TLS and mTLS, server discovery, reconnects, PINGs and
-lame-duck moves are nats-py's; `docs/adr/0001-one-nats-client.md` says why.
-
-This module also says what a JetStream acknowledgement means for a save, and
-keeps streams configured as `shared.eventstore.settings` asks.
+Each `NatsConnection` runs one nats-py client on an event loop in a background
+thread, shared by every thread of the process, and bounds every call: a save or
+a read returns, or fails with `OperationalError`, within its timeout. Also: what
+a JetStream acknowledgement means for a save, and streams kept as settings ask.
+Why: docs/adr/0001-one-nats-client.md, docs/adr/0003-event-store-layout-and-concurrency.md.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """The audit envelope: what every stored event says, in clear, outside its body.
 
-An auditor must be able to see who did what to which child's record, when and
-why, and prove nothing was changed, without the key that decrypts the body
-(DESIGN.md, "Audit envelope"). So each event's NATS headers carry those facts,
-and an integrity hash chains each event to the one before it on the same
-aggregate: editing, removing or reordering a stored event breaks the chain.
-
-The request facts (actor, role, on-behalf-of, purpose, child) come from
-`shared.request_context`; the fact's own facts (effective date, child id of
-child-owned aggregates) come from the domain event through `EnvelopeMapper`,
-before the body is encrypted.
+Each event's NATS headers carry who did what to which child's record, when and
+why, and an integrity hash chaining it to the aggregate's previous event, so an
+auditor can check the record without the key that decrypts the body (DESIGN.md,
+"Audit envelope"; docs/adr/0003-event-store-layout-and-concurrency.md).
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
 """The event store's read interface: stored messages of a stream, from a position.
 
-Everything that reads a stream (the recorders, projection runners, relays,
-the services' history views, the tests) reads through `StreamReader`, over
-one `NatsConnection`. Three ways to read, each where it is cheapest and
-correct:
-
-- the last message on a subject: from the stream leader (`STREAM.MSG.GET`)
-  on a replicated stream, because a follower answering a Direct Get may not
-  have the write just acknowledged; by Direct Get on a single node;
-- an aggregate's messages: one batched Direct Get (ADR-31), which any replica
-  may answer; on a replicated stream the answer is checked against the
-  leader's last message on the subject and completed from the leader when a
-  follower was behind (a follower's store is a prefix of the leader's);
-- a stream in order (notification log, replay): a cursor, an ephemeral pull
-  consumer with no acks in server memory, kept between pages
-  (`docs/adr/0001-one-nats-client.md` has the figures).
+Everything that reads a stream (recorders, projection runners, relays, history
+views, tests) reads through `StreamReader`, over one `NatsConnection`: a
+subject's last message (from the leader on a replicated stream), an aggregate's
+messages (batched Direct Get, checked against the leader) or a stream in order
+(a cursor). Why each: docs/adr/0003-event-store-layout-and-concurrency.md.
 """
 
 from __future__ import annotations

@@ -1,32 +1,16 @@
 """`eventsourcing` recorders that keep events in NATS JetStream.
 
-Layout (DESIGN.md, "The event store"):
-- one stream per application (`CASEFILE`), one subject per aggregate
-  (`casefile.events.<id>`); the stream sequence is the notification id, the
-  aggregate version travels in a header;
-- tracking records of a process or projection on `casefile.tracking.<app>`
-  in the same stream, so they are written in the same atomic batch as the
-  events they go with;
-- snapshots in a separate stream, so they never take a notification id.
-
-Optimistic concurrency: the first event of each aggregate in a save carries
-`Nats-Expected-Last-Subject-Sequence` = the stream sequence of that
-aggregate's last event. We learn that sequence when we read the aggregate
-(the Application always reads before it writes) and keep it in a bounded
-cache; a new aggregate expects 0. When the server says the subject moved on,
-we look again: if the stored events at our versions are ours (a retried save
-whose acknowledgement was lost), the save succeeded; if someone else wrote
-those versions, it is the library's `IntegrityError`; if our cache was merely
-old, we try again.
+Aggregate, application, tracking and process recorders: one stream per
+application, one subject per aggregate, the stream sequence as notification
+id, and optimistic concurrency by the expected last sequence of each
+aggregate's subject. Layout and concurrency:
+docs/adr/0003-event-store-layout-and-concurrency.md.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -38,7 +22,6 @@ from eventsourcing.persistence import (
     Notification,
     OperationalError,
     ProcessRecorder,
-    ProgrammingError,
     StoredEvent,
     Subscription,
     Tracking,
@@ -46,6 +29,7 @@ from eventsourcing.persistence import (
 )
 
 from shared.eventstore import envelope as env
+from shared.eventstore.caches import Head, Heads, Histories, History
 from shared.eventstore.connection import (
     EXPECTED_LAST_SUBJECT_SEQUENCE,
     MAX_BATCH,
@@ -55,6 +39,7 @@ from shared.eventstore.connection import (
     Outgoing,
     WrongLastSequence,
 )
+from shared.eventstore.group_commit import GroupCommit
 from shared.eventstore.reader import StoredMessage, StreamReader
 
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
@@ -74,199 +59,6 @@ def subject_token(originator_id: UUID | str) -> tuple[str, bool]:
     if _SAFE_TOKEN.fullmatch(text):
         return text, False
     return "%" + text.encode().hex(), False
-
-
-@dataclass(frozen=True)
-class Head:
-    """The last stored event of one aggregate, as far as this process knows."""
-
-    version: int
-    seq: int
-    integrity: str
-
-
-class Heads:
-    """A bounded, thread-safe cache of aggregate heads."""
-
-    def __init__(self, size: int = 100_000) -> None:
-        self._size = size
-        self._heads: OrderedDict[str, Head] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, token: str) -> Head | None:
-        with self._lock:
-            head = self._heads.get(token)
-            if head is not None:
-                self._heads.move_to_end(token)
-            return head
-
-    def put(self, token: str, head: Head | None) -> None:
-        with self._lock:
-            if head is None:
-                self._heads.pop(token, None)
-                return
-            known = self._heads.get(token)
-            if known is not None and known.seq > head.seq:
-                return  # never move a head backwards
-            self._heads[token] = head
-            self._heads.move_to_end(token)
-            if len(self._heads) > self._size:
-                self._heads.popitem(last=False)
-
-
-@dataclass(frozen=True)
-class History:
-    """An aggregate's stored events, up to and including stream sequence `last_seq`."""
-
-    last_seq: int
-    events: tuple[StoredEvent, ...]
-
-
-class Histories:
-    """A bounded cache of recently read aggregates' stored events.
-
-    Why it is safe: stored events never change (the stream denies deletes and
-    purges), so a cached history is exactly right for as long as the
-    aggregate's last sequence on the server is the one it ends at. A read
-    asks the server for that one sequence (a Direct Get of the subject's last
-    message, which the server answers from its per-subject index), and reads
-    only what came after when it moved. Why it is needed: a batched Direct
-    Get of one subject's messages makes the server walk the stream's blocks,
-    several times slower than the last-message lookup once a child's events
-    are spread over months of other children's.
-    """
-
-    def __init__(self, max_events: int = 100_000) -> None:
-        self._max_events = max_events
-        self._histories: OrderedDict[tuple[str, bool], History] = OrderedDict()
-        self._events = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, bool]) -> History | None:
-        with self._lock:
-            history = self._histories.get(key)
-            if history is not None:
-                self._histories.move_to_end(key)
-            return history
-
-    def put(self, key: tuple[str, bool], history: History) -> None:
-        with self._lock:
-            old = self._histories.pop(key, None)
-            if old is not None:
-                self._events -= len(old.events)
-            if len(history.events) > self._max_events:
-                return
-            self._histories[key] = history
-            self._events += len(history.events)
-            while self._events > self._max_events:
-                _, evicted = self._histories.popitem(last=False)
-                self._events -= len(evicted.events)
-
-    def drop(self, key: tuple[str, bool]) -> None:
-        with self._lock:
-            old = self._histories.pop(key, None)
-            if old is not None:
-                self._events -= len(old.events)
-
-
-class _Waiting:
-    """One save's messages in the queue of a GroupCommit, and what became of them."""
-
-    __slots__ = ("done", "error", "last_seq", "messages")
-
-    def __init__(self, messages: Sequence[Outgoing]) -> None:
-        self.messages = messages
-        self.done = False
-        self.last_seq = 0
-        self.error: BaseException | None = None
-
-
-class GroupCommit:
-    """Saves of several events made at the same time go out as one atomic batch.
-
-    On a single-node stream the server stages every atomic batch in a store
-    of its own on disk before the commit, which costs more than writing the
-    messages: sixteen concurrent four-event saves as sixteen batches pay that
-    sixteen times. Here the first save to arrive publishes at once; saves
-    that arrive while it is in flight queue, and the next of them publishes
-    all that queued as one batch (classic group commit, with no waiting
-    added). Each save's messages stay contiguous in the batch, so each
-    learns its own sequences from the batch's last.
-
-    A combined batch stands or falls as one, so if it fails each save in it
-    is published alone, in turn: a conflict then fails only the save that
-    conflicts, and two saves racing on one aggregate give one winner, as if
-    they had never met. A save of one event is not grouped: a plain publish
-    needs no staging.
-    """
-
-    def __init__(self, connection: NatsConnection) -> None:
-        self._connection = connection
-        self._changed = threading.Condition()
-        self._queue: list[_Waiting] = []
-        self._publishing = False
-
-    def publish(self, messages: Sequence[Outgoing]) -> int:
-        """As `NatsConnection.publish`: all the messages or none; the sequence of the last."""
-        if len(messages) == 1:
-            return self._connection.publish(messages)  # a plain publish: nothing staged
-        me = _Waiting(messages)
-        with self._changed:
-            self._queue.append(me)
-        while True:
-            with self._changed:
-                while self._publishing and not me.done:
-                    self._changed.wait()
-                if me.done:
-                    break
-                # Nobody is publishing: publish what queued (ours, unless a
-                # thousand messages queued before it; then go round again).
-                self._publishing = True
-                group = self._take()
-            try:
-                self._publish_group(group)
-            finally:
-                with self._changed:
-                    for waiting in group:
-                        if waiting.last_seq == 0 and waiting.error is None:
-                            waiting.error = OperationalError("the write was interrupted")
-                        waiting.done = True
-                    self._publishing = False
-                    self._changed.notify_all()
-        if me.error is not None:
-            raise me.error
-        return me.last_seq
-
-    def _take(self) -> list[_Waiting]:
-        """The saves queued first, up to JetStream's limit of messages a batch."""
-        group: list[_Waiting] = []
-        size = 0
-        for waiting in self._queue:
-            if group and size + len(waiting.messages) > MAX_BATCH:
-                break
-            group.append(waiting)
-            size += len(waiting.messages)
-        del self._queue[: len(group)]
-        return group
-
-    def _publish_group(self, group: list[_Waiting]) -> None:
-        if len(group) > 1:
-            combined = [m for waiting in group for m in waiting.messages]
-            try:
-                last_seq = self._connection.publish(combined)
-            except (IntegrityError, OperationalError, ProgrammingError):
-                pass  # each alone, below: only what is wrong with a save fails it
-            else:
-                first_seq = last_seq - len(combined) + 1
-                for waiting in group:
-                    first_seq += len(waiting.messages)
-                    waiting.last_seq = first_seq - 1
-                return
-        for waiting in group:
-            try:
-                waiting.last_seq = self._connection.publish(waiting.messages)
-            except BaseException as e:  # handed to the save's own thread
-                waiting.error = e
 
 
 def _head_of(message: StoredMessage) -> Head:

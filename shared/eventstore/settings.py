@@ -2,26 +2,8 @@
 
 Every client of ours (the event store, projection runners, relays, the CLI)
 connects through these settings, so a secured cluster needs configuring once.
-Each setting comes from the application's environment (the `eventsourcing`
-Environment, so `CASEFILE_NATS_CREDS` overrides `NATS_CREDS` for casefile) or
-from the process environment:
-
-| setting | meaning |
-| --- | --- |
-| `NATS_URL` | comma-separated server URLs (`nats://`, `tls://`; user:password@ allowed) |
-| `NATS_CREDS` | a `.creds` file: user JWT + nkey seed (operator mode) |
-| `NATS_NKEY_SEED` | a file holding a user nkey seed |
-| `NATS_USER`, `NATS_PASSWORD` | user and password |
-| `NATS_TOKEN` | an authorisation token |
-| `NATS_TLS_CA` | CA certificate file that server certificates must chain to |
-| `NATS_TLS_CERT`, `NATS_TLS_KEY` | client certificate and key (mutual TLS) |
-| `NATS_TLS_HOSTNAME` | the name to verify server certificates against, if not the URL's host |
-| `NATS_JS_DOMAIN` | JetStream domain (API at `$JS.<domain>.API`) |
-| `NATS_JS_API_PREFIX` | JetStream API prefix (an imported account's API) |
-| `NATS_TIMEOUT` | seconds a read or save may take in all (default 5) |
-| `NATS_CONNECT_TIMEOUT` | seconds to wait for one server's handshake (default 2) |
-| `NATS_PING_INTERVAL` | seconds between client PINGs (default 2); two unanswered: stale |
-| `NATS_REPLICAS` | stream replicas (1 locally, 3 in a cluster) |
+Each comes from the application's environment (`CASEFILE_NATS_CREDS` overrides
+`NATS_CREDS` for casefile) or the process's; `NatsSettings` lists them.
 """
 
 from __future__ import annotations
@@ -46,7 +28,27 @@ def _from_process(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class NatsSettings:
-    """Connection settings for NATS, read once and handed to every client."""
+    """Connection settings for NATS, read once and handed to every client.
+
+    From the application's environment, then the process's (`load`):
+
+    - `NATS_URL`: comma-separated server URLs (`nats://`, `tls://`; user:password@ allowed)
+    - `NATS_CREDS`: a `.creds` file: user JWT + nkey seed (operator mode)
+    - `NATS_NKEY_SEED`: a file holding a user nkey seed
+    - `NATS_USER`, `NATS_PASSWORD`: user and password
+    - `NATS_TOKEN`: an authorisation token
+    - `NATS_TLS_CA`: CA certificate file that server certificates must chain to
+    - `NATS_TLS_CERT`, `NATS_TLS_KEY`: client certificate and key (mutual TLS)
+    - `NATS_TLS_HOSTNAME`: the name to verify server certificates against, if not
+      the URL's host
+    - `NATS_JS_DOMAIN`: JetStream domain (API at `$JS.<domain>.API`)
+    - `NATS_JS_API_PREFIX`: JetStream API prefix (an imported account's API)
+    - `NATS_TIMEOUT`: seconds a read or save may take in all (default 5)
+    - `NATS_CONNECT_TIMEOUT`: seconds to wait for one server's handshake (default 2)
+    - `NATS_PING_INTERVAL`: seconds between client PINGs (default 2); two
+      unanswered: stale
+    - `NATS_REPLICAS`: stream replicas (1 locally, 3 in a cluster)
+    """
 
     servers: tuple[str, ...] = (DEFAULT_URL,)
     creds: str | None = None

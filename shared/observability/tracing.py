@@ -1,15 +1,11 @@
 """OpenTelemetry traces that follow a request from HTTP into NATS and back out.
 
-Trace context crosses process boundaries in W3C `traceparent`/`tracestate`
-headers: HTTP requests carry them natively, and the event store and relays put
-them in NATS message headers (`inject_headers` when publishing,
-`extract_context` when consuming), so one trace spans the API call, the event
-append and the projections it feeds. The propagator is fixed to W3C trace
-context rather than read from the global configuration so that what goes on
-the wire does not change with the environment.
-
-Spans go nowhere by default (`none`); `console` prints them for local work. No
-exporter makes network calls unless a deployment adds one.
+Trace context crosses processes in W3C `traceparent`/`tracestate` headers (HTTP
+natively; NATS through `inject_headers` and `extract_context`), so one trace
+spans the API call, the event append and the projections it feeds. The
+propagator is fixed to W3C so what goes on the wire does not change with the
+environment. Spans go nowhere by default (`none`); `console` prints them for
+local work; no exporter makes network calls unless a deployment adds one.
 """
 
 from __future__ import annotations

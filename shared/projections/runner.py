@@ -1,20 +1,9 @@
 """Projection runner: streams in, PostgreSQL read models out, each event once.
 
-A projection reads one or more JetStream streams from positions it keeps in
-PostgreSQL. Each page of events is applied inside one asyncpg transaction that
-also moves the stored position, so an event's effect and the record that it
-happened commit together: a crash between the two is impossible, and an event
-redelivered after a crash is skipped because the position already covers it
-(DESIGN.md, "Projections").
-
-Every projection lives in its own PostgreSQL schema (named after it), with its
-positions in the same schema. A rebuild replays from sequence 1 into a fresh
-schema, compares it with the live one at the same positions, and swaps the
-two by renaming schemas in one transaction.
-
-A message that cannot be decoded or applied stops its projection with an
-error naming the stream and sequence: a read model that silently skipped an
-event would be wrong without anyone knowing.
+Each page of events is applied in one transaction that also moves the
+projection's stored position; each projection has its own schema, rebuilt by
+replaying into a fresh one and swapping; an event that cannot be applied stops
+the projection, naming its sequence (docs/adr/0004-projections-and-relay-exactly-once.md).
 """
 
 from __future__ import annotations

@@ -1,29 +1,11 @@
 """SSDA903 code lists, taken from DfE's validation rules.
 
-Why this module exists: every coded field in a child's record (legal status,
-placement type, reason an episode ceased, ...) ends up in the SSDA903
-("children looked after") return. If we accept a code the return rejects, a
-local authority finds out months later, at submission time. So the valid codes
-here are copied from the rules in ``csc-validator-be-903`` (module
-``lac_validator``), not from memory or an old guide.
-
-Which rule versions count: a collection year's ruleset is assembled in
-``lac_validator/rules/<year>/__init__.py``. ``lac2022_23`` holds every rule;
-each later year (``lac2023_24`` ... ``lac2026_27``) imports the previous
-year's ``registry`` and ``update_validator_functions`` lays its own
-added or changed rules over it (and drops a ``del_list``). So
-"rule 146 in lac2026_27" means ``rules/lac2025_26/rule_146.py``, the newest
-copy, and "rule 144" means ``rules/lac2022_23/rule_144.py``, never changed.
-Each comment below gives the file that ``lac_validator.rules.lac2026_27.registry``
-actually uses.
-
-``tests/shared/test_ssda903_codes.py`` runs those rules against every code
-here and reads each rule's own list out of its source, so if the package
-changes a list, the tests fail until this module is brought into line.
-
-The descriptions are short labels for people. Where the rule gives none, they
-follow DfE's SSDA903 guide; where a rule message confirms the meaning, the
-comment names that rule.
+Every coded field in a child's record ends up in the SSDA903 ("children looked
+after") return, so the valid codes are copied from the rules in
+``csc-validator-be-903`` (``lac_validator``); the comment above each list names
+the rule file ``lac_validator.rules.lac2026_27.registry`` uses, and
+``tests/shared/test_ssda903_codes.py`` checks every list against it
+(docs/adr/0005-codes-and-identifiers-checked-at-entry.md).
 """
 
 from __future__ import annotations

@@ -2,11 +2,10 @@
 
 Production runs three nodes and R3 streams (k8s/base/nats/); what the event
 store promises there (no acknowledged save lost or doubled when a node dies,
-hangs or leaves) can only be shown against a real cluster whose nodes a test
-can SIGKILL, SIGSTOP or put in lame-duck mode. Every node is started from
-`deploy/nats/nats-cluster.conf` (fsync before acknowledging, like every
-nats-server config of this project), with its own ports, store and log file,
-all on 127.0.0.1.
+hangs or leaves) can only be shown against a real cluster whose nodes a test can
+SIGKILL, SIGSTOP or put in lame-duck mode. Each node runs from
+`deploy/nats/nats-cluster.conf` (fsync before acknowledging) with its own ports,
+store and log file, all on 127.0.0.1.
 """
 
 from __future__ import annotations

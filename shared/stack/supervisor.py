@@ -1,21 +1,10 @@
 """The local stack as child processes: nats-server, PostgreSQL and the services.
 
 `belonging dev up` drives this module; the CLI owns the display and the
-signals, this module owns the processes. Everything lives under one data
-directory (default `<repo>/.data/`):
-
-```
-nats/                 JetStream store
-postgres/data/        PostgreSQL cluster (one database per service)
-dev-issuer/           the dev identity provider's key pair and jwks.json
-cipher.key            the application-level cipher key, made once and kept
-logs/<name>.log       one log per child (logs/postgres.log links to the server's own)
-run/pids.json         the children of the running `dev up`, to catch leftovers
-.lock                 held while a `dev up` uses the directory
-```
-
-Children run in their own sessions, so a Ctrl-C at the terminal reaches only
-the supervisor, which then stops them in order: services, PostgreSQL, NATS.
+signals, this module owns the processes, all under one data directory (default
+`<repo>/.data/`; `Stack` lists what it holds). Children run in their own
+sessions, so a Ctrl-C at the terminal reaches only the supervisor, which then
+stops them in order: services, PostgreSQL, NATS.
 """
 
 from __future__ import annotations
@@ -304,7 +293,20 @@ class Child:
 
 
 class Stack:
-    """NATS, PostgreSQL and the services of one data directory, started and stopped in order."""
+    """NATS, PostgreSQL and the services of one data directory, started and stopped in order.
+
+    The data directory holds:
+
+    ```
+    nats/                 JetStream store
+    postgres/data/        PostgreSQL cluster (one database per service)
+    dev-issuer/           the dev identity provider's key pair and jwks.json
+    cipher.key            the application-level cipher key, made once and kept
+    logs/<name>.log       one log per child (logs/postgres.log links to the server's own)
+    run/pids.json         the children of the running `dev up`, to catch leftovers
+    .lock                 held while a `dev up` uses the directory
+    ```
+    """
 
     def __init__(
         self,

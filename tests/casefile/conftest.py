@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from casefile.harness import TEAM_MANAGERS, CasefileService
 from services.casefile.application import Casefile
 from services.casefile.bootstrap import build_app
+from services.casefile.domain import commands as c
 from services.casefile.settings import CasefileSettings
 from shared.auth.tokens import DevIssuer
 
@@ -51,11 +52,13 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Casefile:
 @pytest.fixture
 def child_id(app: Casefile) -> UUID:
     return app.register_child(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
+        c.RegisterChild(
+            local_child_id="AMIRA01",
+            date_of_birth=BORN,
+            sex="F",
+            ethnicity="BAFR",
+            registration_date=REGISTERED,
+        )
     )
 
 
@@ -63,12 +66,11 @@ def child_id(app: Casefile) -> UUID:
 def case(app: Casefile, child_id: UUID) -> Case:
     """Amira, looked after from 8 January 2024 (C1 interim care order, N1 abuse or neglect)."""
     period_id = uuid4()
-    app.start_period_of_care(
+    app.execute(
         child_id,
-        period_id=period_id,
-        start_date=CARE_STARTS,
-        legal_status="C1",
-        category_of_need="N1",
+        c.StartPeriodOfCare(
+            period_id=period_id, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+        ),
     )
     return Case(app, child_id, period_id)
 

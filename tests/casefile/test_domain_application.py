@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from services.casefile.domain import Child, errors
+from services.casefile.domain import commands as c
 from services.casefile.domain.values import PermanencePlanType
 
 from .conftest import CARE_STARTS, Case
@@ -24,25 +26,31 @@ def recorded_now() -> datetime:
 
 def test_each_command_returns_the_new_version(case: Case) -> None:
     assert case.version == 2  # registered, period started
-    version = case.app.agree_care_plan(case.child_id, effective_date=date(2024, 1, 19))
+    version = case.app.execute(
+        case.child_id, c.AgreeCarePlan.model_construct(effective_date=date(2024, 1, 19))
+    )
     assert version == 3 == case.version
 
 
 def test_expected_version_matching_is_accepted(case: Case) -> None:
-    version = case.app.agree_care_plan(
-        case.child_id, effective_date=date(2024, 1, 19), expected_version=2
+    version = case.app.execute(
+        case.child_id,
+        c.AgreeCarePlan.model_construct(effective_date=date(2024, 1, 19)),
+        expected_version=2,
     )
     assert version == 3
 
 
 def test_stale_expected_version_is_a_conflict(case: Case) -> None:
-    case.app.agree_care_plan(case.child_id, effective_date=date(2024, 1, 19))  # now version 3
+    case.app.execute(
+        case.child_id, c.AgreeCarePlan.model_construct(effective_date=date(2024, 1, 19))
+    )  # now version 3
     with pytest.raises(errors.VersionConflict) as caught:
-        case.app.record_visit(
+        case.app.execute(
             case.child_id,
-            visit_id=uuid4(),
-            visit_date=date(2024, 1, 20),
-            seen_alone=True,
+            c.RecordVisit.model_construct(
+                visit_id=uuid4(), visit_date=date(2024, 1, 20), seen_alone=True
+            ),
             expected_version=2,
         )
     assert (caught.value.expected, caught.value.actual) == (2, 3)
@@ -50,56 +58,80 @@ def test_stale_expected_version_is_a_conflict(case: Case) -> None:
 
 
 def test_stale_caller_whose_command_breaks_a_rule_gets_the_conflict(case: Case) -> None:
-    case.app.agree_care_plan(case.child_id, effective_date=date(2024, 1, 19))
+    case.app.execute(
+        case.child_id, c.AgreeCarePlan.model_construct(effective_date=date(2024, 1, 19))
+    )
     with pytest.raises(errors.VersionConflict):
-        case.app.change_legal_status(
+        case.app.execute(
             case.child_id,
-            period_id=case.period_id,
-            effective_date=date(2024, 3, 1),
-            legal_status="C1",  # unchanged: a broken rule, but the caller's copy is stale first
+            c.ChangeLegalStatus.model_construct(effective_date=date(2024, 3, 1), legal_status="C1"),
             expected_version=2,
+            path={"period_id": case.period_id},
         )
 
 
 def test_retry_of_a_command_already_done_answers_with_current_version(case: Case) -> None:
     visit = {"visit_id": uuid4(), "visit_date": date(2024, 1, 20), "seen_alone": True}
-    first = case.app.record_visit(case.child_id, expected_version=2, **visit)  # type: ignore[arg-type]
+    first = case.app.execute(
+        case.child_id, c.RecordVisit.model_construct(**visit), expected_version=2
+    )  # type: ignore[arg-type]
     # The response was lost; the client retries with the same If-Match.
-    again = case.app.record_visit(case.child_id, expected_version=2, **visit)  # type: ignore[arg-type]
+    again = case.app.execute(
+        case.child_id, c.RecordVisit.model_construct(**visit), expected_version=2
+    )  # type: ignore[arg-type]
     assert first == again == 3
     assert len(list(case.app.events.get(case.child_id))) == 3
 
 
-def test_save_losing_a_race_is_rerun_without_if_match(case: Case) -> None:
+def test_save_losing_a_race_is_rerun_without_if_match(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another writer appends between our load and our save: the command runs again."""
     other = uuid4()
-    calls = []
+    calls: list[int] = []
+    agree = Child.agree_care_plan
 
-    def command(child: Child) -> None:
+    def racing(child: Child, **kwargs: Any) -> None:
         if not calls:  # first attempt: someone else records a visit meanwhile
-            case.app.record_visit(
-                case.child_id, visit_id=other, visit_date=date(2024, 1, 20), seen_alone=True
+            case.app.execute(
+                case.child_id,
+                c.RecordVisit(visit_id=other, visit_date=date(2024, 1, 20), seen_alone=True),
             )
         calls.append(child.version)
-        child.agree_care_plan(effective_date=date(2024, 1, 19))
+        agree(child, **kwargs)
 
-    assert case.app._update(case.child_id, None, command) == 4
+    monkeypatch.setattr(Child, "agree_care_plan", racing)
+    plan = c.AgreeCarePlan(effective_date=date(2024, 1, 19))
+    assert case.app.execute(case.child_id, plan) == 4
     assert calls == [2, 3]
+
+
+def test_save_losing_a_race_with_if_match_is_a_conflict(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With If-Match, a write landing between our load and our save makes ours stale."""
+    agree = Child.agree_care_plan
+
+    def racing(child: Child, **kwargs: Any) -> None:
+        monkeypatch.setattr(Child, "agree_care_plan", agree)
+        case.app.execute(case.child_id, c.AgreeCarePlan(effective_date=date(2024, 2, 19)))
+        agree(child, **kwargs)
+
+    monkeypatch.setattr(Child, "agree_care_plan", racing)
     with pytest.raises(errors.VersionConflict):
-        case.app._update(
-            case.child_id,
-            4,
-            lambda child: (
-                case.app.agree_care_plan(case.child_id, effective_date=date(2024, 2, 19)),
-                child.agree_care_plan(effective_date=date(2024, 3, 19)),
-            ),
+        case.app.execute(
+            case.child_id, c.AgreeCarePlan(effective_date=date(2024, 3, 19)), expected_version=2
         )
+    assert case.app.get_case(case.child_id).version == 3
 
 
 def test_late_entry_keeps_effective_date_and_recorded_time_apart(case: Case) -> None:
     """A visit on 20 January 2024 typed in much later: effective date stays 20 January."""
-    case.app.record_visit(
-        case.child_id, visit_id=uuid4(), visit_date=date(2024, 1, 20), seen_alone=True
+    case.app.execute(
+        case.child_id,
+        c.RecordVisit.model_construct(
+            visit_id=uuid4(), visit_date=date(2024, 1, 20), seen_alone=True
+        ),
     )
     visit_event = list(case.app.events.get(case.child_id))[-1]
     assert visit_event.effective_date == date(2024, 1, 20)  # type: ignore[attr-defined]
@@ -113,12 +145,17 @@ def test_case_as_of_returns_the_record_as_it_was_recorded(case: Case) -> None:
     before_registration = datetime.now(UTC) - timedelta(days=1)
     recorded_with_c1 = recorded_now()
     # Later someone enters, backdated, the full care order made on 1 March 2024 ...
-    app.change_legal_status(
-        child_id, period_id=case.period_id, effective_date=date(2024, 3, 1), legal_status="C2"
+    app.execute(
+        child_id,
+        c.ChangeLegalStatus.model_construct(effective_date=date(2024, 3, 1), legal_status="C2"),
+        path={"period_id": case.period_id},
     )
     recorded_with_c2 = recorded_now()
     # ... and then corrects Amira's ethnicity.
-    app.correct_child_details(child_id, effective_date=date(2024, 4, 2), ethnicity="BOTH")
+    app.execute(
+        child_id,
+        c.CorrectDetails.model_construct(effective_date=date(2024, 4, 2), ethnicity="BOTH"),
+    )
 
     # What the record said at each time (recorded time), about 1 April 2024 (valid time):
     then = app.case_as_of(child_id, recorded_by=recorded_with_c1)
@@ -152,10 +189,18 @@ def test_summary_as_at_a_date(case: Case) -> None:
 def test_events_round_trip_through_the_store(case: Case) -> None:
     """Every read rebuilds the child from stored (serialised) events: dates, UUIDs, enums."""
     app = case.app
-    app.allocate_social_worker(
-        case.child_id, effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC"
+    app.execute(
+        case.child_id,
+        c.AllocateSocialWorker.model_construct(
+            effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC"
+        ),
     )
-    app.agree_permanence_plan(case.child_id, effective_date=date(2024, 4, 1), plan_type="adoption")
+    app.execute(
+        case.child_id,
+        c.AgreePermanencePlan.model_construct(
+            effective_date=date(2024, 4, 1), plan_type="adoption"
+        ),
+    )
     rebuilt = app.repository.get(case.child_id)
     assert rebuilt.permanence_plans[0].plan_type is PermanencePlanType.ADOPTION
     assert rebuilt.periods[case.period_id].start_date == CARE_STARTS

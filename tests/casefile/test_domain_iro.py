@@ -6,16 +6,23 @@ from datetime import date
 
 import pytest
 
+from services.casefile.domain import commands as c
 from services.casefile.domain import errors
 
 from .conftest import CARE_STARTS, REGISTERED, Case
 
 
 def test_an_iro_is_appointed_and_replaced(case: Case) -> None:
-    case.app.appoint_iro(case.child_id, effective_date=CARE_STARTS, iro_id="iro-7")
-    version = case.app.appoint_iro(case.child_id, effective_date=CARE_STARTS, iro_id="iro-7")
+    case.app.execute(
+        case.child_id, c.AppointIro.model_construct(effective_date=CARE_STARTS, iro_id="iro-7")
+    )
+    version = case.app.execute(
+        case.child_id, c.AppointIro.model_construct(effective_date=CARE_STARTS, iro_id="iro-7")
+    )
     assert version == case.version  # the same appointment again records nothing
-    case.app.appoint_iro(case.child_id, effective_date=date(2024, 6, 1), iro_id="iro-9")
+    case.app.execute(
+        case.child_id, c.AppointIro.model_construct(effective_date=date(2024, 6, 1), iro_id="iro-9")
+    )
 
     child = case.app.get_case(case.child_id)
     assert [a.iro_id for a in child.iros] == ["iro-7", "iro-9"]
@@ -25,17 +32,26 @@ def test_an_iro_is_appointed_and_replaced(case: Case) -> None:
 
 def test_the_iro_is_for_a_looked_after_child(case: Case) -> None:
     with pytest.raises(errors.NotLookedAfter) as caught:
-        case.app.appoint_iro(case.child_id, effective_date=REGISTERED, iro_id="iro-7")
+        case.app.execute(
+            case.child_id, c.AppointIro.model_construct(effective_date=REGISTERED, iro_id="iro-7")
+        )
     assert caught.value.field == "effective_date"
 
 
 def test_appointing_the_current_iro_again_is_refused(case: Case) -> None:
-    case.app.appoint_iro(case.child_id, effective_date=CARE_STARTS, iro_id="iro-7")
+    case.app.execute(
+        case.child_id, c.AppointIro.model_construct(effective_date=CARE_STARTS, iro_id="iro-7")
+    )
     with pytest.raises(errors.IroAlreadyAppointed) as caught:
-        case.app.appoint_iro(case.child_id, effective_date=date(2024, 2, 1), iro_id="iro-7")
+        case.app.execute(
+            case.child_id,
+            c.AppointIro.model_construct(effective_date=date(2024, 2, 1), iro_id="iro-7"),
+        )
     assert caught.value.field == "iro_id"
 
 
 def test_an_iro_id_is_not_blank(case: Case) -> None:
     with pytest.raises(errors.MissingValue):
-        case.app.appoint_iro(case.child_id, effective_date=CARE_STARTS, iro_id="  ")
+        case.app.execute(
+            case.child_id, c.AppointIro.model_construct(effective_date=CARE_STARTS, iro_id="  ")
+        )

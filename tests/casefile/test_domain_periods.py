@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.casefile.application import Casefile
+from services.casefile.domain import commands as c
 from services.casefile.domain import errors
 
 from .conftest import BORN, CARE_STARTS, Case
@@ -19,23 +20,29 @@ from .conftest import BORN, CARE_STARTS, Case
 
 def start(app: Casefile, child_id: UUID, start_date: date, **changes: str) -> UUID:
     period_id = uuid4()
-    app.start_period_of_care(
+    app.execute(
         child_id,
-        period_id=period_id,
-        start_date=start_date,
-        legal_status=changes.get("legal_status", "V2"),
-        category_of_need=changes.get("category_of_need", "N4"),
+        c.StartPeriodOfCare.model_construct(
+            period_id=period_id,
+            start_date=start_date,
+            legal_status=changes.get("legal_status", "V2"),
+            category_of_need=changes.get("category_of_need", "N4"),
+        ),
     )
     return period_id
 
 
 def test_start_change_and_end_a_period(case: Case) -> None:
     app = case.app
-    app.change_legal_status(
-        case.child_id, period_id=case.period_id, effective_date=date(2024, 3, 1), legal_status="C2"
+    app.execute(
+        case.child_id,
+        c.ChangeLegalStatus.model_construct(effective_date=date(2024, 3, 1), legal_status="C2"),
+        path={"period_id": case.period_id},
     )
-    app.end_period_of_care(
-        case.child_id, period_id=case.period_id, end_date=date(2024, 9, 2), reason_ceased="E41"
+    app.execute(
+        case.child_id,
+        c.EndPeriodOfCare.model_construct(end_date=date(2024, 9, 2), reason_ceased="E41"),
+        path={"period_id": case.period_id},
     )
 
     child = app.get_case(case.child_id)
@@ -86,8 +93,10 @@ def test_second_open_period_overlaps(case: Case) -> None:
 
 
 def test_period_inside_an_ended_period_overlaps(case: Case) -> None:
-    case.app.end_period_of_care(
-        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    case.app.execute(
+        case.child_id,
+        c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E4A"),
+        path={"period_id": case.period_id},
     )
     with pytest.raises(errors.PeriodsOverlap):
         start(case.app, case.child_id, date(2024, 6, 29))
@@ -97,8 +106,10 @@ def test_period_inside_an_ended_period_overlaps(case: Case) -> None:
 
 
 def test_new_period_may_start_on_the_day_the_last_ended(case: Case) -> None:
-    case.app.end_period_of_care(
-        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    case.app.execute(
+        case.child_id,
+        c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E4A"),
+        path={"period_id": case.period_id},
     )
     second = start(case.app, case.child_id, date(2024, 6, 30), legal_status="V2")
     child = case.app.get_case(case.child_id)
@@ -110,39 +121,51 @@ def test_new_period_may_start_on_the_day_the_last_ended(case: Case) -> None:
 
 def test_only_an_open_period_can_be_ended(case: Case) -> None:
     app = case.app
-    app.end_period_of_care(
-        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    app.execute(
+        case.child_id,
+        c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E4A"),
+        path={"period_id": case.period_id},
     )
     with pytest.raises(errors.PeriodOfCareAlreadyEnded) as caught:
-        app.end_period_of_care(
-            case.child_id, period_id=case.period_id, end_date=date(2024, 7, 1), reason_ceased="E8"
+        app.execute(
+            case.child_id,
+            c.EndPeriodOfCare.model_construct(end_date=date(2024, 7, 1), reason_ceased="E8"),
+            path={"period_id": case.period_id},
         )
     assert caught.value.field == "period_id"
 
 
 def test_ending_again_with_same_facts_is_a_retry(case: Case) -> None:
     app = case.app
-    first = app.end_period_of_care(
-        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    first = app.execute(
+        case.child_id,
+        c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E4A"),
+        path={"period_id": case.period_id},
     )
-    again = app.end_period_of_care(
-        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    again = app.execute(
+        case.child_id,
+        c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E4A"),
+        path={"period_id": case.period_id},
     )
     assert first == again == 3
 
 
 def test_period_cannot_end_before_it_started(case: Case) -> None:
     with pytest.raises(errors.DatesOutOfOrder) as caught:
-        case.app.end_period_of_care(
-            case.child_id, period_id=case.period_id, end_date=date(2024, 1, 7), reason_ceased="E8"
+        case.app.execute(
+            case.child_id,
+            c.EndPeriodOfCare.model_construct(end_date=date(2024, 1, 7), reason_ceased="E8"),
+            path={"period_id": case.period_id},
         )
     assert caught.value.field == "end_date"
 
 
 def test_unknown_period(case: Case) -> None:
     with pytest.raises(errors.PeriodOfCareNotFound) as caught:
-        case.app.end_period_of_care(
-            case.child_id, period_id=uuid4(), end_date=date(2024, 6, 30), reason_ceased="E8"
+        case.app.execute(
+            case.child_id,
+            c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E8"),
+            path={"period_id": uuid4()},
         )
     assert caught.value.field == "period_id"
 
@@ -161,22 +184,20 @@ def test_invalid_codes_on_start(app: Casefile, child_id: UUID, field: str, value
 def test_invalid_reason_ceased(case: Case, reason: str) -> None:
     # E4 was split into E4A/E4B; X1 ends an episode, not a period of care.
     with pytest.raises(errors.UnknownCode) as caught:
-        case.app.end_period_of_care(
+        case.app.execute(
             case.child_id,
-            period_id=case.period_id,
-            end_date=date(2024, 6, 30),
-            reason_ceased=reason,
+            c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased=reason),
+            path={"period_id": case.period_id},
         )
     assert caught.value.field == "reason_ceased"
 
 
 def test_legal_status_change_must_change_it(case: Case) -> None:
     with pytest.raises(errors.LegalStatusUnchanged) as caught:
-        case.app.change_legal_status(
+        case.app.execute(
             case.child_id,
-            period_id=case.period_id,
-            effective_date=date(2024, 3, 1),
-            legal_status="C1",
+            c.ChangeLegalStatus.model_construct(effective_date=date(2024, 3, 1), legal_status="C1"),
+            path={"period_id": case.period_id},
         )
     assert caught.value.field == "legal_status"
 
@@ -184,29 +205,36 @@ def test_legal_status_change_must_change_it(case: Case) -> None:
 def test_legal_status_change_must_fall_within_the_period(case: Case) -> None:
     app = case.app
     with pytest.raises(errors.DatesOutOfOrder):
-        app.change_legal_status(
-            case.child_id, period_id=case.period_id, effective_date=CARE_STARTS, legal_status="C2"
+        app.execute(
+            case.child_id,
+            c.ChangeLegalStatus.model_construct(effective_date=CARE_STARTS, legal_status="C2"),
+            path={"period_id": case.period_id},
         )
-    app.end_period_of_care(
-        case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E4A"
+    app.execute(
+        case.child_id,
+        c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E4A"),
+        path={"period_id": case.period_id},
     )
     with pytest.raises(errors.NotLookedAfter):
-        app.change_legal_status(
+        app.execute(
             case.child_id,
-            period_id=case.period_id,
-            effective_date=date(2024, 7, 1),
-            legal_status="C2",
+            c.ChangeLegalStatus.model_construct(effective_date=date(2024, 7, 1), legal_status="C2"),
+            path={"period_id": case.period_id},
         )
 
 
 def test_late_legal_status_change_slots_into_history(case: Case) -> None:
     app = case.app
-    app.change_legal_status(
-        case.child_id, period_id=case.period_id, effective_date=date(2024, 5, 1), legal_status="E1"
+    app.execute(
+        case.child_id,
+        c.ChangeLegalStatus.model_construct(effective_date=date(2024, 5, 1), legal_status="E1"),
+        path={"period_id": case.period_id},
     )
     # Entered afterwards: the full care order that came before the placement order.
-    app.change_legal_status(
-        case.child_id, period_id=case.period_id, effective_date=date(2024, 3, 1), legal_status="C2"
+    app.execute(
+        case.child_id,
+        c.ChangeLegalStatus.model_construct(effective_date=date(2024, 3, 1), legal_status="C2"),
+        path={"period_id": case.period_id},
     )
     child = app.get_case(case.child_id)
     assert [s.legal_status for s in child.periods[case.period_id].legal_statuses] == [
@@ -218,12 +246,17 @@ def test_late_legal_status_change_slots_into_history(case: Case) -> None:
 
 
 def test_period_cannot_end_before_things_recorded_in_it(case: Case) -> None:
-    case.app.record_visit(
-        case.child_id, visit_id=uuid4(), visit_date=date(2024, 7, 10), seen_alone=True
+    case.app.execute(
+        case.child_id,
+        c.RecordVisit.model_construct(
+            visit_id=uuid4(), visit_date=date(2024, 7, 10), seen_alone=True
+        ),
     )
     with pytest.raises(errors.RecordsAfterEndDate) as caught:
-        case.app.end_period_of_care(
-            case.child_id, period_id=case.period_id, end_date=date(2024, 6, 30), reason_ceased="E8"
+        case.app.execute(
+            case.child_id,
+            c.EndPeriodOfCare.model_construct(end_date=date(2024, 6, 30), reason_ceased="E8"),
+            path={"period_id": case.period_id},
         )
     assert caught.value.field == "end_date"
 
@@ -231,20 +264,24 @@ def test_period_cannot_end_before_things_recorded_in_it(case: Case) -> None:
 def test_repeated_start_with_same_id_is_a_retry(app: Casefile, child_id: UUID) -> None:
     period_id = uuid4()
     for _ in range(2):
-        version = app.start_period_of_care(
+        version = app.execute(
             child_id,
-            period_id=period_id,
-            start_date=CARE_STARTS,
-            legal_status="V2",
-            category_of_need="N4",
+            c.StartPeriodOfCare.model_construct(
+                period_id=period_id,
+                start_date=CARE_STARTS,
+                legal_status="V2",
+                category_of_need="N4",
+            ),
         )
     assert version == 2
     with pytest.raises(errors.IdAlreadyUsed) as caught:
-        app.start_period_of_care(
+        app.execute(
             child_id,
-            period_id=period_id,
-            start_date=CARE_STARTS,
-            legal_status="C1",
-            category_of_need="N4",
+            c.StartPeriodOfCare.model_construct(
+                period_id=period_id,
+                start_date=CARE_STARTS,
+                legal_status="C1",
+                category_of_need="N4",
+            ),
         )
     assert caught.value.field == "period_id"

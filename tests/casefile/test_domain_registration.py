@@ -9,6 +9,7 @@ import pytest
 
 from services.casefile.application import Casefile
 from services.casefile.domain import UNCHANGED, Child, errors
+from services.casefile.domain import commands as c
 
 from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
@@ -31,7 +32,7 @@ def register(app: Casefile, **changes: object) -> UUID:
         "registration_date": date(2024, 2, 1),
     }
     details.update(changes)
-    return app.register_child(**details)  # type: ignore[arg-type]
+    return app.register_child(c.RegisterChild.model_construct(**details))  # type: ignore[arg-type]
 
 
 def test_registration_records_identifiers_normalised(app: Casefile) -> None:
@@ -130,12 +131,14 @@ def test_registering_same_local_id_with_other_details_is_refused(app: Casefile) 
 def test_correction_is_a_new_event_not_an_edit(app: Casefile) -> None:
     child_id = register(app)
 
-    version = app.correct_child_details(
+    version = app.execute(
         child_id,
-        effective_date=date(2024, 3, 1),
-        upn=UPN,
-        ethnicity="WIRI",
-        note="UPN received from school; ethnicity as the child describes it",
+        c.CorrectDetails.model_construct(
+            effective_date=date(2024, 3, 1),
+            upn=UPN,
+            ethnicity="WIRI",
+            note="UPN received from school; ethnicity as the child describes it",
+        ),
     )
 
     assert version == 2
@@ -152,41 +155,58 @@ def test_correction_is_a_new_event_not_an_edit(app: Casefile) -> None:
 
 def test_correction_can_clear_an_identifier(app: Casefile) -> None:
     child_id = register(app, nhs_number=NHS_NUMBER)
-    app.correct_child_details(child_id, effective_date=date(2024, 3, 1), nhs_number=None)
+    app.execute(
+        child_id, c.CorrectDetails.model_construct(effective_date=date(2024, 3, 1), nhs_number=None)
+    )
     assert app.get_case(child_id).details.nhs_number is None
 
 
 def test_correction_is_validated_like_registration(app: Casefile) -> None:
     child_id = register(app)
     with pytest.raises(errors.InvalidUpn):
-        app.correct_child_details(child_id, effective_date=date(2024, 3, 1), upn="A201234567890")
+        app.execute(
+            child_id,
+            c.CorrectDetails.model_construct(effective_date=date(2024, 3, 1), upn="A201234567890"),
+        )
     assert app.get_case(child_id).version == 1
 
 
 def test_correction_changing_nothing_records_nothing(app: Casefile) -> None:
     child_id = register(app)
-    assert app.correct_child_details(child_id, effective_date=date(2024, 3, 1), sex="M") == 1
-    assert app.correct_child_details(child_id, sex=UNCHANGED) == 1
+    assert (
+        app.execute(
+            child_id, c.CorrectDetails.model_construct(effective_date=date(2024, 3, 1), sex="M")
+        )
+        == 1
+    )
+    assert app.execute(child_id, c.CorrectDetails.model_construct(sex=UNCHANGED)) == 1
 
 
 def test_date_of_birth_cannot_be_corrected_to_after_care_began(case: Case) -> None:
     with pytest.raises(errors.CorrectionConflictsWithRecord) as caught:
-        case.app.correct_child_details(
+        case.app.execute(
             case.child_id,
-            effective_date=date(2024, 3, 1),
-            date_of_birth=CARE_STARTS + timedelta(days=1),
+            c.CorrectDetails.model_construct(
+                effective_date=date(2024, 3, 1), date_of_birth=CARE_STARTS + timedelta(days=1)
+            ),
         )
     assert caught.value.field == "date_of_birth"
-    case.app.correct_child_details(
-        case.child_id, effective_date=date(2024, 3, 1), date_of_birth=date(2015, 2, 28)
+    case.app.execute(
+        case.child_id,
+        c.CorrectDetails.model_construct(
+            effective_date=date(2024, 3, 1), date_of_birth=date(2015, 2, 28)
+        ),
     )
     assert case.app.get_case(case.child_id).details.date_of_birth == date(2015, 2, 28)
 
 
 def test_uasc_status_ceasing_is_recorded_by_correction(app: Casefile) -> None:
     child_id = register(app, uasc=True)
-    app.correct_child_details(
-        child_id, effective_date=date(2024, 9, 1), uasc_ceased_date=date(2024, 8, 30)
+    app.execute(
+        child_id,
+        c.CorrectDetails.model_construct(
+            effective_date=date(2024, 9, 1), uasc_ceased_date=date(2024, 8, 30)
+        ),
     )
     details = app.get_case(child_id).details
     assert details.uasc and details.uasc_ceased_date == date(2024, 8, 30)
@@ -196,7 +216,7 @@ def test_unknown_child(app: Casefile) -> None:
     with pytest.raises(errors.ChildNotFound):
         app.get_case(uuid4())
     with pytest.raises(errors.ChildNotFound):
-        app.agree_care_plan(uuid4(), effective_date=date(2024, 1, 2))
+        app.execute(uuid4(), c.AgreeCarePlan.model_construct(effective_date=date(2024, 1, 2)))
 
 
 def test_fixture_child(app: Casefile, child_id: UUID) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from services.casefile.domain import commands as c
 from services.casefile.domain import errors
 
 from .conftest import CARE_STARTS, Case
@@ -14,8 +15,11 @@ from .conftest import CARE_STARTS, Case
 def allocate(
     case: Case, day: date, worker: str, team: str = "Children in Care 1", **kw: str
 ) -> int:
-    return case.app.allocate_social_worker(
-        case.child_id, effective_date=day, social_worker_id=worker, team=team, **kw
+    return case.app.execute(
+        case.child_id,
+        c.AllocateSocialWorker.model_construct(
+            effective_date=day, social_worker_id=worker, team=team, **kw
+        ),
     )
 
 
@@ -68,13 +72,18 @@ def test_blank_worker_is_refused(case: Case) -> None:
 
 def test_care_plan_while_looked_after(case: Case) -> None:
     with pytest.raises(errors.NotLookedAfter):
-        case.app.agree_care_plan(case.child_id, effective_date=date(2024, 1, 5))
+        case.app.execute(
+            case.child_id, c.AgreeCarePlan.model_construct(effective_date=date(2024, 1, 5))
+        )
     # Worked example: looked after Monday 8 January 2024, care plan due 10 working days later,
     # Monday 22 January.
     assert case.app.summarise_case(case.child_id, as_at=CARE_STARTS).care_plan_due == date(
         2024, 1, 22
     )
-    case.app.agree_care_plan(case.child_id, effective_date=date(2024, 1, 19), note="agreed")
+    case.app.execute(
+        case.child_id,
+        c.AgreeCarePlan.model_construct(effective_date=date(2024, 1, 19), note="agreed"),
+    )
     summary = case.app.summarise_case(case.child_id, as_at=date(2024, 2, 1))
     assert (summary.care_plan_agreed, summary.care_plan_due) == (date(2024, 1, 19), None)
 
@@ -83,12 +92,18 @@ def test_permanence_plan(case: Case) -> None:
     summary = case.app.summarise_case(case.child_id, as_at=CARE_STARTS)
     assert summary.permanence_plan_due == date(2024, 5, 7)  # 8 January + 120 days
     with pytest.raises(errors.UnknownCode) as caught:
-        case.app.agree_permanence_plan(
-            case.child_id, effective_date=date(2024, 4, 1), plan_type="orphanage"
+        case.app.execute(
+            case.child_id,
+            c.AgreePermanencePlan.model_construct(
+                effective_date=date(2024, 4, 1), plan_type="orphanage"
+            ),
         )
     assert caught.value.field == "plan_type"
-    case.app.agree_permanence_plan(
-        case.child_id, effective_date=date(2024, 4, 1), plan_type="special_guardianship"
+    case.app.execute(
+        case.child_id,
+        c.AgreePermanencePlan.model_construct(
+            effective_date=date(2024, 4, 1), plan_type="special_guardianship"
+        ),
     )
     summary = case.app.summarise_case(case.child_id, as_at=date(2024, 4, 2))
     assert summary.permanence_plan_type == "special_guardianship"
@@ -97,9 +112,15 @@ def test_permanence_plan(case: Case) -> None:
 
 def test_pathway_plan_agreed_then_reviewed(case: Case) -> None:
     with pytest.raises(errors.PathwayPlanNotAgreed):
-        case.app.review_pathway_plan(case.child_id, effective_date=date(2024, 6, 1))
-    case.app.agree_pathway_plan(case.child_id, effective_date=date(2024, 3, 1))
-    case.app.review_pathway_plan(case.child_id, effective_date=date(2024, 8, 30))
+        case.app.execute(
+            case.child_id, c.ReviewPathwayPlan.model_construct(effective_date=date(2024, 6, 1))
+        )
+    case.app.execute(
+        case.child_id, c.AgreePathwayPlan.model_construct(effective_date=date(2024, 3, 1))
+    )
+    case.app.execute(
+        case.child_id, c.ReviewPathwayPlan.model_construct(effective_date=date(2024, 8, 30))
+    )
     child = case.app.get_case(case.child_id)
     assert child.pathway_plans[0].review_dates == (date(2024, 8, 30),)
     summary = case.app.summarise_case(case.child_id, as_at=date(2024, 9, 1))

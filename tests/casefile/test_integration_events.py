@@ -6,6 +6,7 @@ from datetime import date
 from uuid import uuid4
 
 from services.casefile.adapters.integration_events import translate
+from services.casefile.domain import commands as c
 from services.casefile.domain.child import Child
 from shared.contracts import casefile as contract
 from shared.contracts.base import IntegrationEvent
@@ -41,26 +42,31 @@ def test_every_child_event_is_published_or_named_private() -> None:
 
 def test_a_case_is_published_without_free_text_or_identifiers(case: Case) -> None:
     app, child = case.app, case.child_id
-    app.correct_child_details(child, upn=None, nhs_number="9434765919", note=NOTE)
-    app.allocate_social_worker(
-        child, effective_date=CARE_STARTS, social_worker_id="sw-1", team="north-1"
+    app.execute(child, c.CorrectDetails(upn=None, nhs_number="9434765919", note=NOTE))
+    app.execute(
+        child,
+        c.AllocateSocialWorker(effective_date=CARE_STARTS, social_worker_id="sw-1", team="north-1"),
     )
-    app.record_visit(
-        child, visit_id=uuid4(), visit_date=date(2024, 2, 1), seen_alone=True, note=NOTE
+    app.execute(
+        child,
+        c.RecordVisit(visit_id=uuid4(), visit_date=date(2024, 2, 1), seen_alone=True, note=NOTE),
     )
-    app.agree_care_plan(child, effective_date=date(2024, 2, 2), note=NOTE)
-    app.record_views_and_wishes(
-        child, views_id=uuid4(), effective_date=date(2024, 2, 3), views=VIEWS
+    app.execute(child, c.AgreeCarePlan(effective_date=date(2024, 2, 2), note=NOTE))
+    app.execute(
+        child,
+        c.RecordViewsAndWishes(views_id=uuid4(), effective_date=date(2024, 2, 3), views=VIEWS),
     )
     review = uuid4()
-    app.record_review(
+    app.execute(
         child,
-        review_id=review,
-        review_date=date(2024, 2, 5),
-        iro_id="iro-1",
-        participation="PN1",
-        child_views_recorded=True,
-        note=NOTE,
+        c.RecordReview(
+            review_date=date(2024, 2, 5),
+            iro_id="iro-1",
+            participation="PN1",
+            child_views_recorded=True,
+            note=NOTE,
+        ),
+        path={"review_id": review},
     )
     events = published(case)
     assert [type(e) for e in events] == [

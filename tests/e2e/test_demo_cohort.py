@@ -1,4 +1,4 @@
-"""The demo cohort end to end: `belonging dev up --no-seed`, then `services.demo.seed`, twice.
+"""The demo cohort end to end: `belonging dev up --no-seed`, then `shared.demo.seed`, twice.
 
 The stack runs as `make run` runs it (a subprocess on free ports with its own
 data directory, as in tests/shared/test_dev_stack.py); the loader is called
@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,10 @@ import httpx
 import pytest
 from devstack import CLI, READY, REPO_ROOT, DevUp
 
-from services import demo
+from shared import dates
 from shared.auth.tokens import DevIssuer
+from shared.demo import seed
+from shared.demo.cohort import COHORT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -65,7 +66,7 @@ def _snapshot(http: httpx.Client, urls: dict[str, str], issuer: DevIssuer) -> di
     figures = http.get(
         f"{urls['placements']}/v1/stability",
         headers=manager,
-        params={"as_of": date.today().isoformat()},
+        params={"as_of": dates.today().isoformat()},
     )
     assert figures.status_code == 200, figures.text
     return {"children": versions, "figures": figures.json()}
@@ -80,8 +81,8 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
     def token_for(role: str, user: str) -> str:
         return issuer.mint(user, [role])
 
-    summary = demo.seed(urls, token_for)
-    assert f"{len(demo.COHORT)} children" in summary and len(demo.COHORT) == 12
+    summary = seed(urls, token_for)
+    assert f"{len(COHORT)} children" in summary and len(COHORT) == 12
     assert "/v1/stability?as_of=" in summary
     assert "belonging token --role team_manager --user tm.demo" in summary
 
@@ -96,7 +97,7 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
         assert first["children"]["DEMO03"][2] == 2
         assert first["children"]["DEMO04"][2] == 3
 
-        again = demo.seed(urls, token_for)
+        again = seed(urls, token_for)
         assert "12 children" in again and "already loaded" in again
         assert _snapshot(http, urls, issuer) == first
 

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from services.placements.api.runtime import Runtime
 from services.placements.settings import PlacementsSettings
+from shared.api.runtime import ServiceRuntime
 from shared.auth.tokens import DevIssuer
 from shared.contracts import casefile
 from shared.contracts.base import IntegrationEvent
@@ -71,7 +72,7 @@ class Service:
     @property
     def runtime(self) -> Runtime:
         found = self.client.app.state.runtime  # type: ignore[attr-defined]
-        assert isinstance(found, Runtime)
+        assert isinstance(found, ServiceRuntime)
         return found
 
     def headers(self, user: str, *roles: str, **extra: str) -> dict[str, str]:
@@ -136,7 +137,7 @@ class Service:
                 )
             )
         publish_casefile(self.nats_url, *events)
-        read = self.runtime.read_models
+        read = self.runtime.reads
         wait_for(
             lambda: (
                 read.allocated_social_worker(child, date.today()) == social_worker
@@ -150,7 +151,7 @@ class Service:
 
     def placements_projected(self, child: UUID, count: int) -> None:
         def probe() -> bool:
-            record = self.runtime.read_models.child_record(child)
+            record = self.runtime.reads.child_record(child)
             return record is not None and len(record.placements) == count
 
         wait_for(probe, what=f"{count} placements of {child} in the read model")

@@ -65,7 +65,7 @@ def moved_twice(service: Service) -> tuple[UUID, list[str], dict[str, object]]:
     )
     assert started.status_code == 201, started.text
     assert started.headers["ETag"] == '"2"'
-    first = started.json()["placement_id"]
+    first = started.json()["id"]
     assert started.headers["Location"] == f"/v1/children/{child}/placements"
 
     ids = [first]
@@ -83,7 +83,7 @@ def moved_twice(service: Service) -> tuple[UUID, list[str], dict[str, object]]:
         )
         assert moved.status_code == 200, moved.text
         version = moved.headers["ETag"]
-        ids.append(moved.json()["placement_id"])
+        ids.append(moved.json()["id"])
     assert version == '"4"'
     service.placements_projected(child, 3)
     return child, ids, baseline
@@ -207,7 +207,7 @@ def test_reading_the_history_is_recorded(
     service: Service, moved_twice: tuple[UUID, list[str], dict[str, object]]
 ) -> None:
     child, _, _ = moved_twice
-    app: Placements = service.runtime.placements
+    app: Placements = service.runtime.application
 
     def reads() -> int:
         try:

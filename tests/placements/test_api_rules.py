@@ -1,6 +1,6 @@
-"""The API rules every service keeps, on the placements API with real servers:
-problem details naming the field with nothing recorded, idempotency keys, If-Match,
-authentication and the role and relationship table."""
+"""The API rules every service keeps (`tests/shared/api_rules.py`), on the placements
+API with real servers, and what is particular to placements: problem details naming
+the field, moves and If-Match, the role and relationship table."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from api_rules import ApiRules, ServiceUnderTest, WriteCase
 
 from placements.harness import Service, publish_casefile, wait_for
 from shared.contracts import casefile
@@ -35,6 +36,30 @@ def history_version(service: Service, child: UUID) -> int | None:
     return int(response.headers["ETag"].strip('"'))
 
 
+class TestPlacementsApiRules(ApiRules):
+    """The shared API rules, on the endpoint that starts a child's placement."""
+
+    @pytest.fixture
+    def under_test(self, service: Service) -> ServiceUnderTest:
+        def fresh() -> WriteCase:
+            child = service.child_in_care(social_worker=SW, start=date(2023, 1, 10))
+            return WriteCase(
+                path=f"/children/{child}/placements",
+                body={"effective_date": "2023-01-10", "placement_type": "U4"},
+                other_body={"effective_date": "2023-02-01", "placement_type": "U6"},
+                version=lambda: history_version(service, child) or 0,
+            )
+
+        return ServiceUnderTest(
+            client=service.client,
+            mint=service.issuer.mint,
+            writer=(SW, "social_worker"),
+            reader_only=("aud.green", "auditor"),
+            unrelated=("sw.someone-else", "social_worker"),
+            fresh=fresh,
+        )
+
+
 @pytest.fixture(scope="module")
 def child(service: Service) -> UUID:
     return service.child_in_care(social_worker=SW, iro=IRO, start=date(2023, 1, 10))
@@ -46,7 +71,7 @@ def placed(service: Service) -> tuple[UUID, str]:
     child = service.child_in_care(social_worker=SW, iro=IRO, start=date(2023, 1, 10))
     response = service.start(child, SW, carer_id="household-1")
     assert response.status_code == 201, response.text
-    return child, response.json()["placement_id"]
+    return child, response.json()["id"]
 
 
 # --- bad input: a 4xx problem naming the field, and nothing recorded -------------------
@@ -166,60 +191,10 @@ def test_ending_before_the_placement_began_names_the_date(
 # --- idempotency -----------------------------------------------------------------------
 
 
-def test_a_retried_start_is_answered_again_and_recorded_once(service: Service, child: UUID) -> None:
-    other = service.child_in_care(social_worker=SW)
-    headers = service.write_headers(SW)
-    body = {"effective_date": "2023-01-10", "placement_type": "U4", "carer_id": "h-9"}
-    first = service.client.post(f"/v1/children/{other}/placements", json=body, headers=headers)
-    again = service.client.post(f"/v1/children/{other}/placements", json=body, headers=headers)
-    assert first.status_code == again.status_code == 201
-    assert first.json() == again.json()
-    assert again.headers["ETag"] == first.headers["ETag"] == '"2"'
-    assert history_version(service, other) == 2
-
-    reused = service.client.post(
-        f"/v1/children/{other}/placements", json={**body, "carer_id": "h-10"}, headers=headers
-    )
-    assert reused.status_code == 422
-    assert reused.json()["type"].endswith("idempotency-key-reused")
-    assert history_version(service, other) == 2
-
-
-def test_a_write_without_an_idempotency_key_is_refused(service: Service, child: UUID) -> None:
-    response = service.client.post(
-        f"/v1/children/{child}/placements",
-        json={"effective_date": "2023-01-10", "placement_type": "U4"},
-        headers=service.headers(SW, "social_worker"),
-    )
-    assert response.status_code == 400
-    assert fields(response) == ["header.idempotency-key"]
-
-
-def test_a_failed_write_releases_its_key(service: Service) -> None:
-    other = service.child_in_care(social_worker=SW)
-    headers = service.write_headers(SW)
-    url = f"/v1/children/{other}/placements"
-    bad = service.client.post(
-        url, json={"effective_date": "2022-01-01", "placement_type": "U4"}, headers=headers
-    )
-    assert bad.status_code == 422
-    retried = service.client.post(
-        url, json={"effective_date": "2022-01-01", "placement_type": "U4"}, headers=headers
-    )
-    assert retried.status_code == 422  # run afresh (the failure was not remembered)
-    fixed = service.client.post(
-        url, json={"effective_date": "2023-01-10", "placement_type": "U4"}, headers=headers
-    )
-    assert fixed.status_code == 201
-
-
-# --- If-Match --------------------------------------------------------------------------
-
-
 def test_a_stale_if_match_is_412_and_records_nothing(service: Service) -> None:
     child = service.child_in_care(social_worker=SW)
     started = service.start(child, SW)
-    placement = started.json()["placement_id"]
+    placement = started.json()["id"]
     move = {"effective_date": "2023-06-01", "placement_type": "U4", "reason_place_change": "CARPL"}
     url = f"/v1/children/{child}/placements/{placement}/move"
     moved = service.client.post(url, json=move, headers=service.write_headers(SW, if_match='"2"'))
@@ -229,8 +204,11 @@ def test_a_stale_if_match_is_412_and_records_nothing(service: Service) -> None:
     assert stale.status_code == 412
     assert stale.headers["ETag"] == '"3"'
     assert history_version(service, child) == 3
+    # Without If-Match the move is checked against the history as it stands:
+    # the placement in the path is no longer the current one.
     missing = service.client.post(url, json=move, headers=service.write_headers(SW))
-    assert missing.status_code == 428
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "path.placement_id"
     garbled = service.client.post(url, json=move, headers=service.write_headers(SW, if_match="3"))
     assert garbled.status_code == 400
 
@@ -247,7 +225,7 @@ def test_a_start_with_if_match_on_a_new_history_expects_version_0(service: Servi
 
 def test_moving_from_a_placement_that_already_ended_names_it(service: Service) -> None:
     child = service.child_in_care(social_worker=SW)
-    first = service.start(child, SW).json()["placement_id"]
+    first = service.start(child, SW).json()["id"]
     move = {"effective_date": "2023-06-01", "placement_type": "U4", "reason_place_change": "CARPL"}
     service.client.post(
         f"/v1/children/{child}/placements/{first}/move",
@@ -269,7 +247,7 @@ def test_staying_put_continues_the_foster_placement_after_18(service: Service) -
         social_worker=SW, date_of_birth=date(2005, 6, 1), start=date(2020, 1, 6), end=eighteenth
     )
     placement = service.start(child, SW, effective_date="2020-01-06", placement_type="U4").json()[
-        "placement_id"
+        "id"
     ]
     url = f"/v1/children/{child}/placements"
     wrong = service.client.post(
@@ -375,9 +353,7 @@ def test_a_reallocated_worker_loses_access(service: Service) -> None:
         ),
     )
     wait_for(
-        lambda: (
-            service.runtime.read_models.allocated_social_worker(child, date.today()) == "sw.after"
-        ),
+        lambda: service.runtime.reads.allocated_social_worker(child, date.today()) == "sw.after",
         what="the reallocation",
     )
     assert service.client.get(url, headers=headers).status_code == 403

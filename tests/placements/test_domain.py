@@ -78,7 +78,7 @@ def move(
 ) -> UUID:
     new = uuid4()
     h.change_placement(
-        placement_id=new,
+        new_placement_id=new,
         effective_date=on,
         placement_type=placement_type,
         setting=setting or PlacementSetting(provider="PR4", carer_id="household-9"),
@@ -107,7 +107,7 @@ def test_every_fact_event_has_an_effective_date_and_names_the_child() -> None:
     move(h, date(2023, 5, 1), "T2", reason=None, setting=PlacementSetting())
     back = move(h, date(2023, 5, 8), "U6", reason=None, setting=FOSTER)
     h.record_placed_for_adoption(
-        placement_id=uuid4(),
+        new_placement_id=uuid4(),
         effective_date=date(2024, 2, 1),
         placement_type="A5",
         periods_of_care=IN_CARE,
@@ -221,7 +221,7 @@ def test_placement_ids_are_unique_in_a_history() -> None:
     h, first = placed()
     with pytest.raises(DuplicatePlacementId):
         h.change_placement(
-            placement_id=first,
+            new_placement_id=first,
             effective_date=date(2023, 6, 1),
             placement_type="U4",
             setting=FOSTER,
@@ -395,7 +395,7 @@ def test_a_short_break_is_not_a_temporary_placement() -> None:
     h, _ = placed()
     with pytest.raises(TemporaryPlacementNotAllowed) as raised:
         h.change_placement(
-            placement_id=uuid4(),
+            new_placement_id=uuid4(),
             effective_date=date(2023, 6, 1),
             placement_type="T0",
             setting=PlacementSetting(),
@@ -413,7 +413,7 @@ def test_placed_for_adoption_with_the_current_foster_carers_keeps_the_setting() 
     h, first = placed()
     adoptive = uuid4()
     h.record_placed_for_adoption(
-        placement_id=adoptive,
+        new_placement_id=adoptive,
         effective_date=date(2024, 2, 1),
         placement_type="A3",
         periods_of_care=IN_CARE,
@@ -429,7 +429,7 @@ def test_placed_for_adoption_with_new_adopters() -> None:
     adoptive = uuid4()
     adopters = PlacementSetting(provider="PR5", carer_id="adopters-3", postcode="CD1 1AB")
     h.record_placed_for_adoption(
-        placement_id=adoptive,
+        new_placement_id=adoptive,
         effective_date=date(2024, 2, 1),
         placement_type="A6",
         periods_of_care=IN_CARE,
@@ -443,21 +443,21 @@ def test_placed_for_adoption_codes_must_match_who_the_adopters_are() -> None:
     h, _ = placed()
     with pytest.raises(NotPlacedForAdoption):
         h.record_placed_for_adoption(
-            placement_id=uuid4(),
+            new_placement_id=uuid4(),
             effective_date=date(2024, 2, 1),
             placement_type="U4",
             periods_of_care=IN_CARE,
         )
     with pytest.raises(AdoptiveCarersMismatch):  # A4: not with current carers, so name them
         h.record_placed_for_adoption(
-            placement_id=uuid4(),
+            new_placement_id=uuid4(),
             effective_date=date(2024, 2, 1),
             placement_type="A4",
             periods_of_care=IN_CARE,
         )
     with pytest.raises(AdoptiveCarersMismatch):  # A5 means the current carers
         h.record_placed_for_adoption(
-            placement_id=uuid4(),
+            new_placement_id=uuid4(),
             effective_date=date(2024, 2, 1),
             placement_type="A5",
             periods_of_care=IN_CARE,
@@ -466,7 +466,7 @@ def test_placed_for_adoption_codes_must_match_who_the_adopters_are() -> None:
     home, _ = placed(placement_type="K2", setting=PlacementSetting(provider="PR4", urn="SC1"))
     with pytest.raises(AdoptiveCarersMismatch):  # a children's home is not a foster carer
         home.record_placed_for_adoption(
-            placement_id=uuid4(),
+            new_placement_id=uuid4(),
             effective_date=date(2024, 2, 1),
             placement_type="A3",
             periods_of_care=IN_CARE,
@@ -485,8 +485,11 @@ def test_staying_put_continues_the_foster_placement_when_care_ends() -> None:
     assert h.staying_put.placement_id == first
     assert h.staying_put.start == date(2024, 7, 1)
     assert h.current_placement is None
+    pending = len(h.pending_events)
+    h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods)  # a retry
+    assert len(h.pending_events) == pending  # records nothing
     with pytest.raises(StayingPutAlreadyRecorded):
-        h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods)
+        h.record_staying_put(effective_date=date(2024, 8, 1), periods_of_care=periods)
 
 
 def test_staying_put_after_the_placement_was_ended_on_leaving_day() -> None:

@@ -15,7 +15,7 @@ import pytest
 from nats.js.api import StreamConfig
 
 from placements.harness import Service, publish_casefile, wait_for
-from services.placements.bootstrap import projections, replayable_projections
+from services.placements.bootstrap import PARTS, replayable_projections
 from services.placements.projections import MidYearSchoolMove, SchoolMoves
 from shared.contracts import casefile
 from shared.projections import ProjectionRunner, RebuildReport, Source, rebuild
@@ -32,7 +32,7 @@ def move(service: Service, child: UUID, placement: str, version: int, **body: ob
         headers=service.write_headers(SW, if_match=f'"{version}"'),
     )
     assert response.status_code == 200, response.text
-    placement_id: str = response.json()["placement_id"]
+    placement_id: str = response.json()["id"]
     return placement_id
 
 
@@ -40,7 +40,7 @@ def move(service: Service, child: UUID, placement: str, version: int, **body: ob
 def histories(service: Service) -> dict[str, UUID]:
     """A few children with different histories, fully projected."""
     moved = service.child_in_care(social_worker=SW)
-    first = service.start(moved, SW, carer_id="h-1").json()["placement_id"]
+    first = service.start(moved, SW, carer_id="h-1").json()["id"]
     second = move(service, moved, first, 2, effective_date="2023-04-01", carer_id="h-2")
     # A week in hospital (T1: no reason for a temporary move) and back to the same carer.
     temporary = move(
@@ -63,7 +63,7 @@ def histories(service: Service) -> dict[str, UUID]:
     )
 
     left = service.child_in_care(social_worker=SW, start=date(2022, 3, 1), end=date(2023, 9, 30))
-    placement = service.start(left, SW, effective_date="2022-03-01").json()["placement_id"]
+    placement = service.start(left, SW, effective_date="2022-03-01").json()["id"]
     ended = service.client.post(
         f"/v1/children/{left}/placements/{placement}/end",
         json={"effective_date": "2023-09-30"},
@@ -76,7 +76,7 @@ def histories(service: Service) -> dict[str, UUID]:
     )
     fostered = service.start(
         adopted, SW, effective_date="2020-01-06", placement_type="U3", carer_id="h-7"
-    ).json()["placement_id"]
+    ).json()["id"]
     response = service.client.post(
         f"/v1/children/{adopted}/placements/{fostered}/placed-for-adoption",
         json={"effective_date": "2023-05-02", "placement_type": "A5"},
@@ -87,12 +87,12 @@ def histories(service: Service) -> dict[str, UUID]:
     service.placements_projected(moved, 4)
     service.placements_projected(left, 1)
     service.placements_projected(adopted, 2)
-    wait_for(lambda: service.runtime.read_models.child_record(left).placements[0].end)  # type: ignore[union-attr]
+    wait_for(lambda: service.runtime.reads.child_record(left).placements[0].end)  # type: ignore[union-attr]
     return {"moved": moved, "left": left, "adopted": adopted}
 
 
 def test_spans_follow_the_events(service: Service, histories: dict[str, UUID]) -> None:
-    record = service.runtime.read_models.child_record(histories["moved"])
+    record = service.runtime.reads.child_record(histories["moved"])
     assert record is not None
     assert [(s.start, s.end, s.placement_type) for s in record.placements] == [
         (date(2023, 1, 10), date(2023, 4, 1), "U4"),
@@ -100,7 +100,7 @@ def test_spans_follow_the_events(service: Service, histories: dict[str, UUID]) -
         (date(2023, 8, 1), date(2023, 8, 7), "T1"),
         (date(2023, 8, 7), None, "U4"),
     ]
-    left = service.runtime.read_models.child_record(histories["left"])
+    left = service.runtime.reads.child_record(histories["left"])
     assert left is not None
     assert [p.end for p in left.periods_of_care] == [date(2023, 9, 30)]
     assert [s.end for s in left.placements] == [date(2023, 9, 30)]
@@ -140,7 +140,7 @@ async def _rebuild_all(service: Service) -> list[RebuildReport]:
     try:
         return [
             await rebuild(projection, pool, service.nats_url)
-            for projection in projections(service.runtime.placements, service.settings)
+            for projection in PARTS.replayable_projections(service.settings)
         ]
     finally:
         await pool.close()
@@ -172,7 +172,7 @@ def test_a_rebuild_equals_the_live_projection_and_is_swapped_in(
 
 def test_belonging_replay_finds_the_same_projections(service: Service) -> None:
     names = [p.name for p in replayable_projections()]
-    assert names == [p.name for p in projections(service.runtime.placements, service.settings)]
+    assert names == [p.name for p in PARTS.replayable_projections(service.settings)]
 
 
 def test_school_moves_extension_point(service: Service, histories: dict[str, UUID]) -> None:
@@ -254,8 +254,6 @@ def test_casefile_events_of_unknown_types_are_passed_over(service: Service) -> N
             child_id=str(child), effective_date=date(2023, 3, 1), social_worker_id="sw.x", team="T"
         ),
     )
-    wait_for(
-        lambda: service.runtime.read_models.allocated_social_worker(child, date.today()) == "sw.x"
-    )
+    wait_for(lambda: service.runtime.reads.allocated_social_worker(child, date.today()) == "sw.x")
     ready = service.client.get("/ready")
     assert ready.status_code == 200, ready.text

@@ -625,7 +625,7 @@ def test_the_aggregates_spans_feed_the_rules() -> None:
         periods_of_care=periods,
     )
     history.change_placement(
-        placement_id=uuid4(),
+        new_placement_id=uuid4(),
         effective_date=date(2023, 8, 1),
         placement_type="T2",
         setting=PlacementSetting(),
@@ -633,7 +633,7 @@ def test_the_aggregates_spans_feed_the_rules() -> None:
         periods_of_care=periods,
     )
     history.change_placement(
-        placement_id=uuid4(),
+        new_placement_id=uuid4(),
         effective_date=date(2023, 8, 15),
         placement_type="U6",
         setting=home,

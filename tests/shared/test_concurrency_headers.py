@@ -18,7 +18,6 @@ from shared.api.concurrency import (
     etag,
     if_match_version,
     parse_if_match,
-    required_if_match_version,
 )
 from shared.api.problems import ProblemError
 from shared.auth.tokens import DevIssuer
@@ -70,7 +69,7 @@ def read_plan(child_id: str, response: Response) -> dict[str, Any]:
 
 @router.put("/children/{child_id}/plan")
 def update_plan(
-    child_id: str, response: Response, expected: int = Depends(required_if_match_version)
+    child_id: str, response: Response, expected: int | None = Depends(if_match_version)
 ) -> dict[str, Any]:
     check_version(expected, record["version"])
     record["version"] += 1
@@ -110,12 +109,6 @@ def test_read_then_conditional_write(client: TestClient) -> None:
     assert stale.headers["content-type"] == "application/problem+json"
     assert stale.headers["etag"] == '"4"'
     assert client.get("/v1/children/C1/plan").json() == {"version": 4}  # nothing changed
-
-
-def test_missing_if_match_on_update_is_428(client: TestClient) -> None:
-    response = client.put("/v1/children/C1/plan")
-    assert response.status_code == 428
-    assert response.json()["type"] == "urn:belonging:problem:if-match-required"
 
 
 def test_unparsable_if_match_is_400(client: TestClient) -> None:

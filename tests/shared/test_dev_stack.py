@@ -154,7 +154,7 @@ def sandbox(work: Path) -> Path:
         (services / name).mkdir()
         (services / name / "__init__.py").write_text(f"PORT_OFFSET = {offset}\n")
         (services / name / "__main__.py").write_text(FAKE_SERVICE)
-    (services / "demo.py").write_text(FAKE_DEMO)
+    (root / "shared" / "demo" / "__init__.py").write_text(FAKE_DEMO)
     return root
 
 

@@ -20,7 +20,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from shared.eventstore import NatsFactory, recorders
+from shared.eventstore import NatsFactory, group_commit
 from shared.eventstore import envelope as env
 from shared.eventstore.connection import Outgoing
 from shared.eventstore.reader import StreamReader
@@ -412,9 +412,9 @@ def test_a_group_that_fails_is_published_save_by_save(factory: NatsFactory) -> N
     def planned(events: list[StoredEvent]) -> list[Outgoing]:
         return recorder._plan(events)[0]
 
-    first = recorders._Waiting(planned([event(contested, 2, b"x"), event(contested, 3, b"x")]))
-    second = recorders._Waiting(planned([event(contested, 2, b"y"), event(contested, 3, b"y")]))
-    third = recorders._Waiting(planned([event(other, 1), event(other, 2)]))
+    first = group_commit._Waiting(planned([event(contested, 2, b"x"), event(contested, 3, b"x")]))
+    second = group_commit._Waiting(planned([event(contested, 2, b"y"), event(contested, 3, b"y")]))
+    third = group_commit._Waiting(planned([event(other, 1), event(other, 2)]))
 
     recorder.group_commit._publish_group([first, second, third])
 

@@ -1,33 +1,11 @@
-"""Casefile's REST API under /v1: one router per resource of a child's case."""
+"""Casefile's REST API under /v1: the child and its reads, and one route per command."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.casefile.api import (
-    adoption,
-    allocations,
-    care_leaver,
-    children,
-    missing,
-    periods_of_care,
-    plans,
-    reviews,
-    views,
-    visits,
-)
+from services.casefile.api import children, commands
 
 
 def routers() -> list[APIRouter]:
-    return [
-        children.router,
-        periods_of_care.router,
-        allocations.router,
-        plans.router,
-        reviews.router,
-        visits.router,
-        missing.router,
-        care_leaver.router,
-        adoption.router,
-        views.router,
-    ]
+    return [children.router, commands.router]

@@ -1,57 +1,214 @@
-"""The cycle every write goes through: once per Idempotency-Key, answered with an ETag.
-
-An endpoint validates and authorises (FastAPI dependencies), then hands
-`execute` one call to the application. The first request with a key runs it
-and its response is stored; a retry with the same key gets the stored
-response and records nothing (`shared.api.idempotency`). Ids of things a
-command creates default to one derived from the key, so even a retry whose
-stored response was lost names the same thing and the domain records it once.
-"""
+"""Casefile's command endpoints: one route entry per command (`shared.api.command_routes`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from uuid import NAMESPACE_URL, UUID, uuid5
+from services.casefile.api.policy import POLICY
+from services.casefile.domain import commands as c
+from shared.api.command_routes import CommandRoute, command_router
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, JsonValue
+CHILD = "/children/{child_id}"
 
-from services.casefile.api.dependencies import CasefileApi
-from services.casefile.api.models import CommandResult
-from shared.api.concurrency import etag
-from shared.api.idempotency import idempotent, request_hash
-from shared.auth.tokens import Principal
+ROUTES = (
+    CommandRoute(
+        f"{CHILD}/corrections",
+        c.CorrectDetails,
+        "child.correct",
+        "Correct the child's details (only the fields given change)",
+        tag="children",
+    ),
+    # periods of care and legal status
+    CommandRoute(
+        f"{CHILD}/periods-of-care",
+        c.StartPeriodOfCare,
+        "period.start",
+        "The child starts to be looked after",
+        status_code=201,
+        location="/v1/children/{child_id}/periods-of-care/{id}",
+        tag="periods of care",
+    ),
+    CommandRoute(
+        f"{CHILD}/periods-of-care/{{period_id}}/legal-status",
+        c.ChangeLegalStatus,
+        "period.change-legal-status",
+        "The child's legal status changes (SSDA903 LS)",
+        result_id="period_id",
+        tag="periods of care",
+    ),
+    CommandRoute(
+        f"{CHILD}/periods-of-care/{{period_id}}/end",
+        c.EndPeriodOfCare,
+        "period.end",
+        "The child ceases to be looked after",
+        result_id="period_id",
+        tag="periods of care",
+    ),
+    # people responsible
+    CommandRoute(
+        f"{CHILD}/social-worker",
+        c.AllocateSocialWorker,
+        "social-worker.allocate",
+        "Allocate the child's social worker",
+        tag="allocations",
+    ),
+    CommandRoute(
+        f"{CHILD}/iro",
+        c.AppointIro,
+        "iro.appoint",
+        "Appoint the child's Independent Reviewing Officer",
+        tag="allocations",
+    ),
+    CommandRoute(
+        f"{CHILD}/personal-adviser",
+        c.AppointPersonalAdviser,
+        "personal-adviser.appoint",
+        "Appoint the care leaver's personal adviser",
+        tag="care leavers",
+    ),
+    # plans
+    CommandRoute(
+        f"{CHILD}/care-plan", c.AgreeCarePlan, "care-plan.agree", "Agree the care plan", tag="plans"
+    ),
+    CommandRoute(
+        f"{CHILD}/permanence-plan",
+        c.AgreePermanencePlan,
+        "permanence-plan.agree",
+        "Agree the plan for permanence",
+        tag="plans",
+    ),
+    CommandRoute(
+        f"{CHILD}/pathway-plan",
+        c.AgreePathwayPlan,
+        "pathway-plan.agree",
+        "Agree the pathway plan",
+        tag="plans",
+    ),
+    CommandRoute(
+        f"{CHILD}/pathway-plan/reviews",
+        c.ReviewPathwayPlan,
+        "pathway-plan.review",
+        "Review the pathway plan",
+        tag="plans",
+    ),
+    # reviews and visits
+    CommandRoute(
+        f"{CHILD}/reviews",
+        c.ScheduleReview,
+        "review.schedule",
+        "Schedule (or reschedule) a looked-after review",
+        status_code=201,
+        location="/v1/children/{child_id}/reviews/{id}",
+        tag="reviews",
+    ),
+    CommandRoute(
+        f"{CHILD}/reviews/{{review_id}}/held",
+        c.RecordReview,
+        "review.record",
+        "Record a review held (the IRO)",
+        result_id="review_id",
+        tag="reviews",
+    ),
+    CommandRoute(
+        f"{CHILD}/visits",
+        c.RecordVisit,
+        "visit.record",
+        "Record a statutory visit to the child",
+        status_code=201,
+        location="/v1/children/{child_id}/visits/{id}",
+        tag="visits",
+    ),
+    # missing episodes
+    CommandRoute(
+        f"{CHILD}/missing-episodes",
+        c.StartMissingEpisode,
+        "missing.record",
+        "The child goes missing or is away without authorisation",
+        status_code=201,
+        location="/v1/children/{child_id}/missing-episodes/{id}",
+        tag="missing episodes",
+    ),
+    CommandRoute(
+        f"{CHILD}/missing-episodes/{{episode_id}}/end",
+        c.EndMissingEpisode,
+        "missing.record",
+        "The child is found or returns",
+        result_id="episode_id",
+        tag="missing episodes",
+    ),
+    # care leavers
+    CommandRoute(
+        f"{CHILD}/care-leaver/eligibility",
+        c.RecordEligibility,
+        "care-leaver.eligibility",
+        "Record the young person's leaving-care status",
+        tag="care leavers",
+    ),
+    CommandRoute(
+        f"{CHILD}/in-touch-contacts",
+        c.RecordInTouchContact,
+        "care-leaver.contact",
+        "Record contact with a care leaver (SSDA903 IN_TOUCH)",
+        status_code=201,
+        tag="care leavers",
+    ),
+    CommandRoute(
+        f"{CHILD}/staying-put",
+        c.RecordStayingPut,
+        "care-leaver.staying-put",
+        "A Staying Put arrangement starts or ends",
+        tag="care leavers",
+    ),
+    # adoption
+    CommandRoute(
+        f"{CHILD}/adoption/decision",
+        c.RecordAdoptionDecision,
+        "adoption.record",
+        "The agency decides the child should be placed for adoption",
+        tag="adoption",
+    ),
+    CommandRoute(
+        f"{CHILD}/adoption/placement-order",
+        c.RecordPlacementOrder,
+        "adoption.record",
+        "A placement order is granted (ACA 2002 s.21)",
+        tag="adoption",
+    ),
+    CommandRoute(
+        f"{CHILD}/adoption/match",
+        c.RecordAdoptionMatch,
+        "adoption.record",
+        "The child is matched with adopters",
+        tag="adoption",
+    ),
+    CommandRoute(
+        f"{CHILD}/adoption/placed",
+        c.RecordPlacedForAdoption,
+        "adoption.record",
+        "The child is placed with the prospective adopters",
+        tag="adoption",
+    ),
+    CommandRoute(
+        f"{CHILD}/adoption/adopted",
+        c.RecordAdoption,
+        "adoption.record",
+        "An adoption order is granted",
+        tag="adoption",
+    ),
+    CommandRoute(
+        f"{CHILD}/adoption/reversal",
+        c.ReverseAdoptionDecision,
+        "adoption.record",
+        "The decision that the child should be placed for adoption is reversed",
+        tag="adoption",
+    ),
+    # the child's voice
+    CommandRoute(
+        f"{CHILD}/views-and-wishes",
+        c.RecordViewsAndWishes,
+        "views.record",
+        "Record the child's views and wishes, in their words",
+        status_code=201,
+        tag="views and wishes",
+    ),
+)
 
-_IDS = uuid5(NAMESPACE_URL, "https://belonging.example/casefile/command-ids")
-
-
-def derived_id(child_id: UUID, principal: Principal, key: str, kind: str) -> UUID:
-    """The id a command creates when the caller names none: stable across retries."""
-    return uuid5(_IDS, f"{child_id}/{kind}/{principal.user_id}/{key}")
-
-
-def execute(
-    api: CasefileApi,
-    request: Request,
-    principal: Principal,
-    key: str,
-    body: BaseModel | None,
-    run: Callable[[], CommandResult],
-    *,
-    status_code: int = 200,
-    location: str | None = None,
-) -> JSONResponse:
-    """Run `run` once per (key, principal) and answer with its result and ETag."""
-    fingerprint = request_hash(request.method, request.url.path, body)
-
-    def work() -> tuple[int, JsonValue]:
-        result: dict[str, JsonValue] = run().model_dump(mode="json")
-        return status_code, result
-
-    status, payload = idempotent(api.idempotency, key, principal.user_id, fingerprint, work)
-    result = CommandResult.model_validate(payload)
-    headers = {"ETag": etag(result.version)}
-    if location is not None and status == 201:
-        headers["Location"] = location
-    return JSONResponse(payload, status_code=status, headers=headers)
+router = command_router(ROUTES, POLICY)

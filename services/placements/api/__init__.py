@@ -1,7 +1,7 @@
-"""The placements REST API: one router per resource, mounted under /v1 by the app factory."""
+"""The placements REST API: the command routes, the history, and the stability figures."""
 
 from services.placements.api import placements, stability
 
-ROUTERS = (placements.router, stability.router)
+ROUTERS = (placements.commands, placements.router, stability.router)
 
 __all__ = ["ROUTERS"]

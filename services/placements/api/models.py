@@ -1,152 +1,20 @@
-"""Request and response models: the OpenAPI document is the contract (STYLE.md, FastAPI).
+"""Response models of the placements reads: the OpenAPI document is the contract.
 
-Requests are checked here for shape (types, patterns, lengths, unknown
-fields); the domain checks the SSDA903 code lists and every rule that needs
-the child's history. Either way bad input is a 422 naming the field, and
-nothing is recorded.
+The request models are the commands (`domain/commands.py`).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from services.placements.domain import PlacementSetting
 from services.placements.domain.stability import (
     ChildStability,
     CouncilStability,
     Indicator,
 )
-
-PlacementType = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Z][0-9A-Z]{1,2}$",
-        description="SSDA903 PLACE code, e.g. U1 (foster placement with relative or friend)",
-        examples=["U4"],
-    ),
-]
-ReasonPlaceChange = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Z]{4,5}$",
-        description="SSDA903 REASON_PLACE_CHANGE code, e.g. CARPL (implementation of care plan)",
-        examples=["CARPL"],
-    ),
-]
-Postcode = Annotated[str, Field(min_length=2, max_length=10, examples=["AB1 2CD"])]
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class SettingFields(_Request):
-    """Where and with whom the child is placed (SSDA903 Episodes fields besides PLACE)."""
-
-    placement_provider: Annotated[
-        str | None, Field(pattern=r"^PR[0-5]$", description="SSDA903 PLACE_PROVIDER")
-    ] = None
-    urn: Annotated[
-        str | None, Field(min_length=1, max_length=10, description="Ofsted URN of the setting")
-    ] = None
-    postcode: Annotated[Postcode | None, Field(description="SSDA903 PL_POST")] = None
-    home_postcode: Annotated[Postcode | None, Field(description="SSDA903 HOME_POST")] = None
-    inside_council_area: Annotated[
-        bool | None, Field(description="SSDA903 PL_LOCATION: IN (true) or OUT (false)")
-    ] = None
-    distance_from_home_miles: Annotated[
-        float | None, Field(ge=0, le=1000, description="SSDA903 PL_DISTANCE")
-    ] = None
-    carer_id: Annotated[
-        str | None,
-        Field(
-            min_length=1,
-            max_length=100,
-            pattern=r"^[\x21-\x7e]+$",
-            description="Opaque reference to the carer household or setting; how stability "
-            "tells a move to new carers from a change with the same carers",
-        ),
-    ] = None
-
-    def setting(self) -> PlacementSetting:
-        return PlacementSetting(
-            provider=self.placement_provider,
-            urn=self.urn,
-            postcode=self.postcode,
-            home_postcode=self.home_postcode,
-            inside_council_area=self.inside_council_area,
-            distance_from_home_miles=self.distance_from_home_miles,
-            carer_id=self.carer_id,
-        )
-
-
-class StartPlacement(SettingFields):
-    """The child starts living in a placement (not a move): the first of a period of care."""
-
-    placement_id: UUID | None = Field(
-        default=None, description="Choose the new placement's id; one is made if omitted"
-    )
-    effective_date: date = Field(description="The day the child started living there")
-    placement_type: PlacementType
-    short_break: bool = Field(
-        default=False, description="Part of an agreed series of short breaks (LS V3/V4)"
-    )
-
-
-class MovePlacement(SettingFields):
-    """The child moves from the placement in the path to a new one, on `effective_date`."""
-
-    new_placement_id: UUID | None = Field(
-        default=None, description="Choose the new placement's id; one is made if omitted"
-    )
-    effective_date: date = Field(description="The day of the move")
-    placement_type: PlacementType
-    reason_place_change: ReasonPlaceChange | None = Field(
-        default=None,
-        description="Required, except for moves into or out of a temporary placement (T0-T4)",
-    )
-    short_break: bool = False
-
-
-class EndPlacement(_Request):
-    """The placement in the path ends without a move (usually: the child leaves care)."""
-
-    effective_date: date = Field(description="The day the child left the placement")
-
-
-class PlaceForAdoption(_Request):
-    """The child is placed for adoption from the placement in the path.
-
-    A3/A5: with the current foster carers (give no `adopters`); A4/A6: with new
-    adopters (give them).
-    """
-
-    new_placement_id: UUID | None = None
-    effective_date: date
-    placement_type: Annotated[str, Field(pattern=r"^A[3-6]$", examples=["A5"])]
-    reason_place_change: ReasonPlaceChange | None = Field(
-        default=None, description="Defaults to PLACE with the same carers, CARPL with new ones"
-    )
-    adopters: SettingFields | None = None
-
-
-class StartStayingPut(_Request):
-    """The young person stays on with the foster carers of the placement in the path after 18."""
-
-    effective_date: date = Field(description="The day the period of care ended")
-
-
-# --------------------------------------------------------------------- responses
-
-
-class PlacementRecorded(BaseModel):
-    child_id: UUID
-    placement_id: UUID
-    version: int = Field(description="The history's version; send it back as If-Match")
 
 
 class PlacementOut(BaseModel):

@@ -15,7 +15,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from services.placements.api.errors import rule_broken
 from services.placements.api.models import (
     ChildStabilityOut,
     CouncilStabilityOut,
@@ -35,6 +34,7 @@ from shared.api.problems import FieldError, Problem, ProblemError, problem_type
 from shared.auth.dependencies import require
 from shared.auth.tokens import Principal
 from shared.dates import today
+from shared.domain_errors import RuleBroken
 
 router = APIRouter(tags=["stability"])
 
@@ -70,12 +70,12 @@ def child(
     as_of: AsOf = None,
 ) -> ChildStabilityOut:
     day = _as_of(as_of)
-    record = service.read_models.child_record(child_id)
+    record = service.reads.child_record(child_id)
     if record is None:
         raise ProblemError(404, detail=f"no care record is known for child {child_id}")
-    record_access(service.placements, str(child_id), "placements.stability")
+    record_access(service.application, str(child_id), "placements.stability")
     return ChildStabilityOut.of(
-        child_stability(record, day), service.read_models.legal_status_on(child_id, day)
+        child_stability(record, day), service.reads.legal_status_on(child_id, day)
     )
 
 
@@ -91,7 +91,7 @@ def council(
 ) -> CouncilStabilityOut:
     day = _as_of(as_of)
     first, last = year_window(day)
-    return CouncilStabilityOut.of(council_stability(service.read_models.cohort(first, last), day))
+    return CouncilStabilityOut.of(council_stability(service.reads.cohort(first, last), day))
 
 
 def _month(value: str, field: str) -> date:
@@ -123,12 +123,12 @@ def trend(
     end = _month(to_month, "query.to")
     months = (end.year - start.year) * 12 + end.month - start.month + 1
     if months < 1:
-        raise rule_broken("the last month comes before the first", "query.to")
+        raise RuleBroken("the last month comes before the first", "query.to")
     if months > MAX_TREND_MONTHS:
-        raise rule_broken(f"a trend covers at most {MAX_TREND_MONTHS} months", "query.to")
+        raise RuleBroken(f"a trend covers at most {MAX_TREND_MONTHS} months", "query.to")
     first = year_window(month_end(start.year, start.month))[0]
     last = month_end(end.year, end.month)
-    cohort = service.read_models.cohort(first, last)
+    cohort = service.reads.cohort(first, last)
     return StabilityTrendOut(
         months=[CouncilStabilityOut.of(c) for c in monthly_trend(start, end, cohort)]
     )

@@ -8,7 +8,7 @@ means the caller's copy is stale (the API's If-Match), so it maps to 412.
 
 from __future__ import annotations
 
-from shared.domain_errors import RuleBroken
+from shared.domain_errors import NotFound, RuleBroken
 from shared.domain_errors import VersionConflict as VersionConflict  # re-exported
 
 
@@ -44,8 +44,8 @@ class NoCurrentPlacement(RuleBroken):
     """A move or an adoptive placement needs a placement to move from."""
 
 
-class PlacementNotFound(RuleBroken):
-    """The placement named is not in this child's history."""
+class PlacementNotFound(NotFound):
+    """The placement named is not in this child's history (404)."""
 
 
 class NotCurrentPlacement(RuleBroken):

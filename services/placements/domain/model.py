@@ -228,8 +228,11 @@ class PlacementHistory(Aggregate):
         """The child starts living somewhere, not as a move from a current placement.
 
         Used for the first placement of a period of care (SSDA903 reason for
-        new episode S) and for recording a placement after a gap.
+        new episode S) and for recording a placement after a gap. The same
+        placement again (a retry) records nothing.
         """
+        if self._already_started(placement_id, effective_date, placement_type):
+            return
         self._check_new_id(placement_id)
         setting = _checked_setting(placement_type, setting, short_break)
         if placement_type in codes.TEMPORARY_PLACEMENTS:
@@ -252,22 +255,29 @@ class PlacementHistory(Aggregate):
     def change_placement(
         self,
         *,
-        placement_id: UUID,
+        new_placement_id: UUID,
         effective_date: date,
         placement_type: str,
         setting: PlacementSetting,
         reason_place_change: str | None,
         periods_of_care: Sequence[PeriodOfCare],
         short_break: bool = False,
+        from_placement_id: UUID | None = None,
     ) -> None:
         """The child moves: the current placement ends and the new one starts the same day.
 
         One event, so the move is atomic. A move happens within a period of
         care; leaving care is `end_placement`. `reason_place_change` is
         required, except that moves into or out of a temporary placement carry
-        none (SSDA903 rules 225, 226).
+        none (SSDA903 rules 225, 226). `from_placement_id`, when given, must
+        name the current placement. The same move again (a retry) records nothing.
         """
-        self._check_new_id(placement_id)
+        if self._already_started(new_placement_id, effective_date, placement_type):
+            return
+        if from_placement_id is not None:
+            self.check_current(from_placement_id)
+        placement_id = new_placement_id
+        self._check_new_id(placement_id, "new_placement_id")
         setting = _checked_setting(placement_type, setting, short_break)
         current = self._move_from(effective_date, periods_of_care)
         self._check_reason(current.placement_type, placement_type, reason_place_change)
@@ -291,6 +301,8 @@ class PlacementHistory(Aggregate):
     ) -> None:
         """The placement ends without a move to another (usually: the child leaves care)."""
         placement = self.placement(placement_id)
+        if placement.end == effective_date and placement.reason_place_change is None:
+            return  # already ended that day without a move: a retry
         if placement.end is not None:
             raise PlacementAlreadyEnded(
                 f"placement {placement_id} already ended on {placement.end}", "placement_id"
@@ -319,12 +331,13 @@ class PlacementHistory(Aggregate):
     def record_placed_for_adoption(
         self,
         *,
-        placement_id: UUID,
+        new_placement_id: UUID,
         effective_date: date,
         placement_type: str,
         periods_of_care: Sequence[PeriodOfCare],
         adopters: PlacementSetting | None = None,
         reason_place_change: str | None = None,
+        from_placement_id: UUID | None = None,
     ) -> None:
         """The child is placed for adoption (SSDA903 PLACE A3-A6), from the current placement.
 
@@ -333,9 +346,15 @@ class PlacementHistory(Aggregate):
         stability rules see no new placement. With `adopters`, the child moves
         to them (A4/A6). The reason defaults to "PLACE" (a change in the
         status of the placement only) with the same carers and "CARPL"
-        (implementation of the care plan) with new ones.
+        (implementation of the care plan) with new ones. `from_placement_id`,
+        when given, must name the current placement. A retry records nothing.
         """
-        self._check_new_id(placement_id)
+        if self._already_started(new_placement_id, effective_date, placement_type):
+            return
+        if from_placement_id is not None:
+            self.check_current(from_placement_id)
+        placement_id = new_placement_id
+        self._check_new_id(placement_id, "new_placement_id")
         if placement_type not in codes.PLACED_FOR_ADOPTION:
             raise NotPlacedForAdoption(
                 f"{placement_type!r} is not a placed-for-adoption type (A3-A6)", "placement_type"
@@ -392,6 +411,11 @@ class PlacementHistory(Aggregate):
         when given, must name that foster placement.
         """
         if self.staying_put is not None:
+            if self.staying_put.start == effective_date and placement_id in (
+                None,
+                self.staying_put.placement_id,
+            ):
+                return  # the same arrangement again: a retry
             raise StayingPutAlreadyRecorded(
                 f"Staying Put was recorded from {self.staying_put.start}", "effective_date"
             )
@@ -566,11 +590,18 @@ class PlacementHistory(Aggregate):
             for p in self._placements
         ]
 
-    def _check_new_id(self, placement_id: UUID) -> None:
+    def _check_new_id(self, placement_id: UUID, field: str = "placement_id") -> None:
         if any(p.id == placement_id for p in self._placements):
             raise DuplicatePlacementId(
-                f"placement {placement_id} is already in this history", "placement_id"
+                f"placement {placement_id} is already in this history", field
             )
+
+    def _already_started(self, placement_id: UUID, day: date, placement_type: str) -> bool:
+        """Whether this placement is recorded as starting that day as that type (a retry)."""
+        return any(
+            p.id == placement_id and p.start == day and p.placement_type == placement_type
+            for p in self._placements
+        )
 
     def _check_free_from(self, day: date) -> None:
         """No placement may be open on or after `day` (a new open placement starts then)."""

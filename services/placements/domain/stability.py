@@ -2,53 +2,10 @@
 
 Pure functions over plain values (`ChildRecord`: a child's date of birth,
 periods of care, placement spans, social worker changes and mid-year school
-moves), so the read side can call them over projection rows and the tests can
-call them over hand-written examples. Nothing here knows about aggregates,
-events or storage.
-
-The counting rules, in one place (each is repeated beside the code that does it):
-
-Days and windows
-    Spans are half-open: a placement or period of care covers
-    `start <= day < end`, so on a move day the child is in the new placement,
-    and on the day care ends the child is no longer looked after (DfE counts a
-    child who ceased on 31 March as ceased during the year, not as looked after
-    at 31 March). "The 12 months before D" is DfE's "during the year" for D = 31
-    March: from the day after D minus one year up to and including D, i.e.
-    1 April 2023 to 31 March 2024. A move on D itself is inside the window; a
-    move on D minus one year (31 March 2023) is outside it. A placement was
-    "during the window" if the child lived in it on any day of the window,
-    counting the day they moved out (they woke up there): so a move on the
-    window's first day counts, and so does the placement it left, and for a
-    child in care all year placements = moves + 1.
-
-Which placements count (DfE, placement stability indicator and SSDA903 guide)
-    * Short breaks (an agreed series of short-term placements, SSDA903 legal
-      status V3/V4) are not placements for these measures, and a child on a
-      short break on D is not in any cohort: DfE excludes "children looked
-      after under an agreed series of short-term placements".
-    * Temporary placements (PLACE T0-T4: hospital, holidays, the carer's
-      holiday, seven days or less) are never counted. When the child returns to
-      the same carer afterwards, the stay before and after is one placement and
-      there was no move. "The same carer" is: the same `carer_id` when both
-      placements have one, otherwise the same PLACE and the same placement
-      postcode, which is SSDA903 rule 383's own test for "returned to his/her
-      normal placement". If the child goes on somewhere else, that next
-      placement is a new one and its start is a move. While a temporary
-      placement is still open the child is presumed to be going back (rule 383
-      requires it), so the usual placement continues.
-    * A change of placement with the same carers (SSDA903 reason for new
-      episode T/U, e.g. short-term fostering becoming long-term, or foster
-      carers becoming adopters) is not a new placement. DfE: "a child being
-      placed for adoption with their existing foster carer is not included as a
-      change of placement". Same carers: the same `carer_id`, or the new PLACE is
-      A3/A5 ("placed for adoption ... with current foster carer(s)").
-    * A child who left and re-entered care: the placements of every period of
-      care that touches the window count. Each period's first placement is a
-      new placement even if it is with carers the child had before (SSDA903
-      starts it with reason for new episode S), but becoming looked after is
-      not a move: moves are changes between counted placements within one
-      period of care.
+moves), so the read side can call them over projection rows and the tests over
+hand-written examples. The counting rules (windows, short breaks, temporary
+placements, same-carer changes, re-entry to care) are repeated beside the code
+that applies them; all together: docs/adr/0002-placement-stability-measures.md.
 """
 
 from __future__ import annotations

@@ -17,10 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-from eventsourcing.persistence import Mapper
 
 from services.placements.domain import events
-from shared.projections import Delivered, Projection, Source, domain_event_decoder
+from shared.projections import Delivered, Projection, Source
 
 SCHEMA = "placements_spans"
 
@@ -60,8 +59,8 @@ class PlacementSpans(Projection):
     name = SCHEMA
     tables = ("placement_spans", "staying_put")
 
-    def __init__(self, mapper: Mapper[Any], stream: str, subject_prefix: str) -> None:
-        self._source = Source(stream, f"{subject_prefix}.events.>", domain_event_decoder(mapper))
+    def __init__(self, source: Source) -> None:
+        self._source = source
 
     def sources(self) -> Sequence[Source]:
         return [self._source]

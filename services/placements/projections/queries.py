@@ -37,18 +37,10 @@ log = get_logger(__name__)
 
 
 class ReadModels:
-    """The placements read models, read through one small connection pool."""
+    """The placements read models, read through the service's connection pool."""
 
-    def __init__(self, database_url: str, *, max_size: int = 10) -> None:
-        self.pool: ConnectionPool[Connection[Any]] = ConnectionPool(
-            database_url, min_size=1, max_size=max_size, open=False
-        )
-
-    def open(self) -> None:
-        self.pool.open(wait=True, timeout=30)
-
-    def close(self) -> None:
-        self.pool.close()
+    def __init__(self, pool: ConnectionPool[Connection[Any]]) -> None:
+        self.pool = pool
 
     def ping(self) -> bool:
         with self.pool.connection() as conn:

@@ -1,32 +1,10 @@
 """Mid-year school moves: the Stability Index's school input, from the education service.
 
-The Children's Commissioner's Stability Index counts, for each child, the
-mid-year school moves in the year (moves other than at the normal transition
-points). Schools are the education service's business: it decides which
-moves were mid-year and will publish them as integration events. It does not
-exist yet, so this projection has no source and its table is empty, and
-every child has zero mid-year school moves until it is connected.
-
-Extension point — connecting the education service, without touching the
-stability queries or the domain:
-
-1. `shared/contracts/education.py` defines the event (say `SchoolMoveRecorded`
-   with `child_id`, the move date and whether it was mid-year), published on
-   `integration.education.*` in stream `INTEGRATION_EDUCATION`.
-2. In `bootstrap.py`, construct `SchoolMoves` with that stream as a source and
-   a `read_move` function that turns one decoded message into a
-   `MidYearSchoolMove` (or None for events that are not mid-year moves):
-
-       SchoolMoves(
-           sources=[Source(integration_stream("education"), "integration.education.>",
-                           decode_integration)],
-           read_move=lambda message: MidYearSchoolMove(message.data.child_id, ...)
-                     if isinstance(message.data, SchoolMoveRecorded) and ... else None,
-       )
-
-3. Rebuild this projection (`shared.projections.rebuild`) to take in the
-   history. `ReadModels` already reads `mid_year_school_moves` into each
-   child's `ChildRecord.mid_year_school_moves`.
+The education service decides which school moves were mid-year and will publish
+them as integration events. It does not exist yet, so this projection has no
+source, its table is empty and every child has zero mid-year school moves until
+it is connected; how to connect it without touching the stability queries or
+the domain: docs/adr/0002-placement-stability-measures.md.
 """
 
 from __future__ import annotations

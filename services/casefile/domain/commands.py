@@ -1,0 +1,314 @@
+"""The commands a child's case accepts: each names the `Child` method that carries it out.
+
+Field names are the domain method's arguments; ids of things a command
+creates may be left out (derived from the Idempotency-Key). Codes are checked
+by the domain, whose 422 names the list a code is missing from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, ClassVar
+from uuid import UUID
+
+from pydantic import Field, StrictBool, StringConstraints
+
+from services.casefile.domain.child import UNCHANGED
+from services.casefile.domain.values import (
+    CareLeaverStatus,
+    PermanencePlanType,
+    SocialWorkerChangeReason,
+    ViewsSubject,
+)
+from shared.commands import Command, Note, PersonId, code
+from shared.dates import today
+from shared.ssda903 import codes
+
+LocalChildId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=20,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+        description="The council's own id for the child (SSDA903 CHILD)",
+    ),
+]
+Upn = Annotated[
+    str,
+    Field(
+        min_length=13,
+        max_length=13,
+        description="Unique Pupil Number: 13 characters, the first a DfE check letter",
+    ),
+]
+NhsNumber = Annotated[
+    str,
+    Field(
+        min_length=10,
+        max_length=12,
+        description="NHS number: 10 digits (spaces allowed), modulus-11 check digit",
+    ),
+]
+
+# --------------------------------------------------------------------------- the child
+
+
+class RegisterChild(Command):
+    """Starts a child's record (the one command that creates the aggregate)."""
+
+    handler: ClassVar[str] = "register"
+
+    local_child_id: LocalChildId
+    date_of_birth: date
+    sex: str = code(codes.SEX, "SSDA903 SEX")
+    ethnicity: str = code(codes.ETHNICITY, "SSDA903 ETHNIC")
+    registration_date: date | None = Field(default=None, description="Default: today")
+    upn: Upn | None = None
+    nhs_number: NhsNumber | None = None
+    uasc: StrictBool = Field(default=False, description="Unaccompanied asylum-seeking child")
+    uasc_ceased_date: date | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments(), "registration_date": self.registration_date or today()}
+
+
+class CorrectDetails(Command):
+    """Only the fields present change; `null` clears an optional identifier."""
+
+    handler: ClassVar[str] = "correct_details"
+
+    effective_date: date | None = Field(default=None, description="Default: today")
+    note: Note | None = None
+    local_child_id: LocalChildId | None = None
+    date_of_birth: date | None = None
+    sex: str | None = code(codes.SEX, "SSDA903 SEX", default=None)
+    ethnicity: str | None = code(codes.ETHNICITY, "SSDA903 ETHNIC", default=None)
+    upn: Upn | None = None
+    nhs_number: NhsNumber | None = None
+    uasc: StrictBool | None = None
+    uasc_ceased_date: date | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        # Fields left out stay as they are (the domain's UNCHANGED is the default).
+        given = self.model_fields_set - {"effective_date", "note"}
+        changes = {
+            name: getattr(self, name) if name in given else UNCHANGED
+            for name in type(self).model_fields
+            if name not in {"effective_date", "note"}
+        }
+        return {**changes, "effective_date": self.effective_date or today(), "note": self.note}
+
+
+# --------------------------------------------------------------------------- periods of care
+
+
+class StartPeriodOfCare(Command):
+    handler: ClassVar[str] = "start_period_of_care"
+    creates: ClassVar[str | None] = "period_id"
+
+    period_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    start_date: date
+    legal_status: str = code(codes.LEGAL_STATUS, "SSDA903 LS on the first day")
+    category_of_need: str = code(codes.CATEGORY_OF_NEED, "SSDA903 CIN")
+
+
+class ChangeLegalStatus(Command):
+    handler: ClassVar[str] = "change_legal_status"
+
+    effective_date: date
+    legal_status: str = code(codes.LEGAL_STATUS, "SSDA903 LS from this day")
+
+
+class EndPeriodOfCare(Command):
+    handler: ClassVar[str] = "end_period_of_care"
+
+    end_date: date = Field(description="The day the child ceased to be looked after (DEC)")
+    reason_ceased: str = code(codes.REASON_EPISODE_CEASED, "SSDA903 REC (not X1)")
+
+
+# --------------------------------------------------------------------------- people responsible
+
+
+class AllocateSocialWorker(Command):
+    handler: ClassVar[str] = "allocate_social_worker"
+
+    effective_date: date
+    social_worker_id: PersonId
+    team: PersonId
+    reason: str | None = code(
+        {reason.value: reason.name for reason in SocialWorkerChangeReason},
+        "SSDA903 SW_REASON; required when the worker changes",
+        default=None,
+    )
+
+
+class AppointIro(Command):
+    handler: ClassVar[str] = "appoint_iro"
+
+    effective_date: date
+    iro_id: PersonId
+
+
+class AppointPersonalAdviser(Command):
+    handler: ClassVar[str] = "appoint_personal_adviser"
+
+    effective_date: date
+    personal_adviser_id: PersonId
+
+
+# --------------------------------------------------------------------------- plans
+
+
+class AgreeCarePlan(Command):
+    handler: ClassVar[str] = "agree_care_plan"
+
+    effective_date: date
+    note: Note | None = None
+
+
+class AgreePermanencePlan(AgreeCarePlan):
+    handler: ClassVar[str] = "agree_permanence_plan"
+
+    plan_type: str = code({t.value: t.name for t in PermanencePlanType}, "The long-term plan")
+
+
+class AgreePathwayPlan(AgreeCarePlan):
+    handler: ClassVar[str] = "agree_pathway_plan"
+
+
+class ReviewPathwayPlan(AgreeCarePlan):
+    handler: ClassVar[str] = "review_pathway_plan"
+
+
+# --------------------------------------------------------------------------- reviews and visits
+
+
+class ScheduleReview(Command):
+    handler: ClassVar[str] = "schedule_review"
+    creates: ClassVar[str | None] = "review_id"
+
+    review_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    scheduled_date: date
+    effective_date: date | None = Field(default=None, description="When it was set; default today")
+
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments(), "effective_date": self.effective_date or today()}
+
+
+class RecordReview(Command):
+    handler: ClassVar[str] = "record_review"
+    caller: ClassVar[str | None] = "iro_id"
+
+    review_date: date
+    iro_id: PersonId | None = Field(default=None, description="The chair; default: the caller")
+    participation: str = code(codes.REVIEW_PARTICIPATION, "SSDA903 REVIEW_CODE")
+    child_views_recorded: StrictBool
+    note: Note | None = None
+
+
+class RecordVisit(Command):
+    handler: ClassVar[str] = "record_visit"
+    creates: ClassVar[str | None] = "visit_id"
+
+    visit_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    visit_date: date
+    seen_alone: StrictBool
+    note: Note | None = None
+
+
+# --------------------------------------------------------------------------- missing episodes
+
+
+class StartMissingEpisode(Command):
+    handler: ClassVar[str] = "record_missing_episode_start"
+    creates: ClassVar[str | None] = "episode_id"
+
+    episode_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    start_date: date
+    missing_type: str = code(codes.MISSING, "SSDA903 MISSING: M missing, A away")
+
+
+class EndMissingEpisode(Command):
+    handler: ClassVar[str] = "record_missing_episode_end"
+
+    end_date: date
+    return_interview_offered: StrictBool
+    return_interview_accepted: StrictBool
+
+
+# --------------------------------------------------------------------------- care leavers
+
+
+class RecordEligibility(Command):
+    handler: ClassVar[str] = "record_care_leaver_eligibility"
+
+    effective_date: date
+    status: str = code({s.value: s.name for s in CareLeaverStatus}, "Leaving-care status")
+
+
+class RecordInTouchContact(Command):
+    handler: ClassVar[str] = "record_in_touch_contact"
+    creates: ClassVar[str | None] = "contact_id"
+
+    contact_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    contact_date: date
+    in_touch: str = code(codes.IN_TOUCH, "SSDA903 IN_TOUCH")
+    activity: str | None = code(codes.ACTIVITY, "SSDA903 ACTIV", default=None)
+    accommodation: str | None = code(codes.ACCOMMODATION, "SSDA903 ACCOM", default=None)
+
+
+class RecordStayingPut(Command):
+    handler: ClassVar[str] = "record_staying_put"
+
+    effective_date: date
+    staying_put: StrictBool = Field(description="True: the arrangement starts; False: it ends")
+
+
+# --------------------------------------------------------------------------- adoption
+
+
+class RecordAdoptionDecision(Command):
+    handler: ClassVar[str] = "record_adoption_decision"
+
+    effective_date: date
+
+
+class RecordPlacementOrder(RecordAdoptionDecision):
+    handler: ClassVar[str] = "record_placement_order"
+
+
+class RecordAdoptionMatch(RecordAdoptionDecision):
+    handler: ClassVar[str] = "record_adoption_match"
+
+
+class RecordPlacedForAdoption(RecordAdoptionDecision):
+    handler: ClassVar[str] = "record_placed_for_adoption"
+
+
+class RecordAdoption(RecordAdoptionDecision):
+    handler: ClassVar[str] = "record_adoption"
+
+
+class ReverseAdoptionDecision(Command):
+    handler: ClassVar[str] = "reverse_adoption_decision"
+
+    effective_date: date
+    reason: str = code(codes.REASON_PLACED_CEASED, "SSDA903 REASON_PLACED_CEASED")
+
+
+# --------------------------------------------------------------------------- the child's voice
+
+
+class RecordViewsAndWishes(Command):
+    handler: ClassVar[str] = "record_views_and_wishes"
+    creates: ClassVar[str | None] = "views_id"
+
+    views_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    effective_date: date
+    views: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+    about: str = code(
+        {s.value: s.name for s in ViewsSubject},
+        "What the views are about",
+        default=ViewsSubject.CASE.value,
+    )
+    about_id: UUID | None = Field(default=None, description="The review, visit, ... they are about")

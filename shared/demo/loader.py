@@ -1,0 +1,377 @@
+"""The demo cohort loader: sends the plan to the running services over HTTP, as a client would.
+
+`belonging dev up` calls `seed(base_urls, token_for)` (the `belonging.demo`
+entry point) once the services are healthy. Loading twice records nothing
+twice; docs/demo-cohort.md says how.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from shared import dates
+from shared.demo.cohort import COHORT, PERFORMANCE, PERSONAL_ADVISER, TEAM_MANAGER
+from shared.demo.plan import (
+    CaseStep,
+    ChildPlan,
+    Json,
+    PlacementStep,
+    idempotency_key,
+    plan_cohort,
+)
+
+#: How long the placements service may take to learn a child's periods of care.
+LEARN_TIMEOUT = 20.0
+POLL_INTERVAL = 0.2
+REQUEST_TIMEOUT = 30.0
+
+#: The problem type of a caller not related to the child (shared.auth.dependencies).
+NOT_RELATED = "urn:belonging:problem:not-related"
+#: The problem type of an Idempotency-Key sent again with another body.
+KEY_REUSED = "urn:belonging:problem:idempotency-key-reused"
+
+TokenFor = Callable[[str, str], str]
+
+
+class DemoError(RuntimeError):
+    """A service refused part of the demo cohort; the message says which child and step."""
+
+
+def _etag(response: httpx.Response) -> int | None:
+    value = response.headers.get("ETag", "").removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() else None
+
+
+def _problem(response: httpx.Response) -> Json:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"detail": response.text[:300]}
+    return body if isinstance(body, dict) else {"detail": str(body)[:300]}
+
+
+def _fail(what: str, response: httpx.Response) -> DemoError:
+    problem = _problem(response)
+    detail = problem.get("detail") or problem.get("title") or ""
+    errors = problem.get("errors") or []
+    fields = ", ".join(f"{e.get('field')}: {e.get('message')}" for e in errors if e)
+    message = f"{what}: HTTP {response.status_code} {detail}"
+    if fields:
+        message += f" ({fields})"
+    if problem.get("type") == KEY_REUSED:
+        message += (
+            " The demo cohort has changed since this stack loaded it; "
+            "`belonging dev reset` starts again from empty."
+        )
+    return DemoError(message)
+
+
+class Loader:
+    """Sends the cohort to the services and reads back what they made of it."""
+
+    def __init__(self, base_urls: Mapping[str, str], token_for: TokenFor) -> None:
+        self.casefile = base_urls["casefile"].rstrip("/")
+        self.placements = (base_urls.get("placements") or "").rstrip("/") or None
+        self._token_for = token_for
+        self._tokens: dict[tuple[str, str], str] = {}
+        self.http = httpx.Client(timeout=REQUEST_TIMEOUT)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def headers(self, actor: tuple[str, str], key: str | None = None) -> dict[str, str]:
+        if actor not in self._tokens:
+            self._tokens[actor] = self._token_for(*actor)
+        headers = {"Authorization": f"Bearer {self._tokens[actor]}", "X-Purpose": "demo-data"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return headers
+
+    def get(self, url: str, actor: tuple[str, str], **params: str) -> httpx.Response:
+        return self.http.get(url, headers=self.headers(actor), params=params)
+
+    # ------------------------------------------------------------------ the anchor
+
+    def anchor(self, today: date) -> date:
+        """Today, or the anchor of the cohort already loaded (from DEMO01's registration)."""
+        first = COHORT[0]
+        offset = first.periods[0].start + first.registered_before_care
+        offset_of = 0
+        while True:
+            response = self.get(
+                f"{self.casefile}/v1/children", PERFORMANCE, limit="500", offset=str(offset_of)
+            )
+            if response.status_code != 200:
+                raise _fail("listing the children already registered", response)
+            items = response.json()["items"]
+            for item in items:
+                if item["local_child_id"] == first.local_id:
+                    registered = date.fromisoformat(item["registered_on"])
+                    return min(today, registered + timedelta(days=offset))
+            if len(items) < 500:
+                return today
+            offset_of += len(items)
+
+    # ------------------------------------------------------------------ casefile
+
+    def write_case(self, child: ChildPlan, step: CaseStep, current_worker: str) -> None:
+        natural = {
+            "tm": TEAM_MANAGER,
+            "sw": ("social_worker", current_worker),
+            "iro": ("iro", child.spec.iro),
+            "pa": ("personal_adviser", PERSONAL_ADVISER),
+        }[step.who]
+        # Whoever wrote a step first may no longer be related to the child (the
+        # registering manager once a worker is allocated, a worker since replaced):
+        # on a repeat run the step is asked again as a worker related now.
+        workers = [worker for _, worker, _ in reversed(child.spec.social_workers)]
+        candidates = [natural] + [("social_worker", w) for w in workers if w != natural[1]]
+        if step.path:
+            url = f"{self.casefile}/v1/children/{child.child_id}{step.path}"
+        else:
+            url = f"{self.casefile}/v1/children"
+        key = idempotency_key(child.spec.local_id, step.name)
+        what = f"{child.spec.local_id} {step.name}"
+        for actor in candidates:
+            response = self._post_case(url, step.body, actor, key, child.version, bool(step.path))
+            if response.status_code == 403 and _problem(response).get("type") == NOT_RELATED:
+                continue
+            if response.status_code >= 300:
+                raise _fail(what, response)
+            child.version = _etag(response)
+            if not step.path:
+                child.child_id = str(response.json()["child_id"])
+            return
+        raise DemoError(f"{what}: no one in the demo cohort's case team may write it now")
+
+    def _post_case(
+        self,
+        url: str,
+        body: Json,
+        actor: tuple[str, str],
+        key: str,
+        version: int | None,
+        update: bool,
+    ) -> httpx.Response:
+        for attempt in range(6):
+            headers = self.headers(actor, key)
+            if update and version is not None:
+                headers["If-Match"] = f'"{version}"'
+            response = self.http.post(url, json=body, headers=headers)
+            if response.status_code == 412 and attempt < 5:
+                # The record moved on since our last write (a partly loaded cohort):
+                # base the change on the version the service names.
+                version = _etag(response)
+                continue
+            if response.status_code in (409, 503) and attempt < 5:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            return response
+        return response
+
+    def load_case(self, child: ChildPlan) -> None:
+        worker = child.spec.social_workers[0][1]
+        for step in child.case:
+            self.write_case(child, step, worker)
+            worker = step.allocates or worker
+
+    # ------------------------------------------------------------------ placements
+
+    def placement_history(self, child: ChildPlan) -> Json | None:
+        assert self.placements is not None
+        url = f"{self.placements}/v1/children/{child.child_id}/placements"
+        response = self.get(url, TEAM_MANAGER)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _fail(f"{child.spec.local_id} reading placements", response)
+        history: Json = response.json()
+        return history
+
+    def child_stability(self, child: ChildPlan, as_of: date) -> Json | None:
+        assert self.placements is not None
+        url = f"{self.placements}/v1/children/{child.child_id}/stability"
+        response = self.get(url, TEAM_MANAGER, as_of=as_of.isoformat())
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _fail(f"{child.spec.local_id} reading stability", response)
+        body: Json = response.json()
+        return body
+
+    def wait_until(self, what: str, ready: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if time.monotonic() > deadline:
+                raise DemoError(f"{what}: not seen by the placements service within {timeout:.0f}s")
+            time.sleep(POLL_INTERVAL)
+
+    def placements_know(self, child: ChildPlan) -> bool:
+        """Has the placements service learnt this child's periods of care from casefile?"""
+        for as_of, looked_after, since in child.known_when:
+            seen = self.child_stability(child, as_of)
+            if seen is None or seen["looked_after"] != looked_after:
+                return False
+            if since is not None and seen["looked_after_since"] != since.isoformat():
+                return False
+        return True
+
+    def load_placements(self, child: ChildPlan) -> int:
+        """Sends the placements the child's history lacks; returns how many."""
+        history = self.placement_history(child)
+        pending = [step for step in child.placements if not _done(step, history)]
+        if not pending:
+            return 0
+        self.wait_until(
+            f"{child.spec.local_id}'s periods of care",
+            lambda: self.placements_know(child),
+            LEARN_TIMEOUT,
+        )
+        version = None if history is None else int(history["version"])
+        sent = 0
+        for step in pending:
+            version = self._post_placement(child, step, version)
+            sent += 1
+        return sent
+
+    def _post_placement(self, child: ChildPlan, step: PlacementStep, version: int | None) -> int:
+        assert self.placements is not None
+        base = f"{self.placements}/v1/children/{child.child_id}/placements"
+        path = {
+            "start": "",
+            "move": f"/{step.from_id}/move",
+            "adopt": f"/{step.from_id}/placed-for-adoption",
+            "end": f"/{step.from_id}/end",
+            "staying_put": f"/{step.from_id}/staying-put",
+        }[step.kind]
+        what = f"{child.spec.local_id} {step.name}"
+        deadline = time.monotonic() + LEARN_TIMEOUT
+        retries = 0
+        while True:
+            headers = self.headers(TEAM_MANAGER, idempotency_key(child.spec.local_id, step.name))
+            if version is not None:
+                headers["If-Match"] = f'"{version}"'
+            response = self.http.post(base + path, json=step.body, headers=headers)
+            new_version = _etag(response)
+            if response.status_code in (200, 201) and new_version is not None:
+                return new_version
+            retries += 1
+            if response.status_code == 412 and retries < 5:
+                history = self.placement_history(child)
+                if history is not None and _done(step, history):
+                    return int(history["version"])
+                version = new_version
+                continue
+            if response.status_code == 409 and retries < 5:
+                time.sleep(0.2 * retries)
+                continue
+            detail = str(_problem(response).get("detail", ""))
+            late = response.status_code == 422 and "not looked after" in detail
+            if late and time.monotonic() < deadline:  # casefile's news is still on its way
+                time.sleep(POLL_INTERVAL)
+                continue
+            raise _fail(what, response)
+
+    def council_stability(self, as_of: date) -> Json:
+        assert self.placements is not None
+        url = f"{self.placements}/v1/stability"
+        response = self.get(url, TEAM_MANAGER, as_of=as_of.isoformat())
+        if response.status_code != 200:
+            raise _fail("reading the council's stability figures", response)
+        body: Json = response.json()
+        return body
+
+
+def _done(step: PlacementStep, history: Json | None) -> bool:
+    """Is this step already in the child's placement history?"""
+    if history is None:
+        return False
+    placements = {p["placement_id"]: p for p in history["placements"]}
+    if step.kind in ("start", "move", "adopt"):
+        return str(step.placement_id) in placements
+    if step.kind == "end":
+        placement = placements.get(str(step.placement_id))
+        return placement is not None and placement["end_date"] is not None
+    return history.get("staying_put") is not None
+
+
+def _share(indicator: Mapping[str, Any]) -> str:
+    text = f"{indicator['numerator']} of {indicator['denominator']}"
+    if indicator.get("percentage") is not None:
+        text += f" ({indicator['percentage']}%)"
+    return text
+
+
+def seed(base_urls: dict[str, str], token_for: TokenFor) -> str:
+    """Load the demo cohort (idempotently) and say where to look at it."""
+    today = dates.today()
+    loader = Loader(base_urls, token_for)
+    try:
+        anchor = loader.anchor(today)
+        children = plan_cohort(anchor)
+        for child in children:
+            loader.load_case(child)
+        if loader.placements is None:
+            return (
+                f"Demo cohort: {len(children)} children in casefile (no placements service "
+                "running, so no placements)."
+            )
+        sent = sum(loader.load_placements(child) for child in children)
+        # The stability figures come from the placement spans projection: wait
+        # until it has the last placement sent, and so every one before it.
+        last = next((c for c in reversed(children) if c.current_placement is not None), None)
+        if last is not None:
+            expected = str(last.current_placement)
+
+            def caught_up() -> bool:
+                seen = loader.child_stability(last, anchor)
+                return seen is not None and seen["current_placement_id"] == expected
+
+            loader.wait_until("the latest placement", caught_up, LEARN_TIMEOUT)
+        figures = loader.council_stability(today)
+    finally:
+        loader.close()
+    return _summary(children, figures, base_urls, today, anchor, sent)
+
+
+def _summary(
+    children: list[ChildPlan],
+    figures: Json,
+    base_urls: Mapping[str, str],
+    today: date,
+    anchor: date,
+    sent: int,
+) -> str:
+    casefile = base_urls["casefile"].rstrip("/")
+    placements = base_urls["placements"].rstrip("/")
+    looked_after = sum(1 for c in children if c.spec.periods[-1].end is None)
+    first, leaver = children[0], next(c for c in children if c.spec.care_leaver and c.placements)
+    stories = {c.spec.local_id: c.spec.story for c in children}
+    index = figures["stability_index"]
+    tm = '"Authorization: Bearer $(belonging token --role team_manager --user tm.demo)"'
+    sw = '"Authorization: Bearer $(belonging token --role social_worker --user sw.demo)"'
+    loaded = "" if sent else " (already loaded: no placements to add)"
+    ids = f"{children[0].spec.local_id}-{children[-1].spec.local_id}"
+    return "\n".join(
+        [
+            f"Demo cohort: {len(children)} children ({ids}), {looked_after} looked after "
+            f"today, dates up to {anchor - timedelta(days=1)}{loaded}.",
+            f"  DEMO02 {stories['DEMO02']}; DEMO03 {stories['DEMO03']}; "
+            f"DEMO04 {stories['DEMO04']}.",
+            f"Placement stability on {today} (placements GET /v1/stability?as_of={today}):",
+            f"  short-term, 3+ placements in 12 months: {_share(figures['short_term'])}; "
+            f"long-term: {_share(figures['long_term'])}",
+            f"  Stability Index: placement moves {_share(index['placement_moves'])}, "
+            f"social worker changes {_share(index['social_worker_changes'])}",
+            "Try:",
+            f'  curl -s -H {tm} "{placements}/v1/stability?as_of={today}"',
+            f"  curl -s -H {tm} {placements}/v1/children/{first.child_id}/stability",
+            f"  curl -s -H {tm} {placements}/v1/children/{leaver.child_id}/placements",
+            f"  curl -s -H {sw} {casefile}/v1/children/{first.child_id}",
+        ]
+    )

@@ -1,0 +1,283 @@
+"""One lifecycle for every service: a bootstrap declares its parts, this starts them.
+
+A service's `bootstrap.py` declares `ServiceParts`: its settings, its
+application, its routers, its projections, what its relay publishes, its
+read side and its relationship checker. `build_app` starts them in the same
+order for every service (the application, the PostgreSQL pools, the
+projection runners, the relay), checks them the same way (`/ready`: NATS
+connected, PostgreSQL answering, every runner and the relay running) and stops
+them in reverse within `STOP_TIMEOUT`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+
+from shared.api.app_factory import create_app
+from shared.api.idempotency import PostgresIdempotencyStore
+from shared.api.runtime import ServiceRuntime
+from shared.auth.relationships import RelationshipChecker
+from shared.auth.tokens import TokenVerifier
+from shared.contracts.relay import IntegrationRelay, Translate
+from shared.eventstore.factory import NatsFactory
+from shared.observability.logs import get_logger
+from shared.projections.runner import (
+    PositionMoved,
+    Projection,
+    ProjectionRunner,
+    Source,
+    domain_event_decoder,
+)
+from shared.service_application import ServiceApplication
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+S = TypeVar("S", bound=ServiceSettings)
+
+#: How long the runners and the relay get to finish their page when a service stops.
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class Started(Generic[S]):
+    """What the lifecycle started, handed to a service's parts that need it."""
+
+    settings: S
+    application: ServiceApplication[Any]
+    pool: ConnectionPool[Connection[Any]]
+    apg: asyncpg.Pool
+    projections: dict[str, Projection] = field(default_factory=dict)
+    runners: list[ProjectionRunner] = field(default_factory=list)
+    relay: IntegrationRelay | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _on_demand: dict[str, ProjectionRunner] = field(default_factory=dict)
+    _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def catch_up(self, projection: str) -> None:
+        """Bring one read model up to the stream's end now (called from a worker thread).
+
+        A write a moment ago (a registration, an allocation) may not be in the
+        read model yet; a check that would say no asks for a catch-up first.
+        """
+        try:
+            anyio.from_thread.run(self._catch_up, projection)
+        except Exception:
+            log.warning("catch_up_failed", projection=projection, exc_info=True)
+
+    async def _catch_up(self, name: str) -> None:
+        async with self._catching_up:
+            runner = self._on_demand.get(name)
+            if runner is None:
+                runner = ProjectionRunner(self.projections[name], self.apg, self.settings.nats_url)
+                self._on_demand[name] = runner
+            for _ in range(3):
+                try:
+                    await runner.catch_up()
+                    return
+                except PositionMoved:
+                    continue
+
+
+@dataclass(frozen=True)
+class ServiceParts(Generic[S]):
+    """What a service is made of; `shared` starts, checks and stops it."""
+
+    title: str
+    settings: type[S]
+    application: type[ServiceApplication[Any]]
+    routers: Callable[[], Sequence[APIRouter]]
+    #: The read models, from the application's events and other services' integration events.
+    projections: Callable[[Source, S], Sequence[Projection]]
+    #: The service's read side for its endpoints (`ServiceRuntime.reads`).
+    reads: Callable[[Started[S]], Any]
+    #: Who is related to which child (`require()` consults it for `{child_id}` routes).
+    relationships: Callable[[Started[S]], RelationshipChecker]
+    #: Turns the service's domain events into its published integration events.
+    translate: Translate | None = None
+    #: Set on the application once its read side is up (e.g. what it learns from others).
+    wire: Callable[[ServiceApplication[Any], Any], None] | None = None
+
+    def make_application(self, settings: S, *, persistence: str | None = None) -> Any:
+        env = settings.application_env()
+        if persistence is not None:
+            env["PERSISTENCE_MODULE"] = persistence
+        return self.application(env=env)
+
+    def event_source(self, application: ServiceApplication[Any], settings: S) -> Source:
+        """The service's own domain events, decoded (and decrypted) by its mapper."""
+        return Source(
+            settings.event_stream,
+            f"{settings.event_subject_prefix}.events.>",
+            domain_event_decoder(application.mapper),
+        )
+
+    def replayable_projections(self, settings: S | None = None) -> list[Projection]:
+        """The read models `belonging replay` rebuilds (shared/projections/catalogue.py).
+
+        Built from the environment like the service; the application is made on
+        the in-memory store with the same cipher and compressor, so listing
+        projections opens no connection.
+        """
+        chosen = settings or self.settings()
+        application = self.make_application(chosen, persistence="eventsourcing.popo")
+        return list(self.projections(self.event_source(application, chosen), chosen))
+
+
+def build_app(
+    parts: ServiceParts[S],
+    settings: S | None = None,
+    *,
+    token_verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """The service's FastAPI app; nothing starts until its lifespan runs."""
+    chosen: S = settings or parts.settings()
+    if not chosen.database_url:
+        raise ValueError("DATABASE_URL is required: the read models live in PostgreSQL")
+    holder: dict[str, Started[S]] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started = await _start(parts, chosen)
+        holder["started"] = started
+        try:
+            app.state.relationships = parts.relationships(started)
+            reads = parts.reads(started)
+            if parts.wire is not None:
+                parts.wire(started.application, reads)
+            idempotency = PostgresIdempotencyStore(started.pool, chosen.service_name)
+            app.state.runtime = ServiceRuntime(started.application, idempotency, reads)
+            yield
+        finally:
+            app.state.runtime = None
+            holder.pop("started", None)
+            await _stop(started)
+
+    def nats_connected() -> bool:
+        factory = holder["started"].application.factory
+        return not isinstance(factory, NatsFactory) or factory.connection.is_connected
+
+    def postgres_reachable() -> bool:
+        with holder["started"].pool.connection() as conn:
+            return conn.execute("SELECT 1").fetchone() == (1,)
+
+    def projections_running() -> bool:
+        """False if a runner or the relay has stopped (a projection stops at an
+        event it cannot apply, and stays stopped until someone looks)."""
+        started = holder["started"]
+        failed = [r.projection.name for r in started.runners if r.error is not None]
+        failed += [t.get_name() for t in started.tasks if t.done()]
+        return not failed
+
+    return create_app(
+        chosen,
+        list(parts.routers()),
+        lifespan=lifespan,
+        readiness_checks=[nats_connected, postgres_reachable, projections_running],
+        title=parts.title,
+        token_verifier=token_verifier,
+    )
+
+
+async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
+    def blocking() -> tuple[ServiceApplication[Any], ConnectionPool[Connection[Any]]]:
+        application = parts.make_application(settings)
+        pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+            str(settings.database_url),
+            min_size=1,
+            max_size=settings.database_pool_size,
+            open=False,
+        )
+        try:
+            pool.open(wait=True, timeout=30)
+            PostgresIdempotencyStore(pool, settings.service_name).create_table()
+        except BaseException:
+            pool.close()
+            application.close()
+            raise
+        return application, pool
+
+    application, pool = await anyio.to_thread.run_sync(blocking)
+    try:
+        apg = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
+    except BaseException:
+        await anyio.to_thread.run_sync(pool.close)
+        await anyio.to_thread.run_sync(application.close)
+        raise
+    started = Started(settings, application, pool, apg)
+    try:
+        projections = parts.projections(parts.event_source(application, settings), settings)
+        started.projections = {p.name: p for p in projections}
+        started.runners = [ProjectionRunner(p, apg, settings.nats_url) for p in projections]
+        for runner in started.runners:
+            await runner.setup()
+        for runner in started.runners:
+            started.tasks.append(
+                asyncio.create_task(runner.run_forever(started.stop), name=runner.projection.name)
+            )
+        if parts.translate is not None and settings.relay_enabled:
+            started.relay = IntegrationRelay(
+                settings.service_name,
+                settings.nats_url,
+                application.mapper,
+                parts.translate,
+                event_stream=settings.event_stream,
+                subject_prefix=settings.event_subject_prefix,
+            )
+            started.tasks.append(
+                asyncio.create_task(started.relay.run_forever(started.stop), name="relay")
+            )
+    except BaseException:
+        await _stop(started)
+        raise
+    for task in started.tasks:
+        task.add_done_callback(_report_stopped)
+    return started
+
+
+async def _stop(started: Started[Any]) -> None:
+    started.stop.set()
+    if started.tasks:
+        _, pending = await asyncio.wait(started.tasks, timeout=STOP_TIMEOUT)
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(*pending, return_exceptions=True)
+    for runner in [*started.runners, *started._on_demand.values()]:
+        runner.close()
+    if started.relay is not None:
+        await started.relay.close()
+    await started.apg.close()
+    await anyio.to_thread.run_sync(started.pool.close)
+    await anyio.to_thread.run_sync(started.application.close)
+
+
+def _report_stopped(task: asyncio.Task[None]) -> None:
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("background_task_stopped", task=task.get_name(), error=str(error))
+
+
+def serve(parts: ServiceParts[Any]) -> None:
+    """`python -m services.<name>`: serve the service on its port (loopback unless HOST is set)."""
+    settings = parts.settings()
+    host = os.environ.get("HOST", "127.0.0.1")  # a container sets HOST=0.0.0.0
+    uvicorn.run(build_app(parts, settings), host=host, port=settings.port, log_config=None)
