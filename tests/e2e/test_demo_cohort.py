@@ -26,6 +26,7 @@ from shared import dates
 from shared.auth.tokens import DevIssuer
 from shared.demo import seed
 from shared.demo.cohort import COHORT
+from shared.projections.catalogue import all_projections
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -101,26 +102,41 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
         assert "12 children" in again and "already loaded" in again
         assert _snapshot(http, urls, issuer) == first
 
-        # `belonging replay` rebuilds the placement spans from the first
-        # event, finds them equal to the live read model, and swaps them in.
-        replayed = subprocess.run(
-            [*CLI, "replay", "placements_spans"],
+        # `belonging replay` rebuilds every projection the catalogue lists from
+        # the first event, finds each equal to the live read model, and swaps it in.
+        for service, projection in all_projections():
+            replayed = subprocess.run(
+                [*CLI, "replay", f"{service}.{projection.name}"],
+                cwd=REPO_ROOT,
+                env={
+                    **os.environ,
+                    "NATS_URL": f"nats://127.0.0.1:{stack.ports.nats}",
+                    "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/"
+                    f"{service}",
+                    "CIPHER_KEY": (stack.data_dir / "cipher.key").read_text().strip(),
+                },
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            output = replayed.stdout + replayed.stderr
+            assert replayed.returncode == 0, output
+            assert "events/s" in output and "swapped in" in output, output
+            assert output.count(": same") == len(projection.tables), output
+            assert "differ" not in output, output
+        assert _snapshot(http, urls, issuer) == first
+
+        unknown = subprocess.run(
+            [*CLI, "replay", "placements.no_such_projection"],
             cwd=REPO_ROOT,
-            env={
-                **os.environ,
-                "NATS_URL": f"nats://127.0.0.1:{stack.ports.nats}",
-                "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/placements",
-                "CIPHER_KEY": (stack.data_dir / "cipher.key").read_text().strip(),
-                "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
-            },
+            env={**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"},
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=60,
         )
-        assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-        assert "events/s" in replayed.stdout and "swapped in" in replayed.stdout
-        assert "differ" not in replayed.stdout
-        assert _snapshot(http, urls, issuer) == first
+        assert unknown.returncode != 0
+        assert "Traceback" not in unknown.stderr
+        assert "casefile.casefile_children" in unknown.stdout + unknown.stderr
 
     assert stack.stop() == 0, stack.output
     assert "SIGINT: stopping the stack." in stack.output
