@@ -272,12 +272,9 @@ class PlacementHistory(Aggregate):
         none (SSDA903 rules 225, 226). `from_placement_id`, when given, must
         name the current placement. The same move again (a retry) records nothing.
         """
-        if self._already_started(new_placement_id, effective_date, placement_type):
+        if self._already_moved(new_placement_id, from_placement_id, effective_date, placement_type):
             return
-        if from_placement_id is not None:
-            self.check_current(from_placement_id)
         placement_id = new_placement_id
-        self._check_new_id(placement_id, "new_placement_id")
         setting = _checked_setting(placement_type, setting, short_break)
         current = self._move_from(effective_date, periods_of_care)
         self._check_reason(current.placement_type, placement_type, reason_place_change)
@@ -349,12 +346,9 @@ class PlacementHistory(Aggregate):
         (implementation of the care plan) with new ones. `from_placement_id`,
         when given, must name the current placement. A retry records nothing.
         """
-        if self._already_started(new_placement_id, effective_date, placement_type):
+        if self._already_moved(new_placement_id, from_placement_id, effective_date, placement_type):
             return
-        if from_placement_id is not None:
-            self.check_current(from_placement_id)
         placement_id = new_placement_id
-        self._check_new_id(placement_id, "new_placement_id")
         if placement_type not in codes.PLACED_FOR_ADOPTION:
             raise NotPlacedForAdoption(
                 f"{placement_type!r} is not a placed-for-adoption type (A3-A6)", "placement_type"
@@ -595,6 +589,17 @@ class PlacementHistory(Aggregate):
             raise DuplicatePlacementId(
                 f"placement {placement_id} is already in this history", field
             )
+
+    def _already_moved(
+        self, new_placement_id: UUID, from_placement_id: UUID | None, day: date, kind: str
+    ) -> bool:
+        """Whether this move is already recorded (a retry); else checks it may start."""
+        if self._already_started(new_placement_id, day, kind):
+            return True
+        if from_placement_id is not None:
+            self.check_current(from_placement_id)
+        self._check_new_id(new_placement_id, "new_placement_id")
+        return False
 
     def _already_started(self, placement_id: UUID, day: date, placement_type: str) -> bool:
         """Whether this placement is recorded as starting that day as that type (a retry)."""
