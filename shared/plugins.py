@@ -1,15 +1,9 @@
 """What this installation has: services, their replayable projections, a demo cohort.
 
-Shared code knows no service by name or import. Each service registers
-itself in `pyproject.toml` under `[project.entry-points]`, and `shared/`
-finds it through `importlib.metadata`:
-
-- `belonging.services`: `<name> = "services.<name>:PORT_OFFSET"`, the
-  service's package and its place in the local stack's port plan
-  (`belonging dev up` serves service N on the port base + N);
-- `belonging.projections`: `<name> = "<module>:replayable_projections"`,
-  the read models `belonging replay` can rebuild;
-- `belonging.demo`: `cohort = "<module>:seed"`, the demo cohort loader.
+Shared code knows no service by name or import: each service registers entry
+points in `pyproject.toml` (`belonging.services`, `belonging.projections`,
+`belonging.demo`) and `shared/` finds them through `importlib.metadata`.
+See docs/adr/0012-settings-from-the-environment-services-by-entry-points.md.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
 """One settings object per service, read from the environment.
 
-Configuration comes from the environment through one settings object and is
-wired once at start-up (STYLE.md rule 5), so the same image runs on a laptop
-and in `k8s/` with only environment variables changed. Services subclass
-`ServiceSettings` to add their own fields and a default `service_name`.
-
-Field names double as environment variable names (no prefix, case-insensitive),
-except where an established name exists: `JWT_JWKS_FILE`/`JWT_JWKS_URL`, and
-OpenTelemetry's own `OTEL_TRACES_EXPORTER`.
+Read once at start-up; services subclass `ServiceSettings` to add their own
+fields and a default `service_name`. Field names double as environment variable
+names (no prefix, case-insensitive), except established ones (`JWT_JWKS_FILE`,
+`JWT_JWKS_URL`, `OTEL_TRACES_EXPORTER`) and the per-service
+`<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX` and `<SERVICE>_RELAY`.
+See docs/adr/0012-settings-from-the-environment-services-by-entry-points.md.
 """
 
 from __future__ import annotations

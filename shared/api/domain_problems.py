@@ -1,13 +1,10 @@
 """Domain errors as problem details, the same way in every service.
 
-The app factory installs these handlers, so a command raises the domain's
-own error and every service answers it alike:
-
-- a broken rule (`RuleBroken`) is 422, naming the request field it concerns;
-- something named that does not exist (`NotFound`) is 404;
-- a stale `If-Match` (`VersionConflict`) is 412 with the current ETag;
-- a lost race in the event store (`IntegrityError`) is 409: retry.
+The app factory installs these handlers: `RuleBroken` is 422 naming the request
+field, `NotFound` 404, `VersionConflict` (a stale `If-Match`) 412 with the
+current ETag, the event store's `IntegrityError` (a lost race) 409: retry.
 Nothing was recorded in any of these cases.
+See docs/adr/0011-idempotency-keys-and-domain-problems.md.
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Writes that are safe to retry: the `Idempotency-Key` header.
 
-A social worker on a poor mobile connection taps "record visit" and the
-response is lost; the client retries. Without a key the visit is recorded
-twice. Every write therefore carries an `Idempotency-Key`; the first request
-with a key does the work and its response is stored, and a retry with the
-same key and the same request gets the stored response and records nothing.
-The same key with a different request is a client bug and is refused (422)
-rather than guessed at. Keys are scoped per service and per principal, so one
-caller can never see another's stored response.
-
-Failures are not remembered: a request that raised changed nothing (bad input
-gets a 4xx and changes nothing, DESIGN.md "Security"), so its key is released
-and a retry runs afresh.
+The first request with a key does the work and its response is stored; a retry
+with the same key and request gets that response and records nothing; the same
+key with another request is refused (422). Keys are scoped per service and per
+principal, kept in PostgreSQL, and released when the work fails.
+See docs/adr/0011-idempotency-keys-and-domain-problems.md.
 """
 
 from __future__ import annotations

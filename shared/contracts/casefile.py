@@ -1,15 +1,9 @@
 """What the casefile service tells others: its published language, version 1.
 
-Minimised to what a consumer may see (DESIGN.md, "Published language"): codes,
-dates and the ids of the people responsible, never free text (no notes, no
-views and wishes, no reasons typed by a worker), never a child's name, NHS
-number or UPN (other services key on `child_id`; the NHS number goes to health
-systems through their own channel). Casefile holds no health detail, so no
-event here is restricted to health consumers.
-
-`audience` says which purposes may receive an event: "any" is every consumer of
-the council's event bus; narrower sets keep safeguarding detail (missing
-episodes) and leaving-care detail to the services and teams that act on it.
+Minimised to what a consumer may see: codes, dates and the ids of the people
+responsible, never free text, a child's name, NHS number or UPN. `audience` says
+which purposes may receive an event ("any", or the safeguarding and leaving-care
+sets below). See docs/adr/0010-published-language-minimised.md.
 """
 
 from __future__ import annotations

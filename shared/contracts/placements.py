@@ -1,17 +1,9 @@
 """What the placements service tells others: its published language, version 1.
 
-Minimised to what a consumer may see (DESIGN.md, "Published language"). Other
-services and council systems need to know *that* a child is placed, moved or
-placed for adoption, when, in what kind of placement (SSDA903 PLACE and
-PLACE_PROVIDER), whether inside the council's area, and why a move happened
-(REASON_PLACE_CHANGE): enough for deadlines (a review is due within 20 working
-days of a move), school-admissions and virtual-school work, and the SSDA903
-return. Never where the child lives: no placement postcode, home postcode,
-distance, carer or setting reference (URN) — a child's address is the most
-sensitive fact in the record and the REST API, which checks the caller's
-relationship to the child, is the only way to it.
-
-`placement_id` lets consumers tie a start, a move and an end together.
+Minimised to what a consumer may see: that a child is placed, moved or placed
+for adoption, when, in what kind of placement and why; never where the child
+lives (no postcodes, distance, carer or URN). `placement_id` ties a start, a
+move and an end together. See docs/adr/0010-published-language-minimised.md.
 """
 
 from __future__ import annotations

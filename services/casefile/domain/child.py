@@ -1,26 +1,10 @@
 """The `Child` aggregate: one child's case record, as the history of what happened.
 
-One aggregate per child, because the rules that matter cross the parts of the
-record (a review must fall within a period of care, a period cannot start before
-birth, adoption steps follow one another), and one child's record is small
-(hundreds of events over a childhood) and rarely written by two people at once.
-
-Each command is a public method that checks the rules and then calls a private
-method decorated with `@event("PastTenseName")`: the decorated body is the state
-change, and runs again, unchecked, whenever the record is replayed. So rules can
-tighten later without making old histories unreadable.
-
-Every event recording a real-world fact carries `effective_date`, the date the
-fact took effect; the event's `timestamp` is when it was recorded, so a late
-entry shows as an `effective_date` earlier than its `timestamp`. Who recorded it
-goes in the event store's headers, from the request context, not here.
-
-Free text lives only in fields named `note` or `views`, so integration events
-can leave it out.
-
-Commands are idempotent: repeating one that is already in the record (same
-caller-chosen id and same facts, or the same fact on the same date) records
-nothing, so a retried request is never doubled.
+Each command method checks the rules, then calls one `@event` method whose body
+only changes state (it runs again, unchecked, on replay). Real-world facts carry
+`effective_date`; `timestamp` is when they were recorded. Free text lives only in
+`note` and `views` fields. A command already in the record records nothing.
+See docs/adr/0007-one-aggregate-per-child-effective-and-recorded-time.md.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """Statutory timescales as data, with England's defaults, and the calendar they count in.
 
-Why data: a council may set tighter local timescales than the regulations (the
-seed strategy measures care plans at 20 working days, for instance), so every
-deadline is a field with the statutory default (shared/reference/domain.md)
-that a council overrides with `StatutoryTimescales.from_mapping(...)` or
-`dataclasses.replace(...)`, never a literal in code.
-
-"Working days" exclude weekends and the bank holidays of England, taken from the
-maintained `holidays` package (which includes one-off days such as the 2023
-coronation), not a hand-kept list.
+Every deadline is a field of `StatutoryTimescales` (never a literal in code)
+with England's default, which a council overrides with `from_mapping(...)`.
+Working days exclude weekends and England's bank holidays (the `holidays` package).
+See docs/adr/0008-statutory-timescales-as-data.md.
 """
 
 from __future__ import annotations

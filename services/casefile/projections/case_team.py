@@ -1,16 +1,10 @@
 """`case_team`: who stands in which relationship to each child, for authorisation.
 
-Rows are (child_id, relationship, user_id, since). Relationships:
-- `social_worker` and `team`: the current allocation (the latest by effective
-  date; a backdated allocation older than the current one changes nothing);
-- `iro`: the appointed Independent Reviewing Officer (Children Act 1989 s.25A);
-  `review_chair`: every IRO who chaired one of the child's reviews;
-- `personal_adviser`: the current personal adviser (s.23D);
-- `registered_by`: whoever registered the child, until a social worker is
-  allocated, so the registering worker or manager can start the case.
-
-Pure: rows depend only on the events and their envelope (the registering actor
-comes from the audit headers), so a rebuild gives the same table.
+Rows are (child_id, relationship, user_id, since): the allocated `social_worker`
+and `team`, the `iro`, each `review_chair`, the `personal_adviser`, and
+`registered_by` until a worker is allocated. `CaseTeam` answers the relationship
+check from them. Rows depend only on the events and their envelope.
+See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 """
 
 from __future__ import annotations

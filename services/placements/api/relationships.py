@@ -1,19 +1,10 @@
 """Whose children a caller may act on: from allocations casefile publishes.
 
-The relationship is read from the `placements_care_periods` read model, which
-follows casefile's `SocialWorkerAllocated` and `IroAppointed` integration
-events, so a reallocation takes effect as soon as it is published, whatever
-the caller's token says (shared/auth/relationships.py).
-
-- social_worker: the worker allocated to the child today.
-- iro: the IRO appointed for the child today.
-- team_manager, auditor, performance: no per-child relationship. Casefile's
-  published language says which team a worker is in but not who manages
-  the team, and tokens carry no team, so this service cannot narrow a
-  manager to their team's children; auditors and the performance team work
-  across the council's children by their role. Every read these roles make of
-  a child's record is still recorded in the access log.
-- anyone else: not related (the role table would have refused them anyway).
+Read from the `placements_care_periods` read model: a social worker is related
+to the children allocated to them today, an IRO to those they are appointed for
+today; team managers, auditors and the performance team act across the council's
+children by role (their reads are still logged); anyone else is not related.
+See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 """
 
 from __future__ import annotations

@@ -1,22 +1,10 @@
 """A child's placement history: one event-sourced aggregate per child.
 
-Where a child lives is a sequence of placements that must not overlap, so the
-whole sequence is one consistency boundary: `PlacementHistory`, whose id is
-derived from the child's id. Each command method checks the rules and then
-calls one `@event` method whose body is the state change, so the events read
-as the list of things that happen to a child's home:
-
-    Opened -> PlacementStarted -> PlacementChanged* -> PlacedForAdoption?
-           -> PlacementEnded | StayingPutStarted
-
-Every event that records a real-world fact carries `effective_date` (the day it
-happened); the event's `timestamp` is when it was recorded, and the event store
-adds who recorded it from the request context.
-
-Dates are whole days and spans are half-open: a placement covers
-`start <= day < end`, so a move on day D ends the old placement on D and starts
-the new one on D, and the two never overlap. A placement lasts at least one
-night (`end > start`).
+`PlacementHistory` holds every placement of one child, so no-overlap is checked
+in one consistency boundary. Events carry `effective_date` (the day the fact
+happened), and spans are half-open (`start <= day < end`): a move on day D ends
+the old placement and starts the new one on D.
+See docs/adr/0007-one-aggregate-per-child-effective-and-recorded-time.md.
 """
 
 from __future__ import annotations

@@ -1,24 +1,10 @@
 """Periods of care and the people responsible, learnt from casefile's integration events.
 
-This service never calls the casefile service or imports its code (DESIGN.md,
-"How services learn from each other"): it reads the `INTEGRATION_CASEFILE`
-stream, in which casefile's relay publishes its published language
-(`shared/contracts/casefile.py`), and keeps what placements needs:
-
-- `children`: date of birth (age on a date: the long-term indicator is for
-  under-16s; school age for the Stability Index);
-- `periods_of_care`: start and end (SSDA903 DECOM and DEC), passed into every
-  placement command so the domain can check a placement lies within one;
-- `legal_statuses`: the legal status from each date (SSDA903 LS), shown with
-  a child's stability;
-- `social_worker_allocations`: every allocation in the order recorded, from
-  which the Stability Index's social worker changes are worked out (by
-  `domain.stability.social_worker_changes`), and who the allocated worker is
-  for the relationship check;
-- `iro_appointments`: who the child's IRO is, for the relationship check.
-
-Rows are keyed by the integration stream sequence where the contract has no id
-of its own, so a rebuild gives identical rows.
+Reads the `INTEGRATION_CASEFILE` stream (never casefile's code) into `children`,
+`periods_of_care`, `legal_statuses`, `social_worker_allocations` and
+`iro_appointments`: what placement commands, the stability figures and the
+relationship check need.
+See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 """
 
 from __future__ import annotations

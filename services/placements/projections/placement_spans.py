@@ -1,14 +1,10 @@
 """One row per placement, from this service's own domain events.
 
-The rows are exactly what `domain.stability.PlacementSpan` needs (start,
-end, PLACE, carer, placement postcode, short break) plus how the placement
-began and, once it ended by a move, the SSDA903 reason for the change. A move
-(`PlacementChanged`, `PlacedForAdoption`) ends one row and starts the next in
-the same event, so the two always agree. Staying Put (after 18) is not a
-placement: it ends the foster placement, if still open, and is kept apart.
-
-The access log's `RecordRead` events and a history's `Opened` event share the
-stream and change nothing here.
+Each row is what `domain.stability.PlacementSpan` needs, plus how the placement
+began and the SSDA903 reason a move ended it. A move ends one row and starts the
+next in the same event. Staying Put is kept apart (`staying_put`), not as a
+placement.
+See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """Queries over the placements read models, for commands, the relationship check and the API.
 
-Synchronous (psycopg) on purpose: they are called from the command
-handlers and the relationship checker, which run in worker threads because
-the `eventsourcing` application is synchronous.
-
-The stability figures are never counted in SQL. SQL only selects the rows of
-the children who could be in a cohort (a period of care touching the window)
-and `domain.stability` applies DfE's and the Children's Commissioner's rules
-to them, so the rules live, and are tested, in one place.
+Synchronous (psycopg), for the worker threads the command handlers and the
+relationship checker run in. SQL selects the rows of the children who could be
+in a cohort; `domain.stability` does all the counting.
+See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 """
 
 from __future__ import annotations
