@@ -30,6 +30,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python tests/bench/eventstore.py
+	$(BIN)/python tests/bench/api.py
 
 clean:
 	rm -rf $(VENV) .data

@@ -5,21 +5,38 @@ read appends `RecordRead` with what was read, and the audit envelope in the
 event's headers says who, when, in what role, on whose behalf and why (from
 the request context), so the corporate-parent audit trail shows reads beside
 writes.
+
+A read never fails because another reads, and costs the same however often
+the child was read before: it appends at the log's next version without
+replaying the log, and reads of one child in one process take turns, so only
+another process can take that version first (then the read appends after
+it). The events stay on the log's one subject, hash-chained in order.
 """
 
 from __future__ import annotations
 
+import random
+import threading
+import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from shared.dates import today
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://belonging.example/access-log")
+
+# Tries of one read when other processes keep taking the log's next version.
+_ATTEMPTS = 30
 
 
 class AccessLog(Aggregate):
@@ -34,9 +51,69 @@ class AccessLog(Aggregate):
     def create_id(child_id: str) -> UUID:
         return uuid5(_NAMESPACE, str(child_id))
 
-    @event("RecordRead")
+    @dataclass(frozen=True)  # already one (the library's metaclass); said for mypy
+    class RecordRead(Aggregate.Event):
+        what: str
+        effective_date: date
+
+    @event(RecordRead)
     def record_read(self, what: str, effective_date: date) -> None:
         self.reads += 1
+
+
+class _Writer:
+    """One recorder's access-log writing: a lock per child and the logs' versions.
+
+    The versions are what this process last wrote (or read); a log another
+    process has written since fails the save with IntegrityError, which
+    forgets the version so that the next try reads the log's head.
+    """
+
+    _STRIPES = 1024
+    _MAX_VERSIONS = 100_000
+
+    def __init__(self) -> None:
+        self._stripes = [threading.Lock() for _ in range(self._STRIPES)]
+        self._versions: OrderedDict[UUID, int] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def locks(self, log_ids: Iterable[UUID]) -> list[threading.Lock]:
+        """The locks of these logs, in one order for everyone (no deadlock)."""
+        return [self._stripes[i] for i in sorted({hash(x) % self._STRIPES for x in log_ids})]
+
+    def version(self, log_id: UUID) -> int | None:
+        with self._guard:
+            return self._versions.get(log_id)
+
+    def remember(self, log_id: UUID, version: int) -> None:
+        with self._guard:
+            self._versions[log_id] = version
+            self._versions.move_to_end(log_id)
+            if len(self._versions) > self._MAX_VERSIONS:
+                self._versions.popitem(last=False)
+
+    def forget(self, log_ids: Iterable[UUID]) -> None:
+        with self._guard:
+            for log_id in log_ids:
+                self._versions.pop(log_id, None)
+
+
+_writers: weakref.WeakKeyDictionary[Any, _Writer] = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+def _writer(app: Application[UUID]) -> _Writer:
+    with _writers_guard:
+        writer = _writers.get(app.recorder)
+        if writer is None:
+            writer = _writers[app.recorder] = _Writer()
+        return writer
+
+
+def _head_version(app: Application[UUID], log_id: UUID) -> int:
+    """The log's last version in the store (0: no log yet): one look at its head."""
+    last = app.recorder.select_events(log_id, desc=True, limit=1)
+    return last[0].originator_version if last else 0
 
 
 def record_access(app: Application[UUID], child_id: str, what: str) -> None:
@@ -48,24 +125,52 @@ def record_accesses(app: Application[UUID], child_ids: Iterable[str], what: str)
     """Appends a read to each child's access log, all in one atomic save.
 
     A list of children (register rows with dates of birth) is a read of each
-    of their records. One save writes every log's event in one batch; a lost
-    race with another reader is retried on fresh logs.
+    of their records: one event each, written together in one batch.
     """
     wanted = list(dict.fromkeys(str(c) for c in child_ids))
     if not wanted:
         return
-    for _attempt in range(3):
-        logs: list[AccessLog] = []
-        for child_id in wanted:
+    log_ids = [AccessLog.create_id(child_id) for child_id in wanted]
+    writer = _writer(app)
+    effective_date = today()
+    with ExitStack() as held:
+        for lock in writer.locks(log_ids):
+            held.enter_context(lock)
+        for attempt in range(_ATTEMPTS):
+            events: list[Any] = []
+            versions: list[int] = []
+            for child_id, log_id in zip(wanted, log_ids, strict=True):
+                version = writer.version(log_id)
+                if version is None:
+                    version = _head_version(app, log_id)
+                if version == 0:
+                    log = AccessLog(child_id=child_id)
+                    log.record_read(what=what, effective_date=effective_date)
+                    events.extend(log.collect_events())
+                    versions.append(log.version)
+                else:
+                    events.append(
+                        AccessLog.RecordRead(
+                            originator_id=log_id,
+                            originator_version=version + 1,
+                            timestamp=AccessLog.RecordRead.create_timestamp(),
+                            what=what,
+                            effective_date=effective_date,
+                        )
+                    )
+                    versions.append(version + 1)
             try:
-                access_log: AccessLog = app.repository.get(AccessLog.create_id(child_id))
-            except AggregateNotFoundError:
-                access_log = AccessLog(child_id=child_id)
-            access_log.record_read(what=what, effective_date=today())
-            logs.append(access_log)
-        try:
-            app.save(*logs)
+                app.save(*events)
+            except IntegrityError:
+                # Another process of this service read one of these children
+                # first: look at the logs' heads again and append after them.
+                writer.forget(log_ids)
+                time.sleep(random.uniform(0, 0.001 * (attempt + 1)))
+                continue
+            except BaseException:
+                writer.forget(log_ids)  # stored or not: the head is read next time
+                raise
+            for log_id, version in zip(log_ids, versions, strict=True):
+                writer.remember(log_id, version)
             return
-        except IntegrityError:
-            continue
     raise IntegrityError(f"could not record the reads of {len(wanted)} children")

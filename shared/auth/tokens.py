@@ -1,16 +1,10 @@
 """Bearer tokens: verify RS256 JWTs from the council's identity provider, or mint dev ones.
 
-Tokens say who the caller is (`sub`, `name`), which roles they hold (`roles`)
-and for whom they act (`on_behalf_of`). They do not say which children the
-caller is related to: relationships change daily (allocations, moves) and are
-checked against the services' read models at request time, so a token can
-never outlive a reallocation (see `shared.auth.relationships`).
-
-Only RS256 is accepted and keys come only from a JWKS the service was told
-about (`JWT_JWKS_FILE` or `JWT_JWKS_URL`), which rules out `alg: none` and
-HS256-with-the-public-key forgeries. `DevIssuer` is the local stand-in for the
-identity provider: it makes one key pair per checkout and mints tokens for the
-`belonging token` command and tests.
+Tokens say who the caller is, which roles they hold and for whom they act, never
+which children they are related to (checked at request time). Only RS256, with
+keys only from the configured JWKS (`JWT_JWKS_FILE` or `JWT_JWKS_URL`).
+`DevIssuer` mints tokens locally for `belonging token` and the tests
+(docs/adr/0006-tokens-say-who-read-models-say-whom.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,244 @@
+"""Reads of a child's record are audited exactly once each and never conflict.
+
+On a real nats-server: an application whose events are on NATS, read by many
+threads at once, as the API's threadpool reads one child's case.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+
+from shared.access_log import AccessLog, record_access, record_accesses
+from shared.eventstore import envelope as env
+from shared.eventstore.factory import NatsFactory
+from shared.request_context import RequestContext, acting_as
+from shared.service_application import ServiceApplication
+
+pytestmark = pytest.mark.integration
+
+
+class Record(Aggregate):
+    """Stands for a child's record, written while it is read."""
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.notes = 0
+
+    @event("Noted")
+    def note(self) -> None:
+        self.notes += 1
+
+
+class Reads(ServiceApplication):
+    name = "reads"
+
+
+def new_app(nats_url: str, unique: str) -> Reads:
+    return Reads(
+        env={
+            "PERSISTENCE_MODULE": "shared.eventstore",
+            "NATS_URL": nats_url,
+            "READS_NATS_STREAM": f"READS{unique.upper()}",
+            "READS_NATS_SUBJECT_PREFIX": f"reads{unique}",
+        }
+    )
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid4().hex[:10]
+
+
+@pytest.fixture
+def app(nats_url: str, unique: str) -> Iterator[Reads]:
+    application = new_app(nats_url, unique)
+    yield application
+    application.close()
+
+
+def log_messages(app: Reads, child_id: str) -> list[Any]:
+    """The access log's stored messages, as the audit trail lists them."""
+    factory = app.factory
+    assert isinstance(factory, NatsFactory)
+    subject = f"{factory.subject_prefix}.events.{AccessLog.create_id(child_id)}"
+    return list(factory.reader.all_on_subject(factory.stream, subject))
+
+
+def reads_recorded(app: Reads, child_id: str) -> list[Any]:
+    return [m for m in log_messages(app, child_id) if m.header(env.EVENT_TYPE).endswith("Read")]
+
+
+def test_twenty_concurrent_reads_of_one_child_all_succeed_and_each_is_recorded_once(
+    app: Reads,
+) -> None:
+    child = str(uuid4())
+    readers = 20
+    barrier = threading.Barrier(readers)
+    errors: list[BaseException] = []
+
+    def read(n: int) -> None:
+        context = RequestContext(
+            actor=f"sw.{n}", role="social_worker", purpose="case work", child_id=child
+        )
+        with acting_as(context):
+            barrier.wait()
+            try:
+                record_access(app, child, what="case")
+            except BaseException as e:  # reported below
+                errors.append(e)
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(readers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    reads = reads_recorded(app, child)
+    assert len(reads) == readers
+    # One audit envelope a read, each with its own reader's facts.
+    assert sorted(m.header(env.ACTOR) for m in reads) == sorted(f"sw.{n}" for n in range(readers))
+    assert {m.header(env.ROLE) for m in reads} == {"social_worker"}
+    assert {m.header(env.PURPOSE) for m in reads} == {"case work"}
+    assert {m.header(env.CHILD) for m in reads} == {child}
+    # The access log's hash chain is intact, so the audit trail can vouch for it.
+    messages = log_messages(app, child)
+    assert env.verify_chain([(m.headers, m.data) for m in messages]) == []
+    assert [int(m.header(env.VERSION)) for m in messages] == list(range(1, readers + 2))
+    log: AccessLog = app.repository.get(AccessLog.create_id(child))
+    assert log.reads == readers
+
+
+def test_readers_in_two_processes_of_one_service_do_not_conflict(
+    nats_url: str, unique: str
+) -> None:
+    """Two replicas of a service write one access log: they race on the server."""
+    first, second = new_app(nats_url, unique), new_app(nats_url, unique)
+    child = str(uuid4())
+    errors: list[BaseException] = []
+    per_thread = 5
+    barrier = threading.Barrier(10)
+
+    def read(app: Reads, n: int) -> None:
+        with acting_as(actor=f"reader.{n}", role="auditor", purpose="audit"):
+            barrier.wait()
+            try:
+                for _ in range(per_thread):
+                    record_access(app, child, what="case")
+            except BaseException as e:
+                errors.append(e)
+
+    try:
+        threads = [
+            threading.Thread(target=read, args=(first if n % 2 else second, n)) for n in range(10)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(reads_recorded(first, child)) == 10 * per_thread
+        messages = log_messages(first, child)
+        assert env.verify_chain([(m.headers, m.data) for m in messages]) == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_reads_and_writes_of_one_child_do_not_conflict(app: Reads) -> None:
+    record = Record()
+    app.save(record)
+    child = str(record.id)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(9)
+
+    def read() -> None:
+        barrier.wait()
+        try:
+            for _ in range(5):
+                record_access(app, child, what="case")
+        except BaseException as e:
+            errors.append(e)
+
+    def write() -> None:
+        barrier.wait()
+        try:
+            for _ in range(10):
+                current: Record = app.repository.get(record.id)
+                current.note()
+                app.save(current)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=read) for _ in range(8)] + [threading.Thread(target=write)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(reads_recorded(app, child)) == 8 * 5
+    assert app.repository.get(record.id).notes == 10
+
+
+def test_a_list_of_children_is_one_read_of_each_in_one_save(app: Reads) -> None:
+    children = [str(uuid4()) for _ in range(5)]
+    record_access(app, children[0], what="case")  # one log exists already
+    last_before = app.recorder.max_notification_id() or 0
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def list_them(n: int) -> None:
+        with acting_as(actor=f"tm.{n}", role="team_manager", purpose="supervision"):
+            barrier.wait()
+            try:
+                # Repeated and unordered ids: each child is read once a list.
+                record_accesses(app, [*reversed(children), children[1]], what="children list")
+            except BaseException as e:
+                errors.append(e)
+
+    threads = [threading.Thread(target=list_them, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(reads_recorded(app, children[0])) == 1 + 8
+    for child in children[1:]:
+        assert len(reads_recorded(app, child)) == 8
+    # Each list's reads were stored together, in one atomic batch: nothing
+    # of another list's between the first and last of them.
+    actor_at = {m.seq: m.header(env.ACTOR) for child in children for m in log_messages(app, child)}
+    by_actor: dict[str, list[int]] = {}
+    for seq, actor in actor_at.items():
+        if seq > last_before:
+            by_actor.setdefault(actor, []).append(seq)
+    assert sorted(by_actor) == sorted(f"tm.{n}" for n in range(8))
+    for actor, seqs in by_actor.items():
+        between = {actor_at[s] for s in range(min(seqs), max(seqs) + 1) if s in actor_at}
+        assert between == {actor}
+        assert max(seqs) - min(seqs) + 1 == len(seqs)
+
+
+def test_an_empty_list_records_nothing(app: Reads) -> None:
+    before = app.recorder.max_notification_id()
+    record_accesses(app, [], what="children list")
+    assert app.recorder.max_notification_id() == before
+
+
+def test_a_read_is_dated_today_in_england(app: Reads, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    import shared.access_log as access_log
+
+    monkeypatch.setattr(access_log, "today", lambda: date(2031, 1, 2))
+    child = str(uuid4())
+    record_access(app, child, what="case")
+    (read,) = reads_recorded(app, child)
+    assert read.header(env.EFFECTIVE_DATE) == "2031-01-02"
+    assert isinstance(AccessLog.create_id(child), UUID)
