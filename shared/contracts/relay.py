@@ -118,6 +118,10 @@ class IntegrationRelay:
         self.settings = NatsSettings.load(url=nats_url)
         self.reader = StreamReader.connect(nats_url, name=f"{service}-relay-reader")
         self.client: Client | None = None
+        #: (integration stream's last sequence, last source sequence looked at) after the
+        #: last complete pass: while no one else has published, the next pass starts
+        #: after it, so events that publish nothing are not read again on every wake-up.
+        self._scanned: tuple[int, int] | None = None
 
     async def _connect(self) -> Client:
         if self.client is None or self.client.is_closed:
@@ -144,11 +148,15 @@ class IntegrationRelay:
         source_seq, source_index, stream_last = await asyncio.to_thread(self._position)
         published = 0
         start = source_seq if source_index >= 0 else 1
+        if self._scanned is not None and self._scanned[0] == stream_last:
+            start = max(start, self._scanned[1] + 1)
+        looked_at = start - 1
         while True:
             page = await asyncio.to_thread(
                 self.reader.next_batch, self.event_stream, max(1, start), self.events_subject
             )
             if not page:
+                self._scanned = (stream_last, looked_at)
                 return published
             for message in page:
                 if message.seq < source_seq:
@@ -159,7 +167,8 @@ class IntegrationRelay:
                         continue  # relayed before a restart
                     stream_last = await self._publish(client, message, index, event, stream_last)
                     published += 1
-            start = page[-1].seq + 1
+            looked_at = page[-1].seq
+            start = looked_at + 1
 
     async def _publish(
         self,
