@@ -24,14 +24,19 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from shared.dates import today
+from shared.eventstore.factory import NatsFactory
+from shared.transcodings import DateAsISO
+
+if TYPE_CHECKING:
+    from shared.service_application import ServiceApplication
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://belonging.example/access-log")
 
@@ -59,6 +64,32 @@ class AccessLog(Aggregate):
     @event(RecordRead)
     def record_read(self, what: str, effective_date: date) -> None:
         self.reads += 1
+
+
+class AccessLogs(Application[UUID]):
+    """A service's access logs, in a stream of their own beside the service's events.
+
+    Reads outnumber writes many times over; kept apart, they never pass
+    through the service's projection runners or its integration relay, and a
+    child's record and its reads never share a version. Same cipher,
+    compressor and audit envelope as the service's events.
+    """
+
+    env: ClassVar[dict[str, str]] = {"MAPPER_TOPIC": "shared.eventstore.envelope:EnvelopeMapper"}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @classmethod
+    def beside(cls, app: Application[UUID]) -> AccessLogs:
+        """The access logs of `app`: stream `<STREAM>_READS`, subjects `<prefix>_reads.>`."""
+        env = {str(k): str(v) for k, v in app.env.items()}
+        factory = app.factory
+        if isinstance(factory, NatsFactory):
+            env["NATS_STREAM"] = f"{factory.stream}_READS"
+            env["NATS_SUBJECT_PREFIX"] = f"{factory.subject_prefix}_reads"
+        return cls(env=env)
 
 
 class _Writer:
@@ -116,12 +147,12 @@ def _head_version(app: Application[UUID], log_id: UUID) -> int:
     return last[0].originator_version if last else 0
 
 
-def record_access(app: Application[UUID], child_id: str, what: str) -> None:
+def record_access(service: ServiceApplication[Any], child_id: str, what: str) -> None:
     """Appends a read of one child's record to its access log."""
-    record_accesses(app, [child_id], what)
+    record_accesses(service, [child_id], what)
 
 
-def record_accesses(app: Application[UUID], child_ids: Iterable[str], what: str) -> None:
+def record_accesses(service: ServiceApplication[Any], child_ids: Iterable[str], what: str) -> None:
     """Appends a read to each child's access log, all in one atomic save.
 
     A list of children (register rows with dates of birth) is a read of each
@@ -130,6 +161,7 @@ def record_accesses(app: Application[UUID], child_ids: Iterable[str], what: str)
     wanted = list(dict.fromkeys(str(c) for c in child_ids))
     if not wanted:
         return
+    app = service.access_logs
     log_ids = [AccessLog.create_id(child_id) for child_id in wanted]
     writer = _writer(app)
     effective_date = today()

@@ -9,32 +9,21 @@ application_env`). `execute` is the command cycle every write goes through.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from shared.access_log import AccessLogs
 from shared.commands import Command
 from shared.domain_errors import NotFound, RuleBroken, VersionConflict
 from shared.settings import CIPHER_TOPIC as CIPHER_TOPIC  # re-exported
+from shared.transcodings import DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
-
-
-class DateAsISO(Transcoding):
-    """Stores `datetime.date` as an ISO 8601 string ("2024-03-31")."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
 
 
 class ServiceApplication(Application[UUID], Generic[A]):
@@ -53,6 +42,16 @@ class ServiceApplication(Application[UUID], Generic[A]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    @cached_property
+    def access_logs(self) -> AccessLogs:
+        """Where reads of the children's records are recorded: beside, not among, the events."""
+        return AccessLogs.beside(self)
+
+    def close(self) -> None:
+        if "access_logs" in vars(self):
+            self.access_logs.close()
+        super().close()
 
     # ------------------------------------------------------------- per service
 

@@ -27,7 +27,7 @@ def projections(source: Source, settings: CasefileSettings) -> Sequence[Projecti
 
 def reads(started: Started[CasefileSettings]) -> CasefileReads:
     return CasefileReads(
-        history=EventHistory(started.application.factory),
+        history=EventHistory(started.application.factory, started.application.access_logs.factory),
         register=ChildrenRegister(started.pool),
         team_managers=started.settings.team_managers,
     )

@@ -211,7 +211,7 @@ def test_reading_the_history_is_recorded(
 
     def reads() -> int:
         try:
-            log: AccessLog = app.repository.get(AccessLog.create_id(str(child)))
+            log: AccessLog = app.access_logs.repository.get(AccessLog.create_id(str(child)))
         except Exception:
             return 0
         return log.reads

@@ -64,7 +64,7 @@ def app(nats_url: str, unique: str) -> Iterator[Reads]:
 
 def log_messages(app: Reads, child_id: str) -> list[Any]:
     """The access log's stored messages, as the audit trail lists them."""
-    factory = app.factory
+    factory = app.access_logs.factory
     assert isinstance(factory, NatsFactory)
     subject = f"{factory.subject_prefix}.events.{AccessLog.create_id(child_id)}"
     return list(factory.reader.all_on_subject(factory.stream, subject))
@@ -111,7 +111,7 @@ def test_twenty_concurrent_reads_of_one_child_all_succeed_and_each_is_recorded_o
     messages = log_messages(app, child)
     assert env.verify_chain([(m.headers, m.data) for m in messages]) == []
     assert [int(m.header(env.VERSION)) for m in messages] == list(range(1, readers + 2))
-    log: AccessLog = app.repository.get(AccessLog.create_id(child))
+    log: AccessLog = app.access_logs.repository.get(AccessLog.create_id(child))
     assert log.reads == readers
 
 
@@ -189,7 +189,7 @@ def test_reads_and_writes_of_one_child_do_not_conflict(app: Reads) -> None:
 def test_a_list_of_children_is_one_read_of_each_in_one_save(app: Reads) -> None:
     children = [str(uuid4()) for _ in range(5)]
     record_access(app, children[0], what="case")  # one log exists already
-    last_before = app.recorder.max_notification_id() or 0
+    last_before = app.access_logs.recorder.max_notification_id() or 0
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
@@ -226,9 +226,21 @@ def test_a_list_of_children_is_one_read_of_each_in_one_save(app: Reads) -> None:
 
 
 def test_an_empty_list_records_nothing(app: Reads) -> None:
-    before = app.recorder.max_notification_id()
+    before = app.access_logs.recorder.max_notification_id()
     record_accesses(app, [], what="children list")
-    assert app.recorder.max_notification_id() == before
+    assert app.access_logs.recorder.max_notification_id() == before
+
+
+def test_reads_are_kept_beside_the_services_events_not_among_them(app: Reads) -> None:
+    """Projection runners and the relay follow the service's events: reads never reach them."""
+    events_before = app.recorder.max_notification_id() or 0
+    child = str(uuid4())
+    record_access(app, child, what="case")
+    assert (app.recorder.max_notification_id() or 0) == events_before
+    logs = app.access_logs.factory
+    assert isinstance(logs, NatsFactory) and isinstance(app.factory, NatsFactory)
+    assert logs.stream == f"{app.factory.stream}_READS"
+    assert len(reads_recorded(app, child)) == 1
 
 
 def test_a_read_is_dated_today_in_england(app: Reads, monkeypatch: pytest.MonkeyPatch) -> None:

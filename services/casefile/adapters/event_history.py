@@ -45,14 +45,16 @@ class History:
 class EventHistory:
     """Reads histories from the NATS event store the application was built on."""
 
-    def __init__(self, factory: object) -> None:
-        if not isinstance(factory, NatsFactory):
+    def __init__(self, factory: object, access_logs: object) -> None:
+        if not isinstance(factory, NatsFactory) or not isinstance(access_logs, NatsFactory):
             raise TypeError("event history needs PERSISTENCE_MODULE=shared.eventstore")
         self.factory = factory
+        self.access_logs = access_logs
 
-    def _messages(self, aggregate_id: UUID) -> list[StoredMessage]:
-        subject = f"{self.factory.subject_prefix}.events.{aggregate_id}"
-        return self.factory.reader.all_on_subject(self.factory.stream, subject)
+    @staticmethod
+    def _messages(factory: NatsFactory, aggregate_id: UUID) -> list[StoredMessage]:
+        subject = f"{factory.subject_prefix}.events.{aggregate_id}"
+        return factory.reader.all_on_subject(factory.stream, subject)
 
     def of_child(
         self,
@@ -62,14 +64,15 @@ class EventHistory:
         include_reads: bool = False,
     ) -> History:
         """The child's record (and optionally its reads), oldest first."""
-        messages = self._messages(child_id)
+        messages = self._messages(self.factory, child_id)
         intact = not env.verify_chain([(m.headers, m.data) for m in messages])
         entries = [_entry(CASE, m) for m in messages]
         if include_reads:
-            reads = self._messages(AccessLog.create_id(str(child_id)))
+            reads = self._messages(self.access_logs, AccessLog.create_id(str(child_id)))
             intact = intact and not env.verify_chain([(m.headers, m.data) for m in reads])
             entries += [_entry(ACCESS, m) for m in reads]
-            entries.sort(key=lambda entry: entry.sequence)
+            # Two streams: their sequences do not compare, their recorded times do.
+            entries.sort(key=lambda entry: (entry.recorded_at, entry.record, entry.sequence))
         if recorded_by is not None:
             if recorded_by.tzinfo is None:
                 recorded_by = recorded_by.replace(tzinfo=UTC)
