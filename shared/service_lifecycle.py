@@ -52,6 +52,8 @@ S = TypeVar("S", bound=ServiceSettings)
 
 #: How long the runners and the relay get to finish their page when a service stops.
 STOP_TIMEOUT = 10.0
+#: How often a process not running the background asks again to take it over.
+LEADER_RETRY = 2.0
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Started(Generic[S]):
     projections: dict[str, Projection] = field(default_factory=dict)
     runners: list[ProjectionRunner] = field(default_factory=list)
     relay: IntegrationRelay | None = None
+    #: Whether this process runs the projection runners and the relay.
+    leading: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     _on_demand: dict[str, ProjectionRunner] = field(default_factory=dict)
@@ -156,6 +160,7 @@ def build_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = await _start(parts, chosen)
         holder["started"] = started
+        app.state.started = started
         try:
             app.state.relationships = parts.relationships(started)
             reads = parts.reads(started)
@@ -215,7 +220,7 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
 
     application, pool = await anyio.to_thread.run_sync(blocking)
     try:
-        apg = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
+        apg = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=5)
     except BaseException:
         await anyio.to_thread.run_sync(pool.close)
         await anyio.to_thread.run_sync(application.close)
@@ -226,29 +231,57 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
         started.projections = {p.name: p for p in projections}
         started.runners = [ProjectionRunner(p, apg, settings.nats_url) for p in projections]
         for runner in started.runners:
-            await runner.setup()
-        for runner in started.runners:
-            started.tasks.append(
-                asyncio.create_task(runner.run_forever(started.stop), name=runner.projection.name)
-            )
+            await runner.setup()  # the tables exist before the first request is served
+    except BaseException:
+        await _stop(started)
+        raise
+    started.tasks.append(
+        asyncio.create_task(_lead_the_background(parts, started), name="background")
+    )
+    started.tasks[0].add_done_callback(_report_stopped)
+    return started
+
+
+async def _lead_the_background(parts: ServiceParts[S], started: Started[S]) -> None:
+    """Run the projection runners and the relay in one process of the service only.
+
+    A service may run as several processes (uvicorn workers, replicas): the one
+    holding the service's PostgreSQL advisory lock runs them; the others serve
+    requests and take over within `LEADER_RETRY` seconds if it goes away. Two
+    leaders at once (a lost lock connection) would still apply each event once
+    and publish each integration event once, only doing the work twice.
+    """
+    settings = started.settings
+    async with started.apg.acquire() as conn:
+        while not await conn.fetchval(
+            "SELECT pg_try_advisory_lock(hashtext($1))",
+            f"belonging-background-{settings.service_name}",
+        ):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(started.stop.wait(), LEADER_RETRY)
+            if started.stop.is_set():
+                return
+        started.leading = True
+        background: list[asyncio.Task[None]] = [
+            asyncio.create_task(runner.run_forever(started.stop), name=runner.projection.name)
+            for runner in started.runners
+        ]
         if parts.translate is not None and settings.relay_enabled:
             started.relay = IntegrationRelay(
                 settings.service_name,
                 settings.nats_url,
-                application.mapper,
+                started.application.mapper,
                 parts.translate,
                 event_stream=settings.event_stream,
                 subject_prefix=settings.event_subject_prefix,
             )
-            started.tasks.append(
+            background.append(
                 asyncio.create_task(started.relay.run_forever(started.stop), name="relay")
             )
-    except BaseException:
-        await _stop(started)
-        raise
-    for task in started.tasks:
-        task.add_done_callback(_report_stopped)
-    return started
+        for task in background:
+            task.add_done_callback(_report_stopped)
+        started.tasks.extend(background)
+        await started.stop.wait()
 
 
 async def _stop(started: Started[Any]) -> None:
@@ -276,8 +309,22 @@ def _report_stopped(task: asyncio.Task[None]) -> None:
         log.error("background_task_stopped", task=task.get_name(), error=str(error))
 
 
-def serve(parts: ServiceParts[Any]) -> None:
-    """`python -m services.<name>`: serve the service on its port (loopback unless HOST is set)."""
+def serve(parts: ServiceParts[Any], app_factory: str) -> None:
+    """`python -m services.<name>`: serve the service on its port (loopback unless HOST is set).
+
+    `WEB_CONCURRENCY` processes (uvicorn workers, each built by `app_factory`,
+    "module:function") share the port; one of them runs the background.
+    """
     settings = parts.settings()
     host = os.environ.get("HOST", "127.0.0.1")  # a container sets HOST=0.0.0.0
-    uvicorn.run(build_app(parts, settings), host=host, port=settings.port, log_config=None)
+    if settings.workers > 1:
+        uvicorn.run(
+            app_factory,
+            factory=True,
+            workers=settings.workers,
+            host=host,
+            port=settings.port,
+            log_config=None,
+        )
+    else:
+        uvicorn.run(build_app(parts, settings), host=host, port=settings.port, log_config=None)

@@ -4,4 +4,4 @@ from services.casefile.bootstrap import PARTS
 from shared.service_lifecycle import serve
 
 if __name__ == "__main__":
-    serve(PARTS)
+    serve(PARTS, "services.casefile.bootstrap:build_app")

@@ -4,4 +4,4 @@ from services.placements.bootstrap import PARTS
 from shared.service_lifecycle import serve
 
 if __name__ == "__main__":
-    serve(PARTS)
+    serve(PARTS, "services.placements.bootstrap:build_app")

@@ -1,0 +1,77 @@
+"""A service run as several processes: one runs the projection runners and the relay.
+
+Each process here is an app built from the same settings on its own database,
+as uvicorn workers or replicas would be; they agree through a PostgreSQL
+advisory lock, and the other takes over when the one running the background stops.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from eventsourcing.cipher import AESCipher
+from fastapi.testclient import TestClient
+
+from services.casefile.bootstrap import build_app
+from services.casefile.settings import CasefileSettings
+from shared.auth.tokens import DevIssuer
+from shared.service_lifecycle import LEADER_RETRY, Started
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(nats_url: str, database_url: str, tmp_path: Path) -> Iterator[CasefileSettings]:
+    unique = uuid.uuid4().hex[:8]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "procs_{unique}"')
+    issuer = DevIssuer(tmp_path / "issuer")
+    yield CasefileSettings(
+        nats_url=nats_url,
+        database_url=database_url.rsplit("/", 1)[0] + f"/procs_{unique}",
+        nats_stream=f"PROCS_{unique.upper()}",
+        nats_subject_prefix=f"procs_{unique}",
+        cipher_key=AESCipher.create_key(16),
+        jwks_path=str(issuer.jwks_path),
+        team_managers=json.loads("{}"),
+        log_level="WARNING",
+    )
+
+
+def started(client: TestClient) -> Started[CasefileSettings]:
+    found = client.app.state.started  # type: ignore[attr-defined]
+    assert isinstance(found, Started)
+    return found
+
+
+def test_one_process_runs_the_background_and_another_takes_over(
+    settings: CasefileSettings,
+) -> None:
+    first = TestClient(build_app(settings)).__enter__()
+    try:
+        wait_until(lambda: started(first).leading, 10)
+        with TestClient(build_app(settings)) as second:
+            time.sleep(LEADER_RETRY + 0.5)
+            assert not started(second).leading
+            assert [t.get_name() for t in started(second).tasks] == ["background"]
+            assert second.get("/ready").status_code == 200
+            first.__exit__(None, None, None)  # the process running the background stops
+            wait_until(lambda: started(second).leading, LEADER_RETRY * 3)
+            names = {t.get_name() for t in started(second).tasks}
+            assert {"casefile_case_team", "casefile_children", "relay"} <= names
+    finally:
+        if started(first).stop.is_set() is False:
+            first.__exit__(None, None, None)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
