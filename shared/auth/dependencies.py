@@ -108,7 +108,11 @@ async def authenticated(
         raise _unauthenticated(None)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        principal = await run_in_threadpool(verifier.verify, credentials.credentials)
+        # A token seen a moment ago is answered without a thread hop.
+        known = verifier.already_verified(credentials.credentials)
+        if known is None:
+            known = await run_in_threadpool(verifier.verify, credentials.credentials)
+        principal: Principal = known
     except InvalidToken as error:
         raise _unauthenticated(str(error)) from error
     except KeysUnavailable as error:

@@ -17,6 +17,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +143,10 @@ class TokenVerifier:
         self.audience = audience
         # Clock skew between the identity provider and us, not a grace period.
         self.leeway = leeway
+        # Tokens already verified, until they expire (at most RECHECK seconds,
+        # so a key withdrawn from the JWKS stops being honoured within that).
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._verified_lock = Lock()
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
@@ -157,7 +162,39 @@ class TokenVerifier:
             )
         return cls(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
+    #: How long a verified token is trusted without checking its signature again.
+    RECHECK = 60.0
+    #: How many verified tokens are remembered.
+    REMEMBERED = 10_000
+
+    def already_verified(self, token: str) -> Principal | None:
+        """The caller of a token verified a moment ago and not yet expired; else None.
+
+        Clients send the same token with every request; checking its signature
+        once a minute rather than on every request keeps the check off the hot path.
+        """
+        with self._verified_lock:
+            found = self._verified.get(token)
+            if found is None:
+                return None
+            principal, until = found
+            if time.time() >= until:
+                del self._verified[token]
+                return None
+            self._verified.move_to_end(token)
+            return principal
+
     def verify(self, token: str) -> Principal:
+        principal, expires = self._verify(token)
+        until = min(expires, time.time() + self.RECHECK)
+        with self._verified_lock:
+            self._verified[token] = (principal, until)
+            self._verified.move_to_end(token)
+            while len(self._verified) > self.REMEMBERED:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         key = self.keys.key_for(token)
         try:
             claims = jwt.decode(
@@ -179,7 +216,7 @@ class TokenVerifier:
             raise InvalidToken(f"token lacks the {error.claim} claim") from error
         except jwt.PyJWTError as error:
             raise InvalidToken("token signature or format is invalid") from error
-        return _principal(claims)
+        return _principal(claims), float(claims["exp"])
 
 
 def _principal(claims: Mapping[str, Any]) -> Principal:

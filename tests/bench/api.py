@@ -297,6 +297,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=50, help="the many-connection runs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the stack's data directory")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes per service (WEB_CONCURRENCY; default: one per core)",
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (3.0 if args.quick else 12.0)
     children = args.children or (12 if args.quick else 60)
@@ -311,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Our own scratch directory: PostgreSQL run as root drops to a user that
     # must traverse every folder above its data.
     work = Path(tempfile.mkdtemp(prefix="belonging-bench-api-"))
+    # The services as deployed: one process per core (one of them runs the background).
+    os.environ["WEB_CONCURRENCY"] = str(args.workers)
     stack = Stack(
         work / "data",
         StackPorts(
@@ -320,7 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         say(
             f"{platform.python_implementation()} {platform.python_version()}, "
-            f"{os.cpu_count()} cores, {version}; data in {work}"
+            f"{os.cpu_count()} cores, {args.workers} processes a service, {version}; "
+            f"data in {work}"
         )
         try:
             stack.prepare()

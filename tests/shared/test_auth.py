@@ -383,3 +383,31 @@ def test_cli_prints_a_token_the_verifier_accepts(issuer: DevIssuer) -> None:
     claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 60
     assert claims["iat"] <= time.time()
+
+
+def test_a_verified_token_is_remembered_until_it_expires(issuer: DevIssuer) -> None:
+    verifier = issuer.verifier()
+    token = issuer.mint("sw.jones", ["social_worker"], ttl=1)
+    assert verifier.already_verified(token) is None  # never seen: verify it first
+    principal = verifier.verify(token)
+    assert verifier.already_verified(token) == principal
+    time.sleep(1.1)
+    assert verifier.already_verified(token) is None  # expired: not honoured from memory
+
+
+def test_a_remembered_token_is_checked_again_after_a_minute(
+    issuer: DevIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = issuer.verifier()
+    token = issuer.mint("sw.jones", ["social_worker"])
+    monkeypatch.setattr(TokenVerifier, "RECHECK", 0.0)
+    verifier.verify(token)
+    assert verifier.already_verified(token) is None
+
+
+def test_a_forged_token_is_never_remembered(issuer: DevIssuer) -> None:
+    verifier = issuer.verifier()
+    forged = issuer.mint("sw.jones", ["social_worker"])[:-4] + "AAAA"
+    with pytest.raises(InvalidToken):
+        verifier.verify(forged)
+    assert verifier.already_verified(forged) is None
