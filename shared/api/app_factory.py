@@ -240,6 +240,9 @@ def create_app(
     configure_logging(settings.log_level, service=settings.service_name)
     configure_tracing(settings.service_name, settings.otel_exporter)
     app = FastAPI(
+        # Our TracingMiddleware makes the one server span a request; FastAPI's
+        # native telemetry would make a second one, with metrics and logs besides.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         title=title or settings.service_name,
         version=version,
         lifespan=lifespan,
