@@ -116,7 +116,7 @@ def _ready_table(stack: Stack, not_runnable: list[str]) -> Table:
     table.add_column("pid", justify="right", no_wrap=True, min_width=7)
     for service in stack.services:
         pid = str(service.process.pid) if service.process else ""
-        table.add_row(service.name, service.spec.url, f"{service.spec.url}/docs", pid)
+        table.add_row(service.name, service.spec.url, f"{service.spec.url}/v1/docs", pid)
     for name in not_runnable:
         package = REGISTERED[name].package
         table.add_row(name, "[dim]not runnable yet[/]", f"[dim]no {package}.__main__[/]")
