@@ -192,7 +192,7 @@ def test_dev_up_runs_the_stack_and_ctrl_c_stops_it_cleanly(
         assert name in pids
         port = dev.ports.service_port(name)
         assert _get_json(f"http://127.0.0.1:{port}/health")
-        assert f"http://127.0.0.1:{port}/docs" in dev.output
+        assert f"http://127.0.0.1:{port}/v1/docs" in dev.output
 
     assert f"nats://127.0.0.1:{dev.ports.nats}" in dev.output
     assert f"http://127.0.0.1:{dev.ports.nats_monitor}" in dev.output
@@ -234,7 +234,7 @@ def test_dev_up_starts_services_seeds_and_stops_all_when_one_dies(
             "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
             "JWT_JWKS_FILE": str(data / "dev-issuer" / "jwks.json"),
         }
-        assert f"http://127.0.0.1:{port}/docs" in dev.output
+        assert f"http://127.0.0.1:{port}/v1/docs" in dev.output
     assert "not runnable yet" in dev.output  # health, education, notifications
 
     # The demo loader got the running services and a token the services will trust.
