@@ -183,24 +183,24 @@ class Loader:
     # ------------------------------------------------------------------ placements
 
     def placement_history(self, child: ChildPlan) -> Json | None:
-        assert self.placements is not None
-        url = f"{self.placements}/v1/children/{child.child_id}/placements"
-        response = self.get(url, TEAM_MANAGER)
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise _fail(f"{child.spec.local_id} reading placements", response)
-        history: Json = response.json()
-        return history
+        return self._placements_read(child, "placements", "reading placements")
 
     def child_stability(self, child: ChildPlan, as_of: date) -> Json | None:
+        return self._placements_read(
+            child, "stability", "reading stability", as_of=as_of.isoformat()
+        )
+
+    def _placements_read(
+        self, child: ChildPlan, resource: str, doing: str, **params: str
+    ) -> Json | None:
+        """One of the child's placements resources; None if placements knows nothing yet."""
         assert self.placements is not None
-        url = f"{self.placements}/v1/children/{child.child_id}/stability"
-        response = self.get(url, TEAM_MANAGER, as_of=as_of.isoformat())
+        url = f"{self.placements}/v1/children/{child.child_id}/{resource}"
+        response = self.get(url, TEAM_MANAGER, **params)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise _fail(f"{child.spec.local_id} reading stability", response)
+            raise _fail(f"{child.spec.local_id} {doing}", response)
         body: Json = response.json()
         return body
 
