@@ -73,23 +73,9 @@ class ServiceApplication(Application[UUID], Generic[A]):
     # ------------------------------------------------------------- the cycle
 
     def load(self, child_id: UUID) -> A:
-        """The child's aggregate as it stands, to change; `not_found` if nothing was recorded."""
+        """The child's aggregate as it stands; `not_found` if nothing was recorded."""
         try:
             aggregate: A = self.repository.get(self.aggregate_id(child_id))
-        except AggregateNotFoundError:
-            raise self.not_found(child_id) from None
-        return aggregate
-
-    def read(self, child_id: UUID) -> A:
-        """The child's aggregate as it stands, only to read: the cached one, not a copy.
-
-        Commands `load` a copy, so a command that fails half-way cannot leave
-        the cache changed; a query changes nothing and may share it.
-        """
-        try:
-            aggregate: A = self.repository.get(
-                self.aggregate_id(child_id), deepcopy_from_cache=False
-            )
         except AggregateNotFoundError:
             raise self.not_found(child_id) from None
         return aggregate

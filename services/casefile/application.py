@@ -68,8 +68,8 @@ class Casefile(ServiceApplication[Child]):
     # ------------------------------------------------------------------ queries
 
     def get_case(self, child_id: UUID) -> Child:
-        """The child's record as it stands now (to read, not to change)."""
-        return self.read(child_id)
+        """The child's record as it stands now."""
+        return self.load(child_id)
 
     def case_as_of(self, child_id: UUID, recorded_by: datetime | None = None) -> Child:
         """The child's record as it was recorded by `recorded_by` (recorded time).

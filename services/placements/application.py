@@ -60,4 +60,4 @@ class Placements(ServiceApplication[PlacementHistory]):
 
     def get_history(self, child_id: UUID) -> PlacementHistory:
         """The child's placement history; `NotFound` if nothing was ever recorded."""
-        return self.read(child_id)
+        return self.load(child_id)

@@ -82,7 +82,7 @@ def history(
     principal: Reader,
     service: Annotated[Runtime, Depends(runtime)],
 ) -> JSONResponse:
-    found = service.application.read(child_id)
+    found = service.application.load(child_id)
     record_access(service.application, str(child_id), "placements.history")
     body = _history_out(found).model_dump(mode="json")
     return JSONResponse(body, headers={"ETag": etag(found.version)})
