@@ -95,11 +95,6 @@ class ServiceSettings(BaseSettings):
     workers: int = Field(
         default=1, ge=1, le=64, validation_alias=_env("workers", "WEB_CONCURRENCY")
     )
-    #: Children's aggregates kept in memory; each use reads only the events since
-    #: (the library's fast-forward), so another process's writes are never missed.
-    aggregate_cache_size: int = Field(
-        default=1000, ge=0, validation_alias=_env("aggregate_cache_size", "AGGREGATE_CACHE_MAXSIZE")
-    )
 
     @model_validator(mode="before")
     @classmethod
@@ -140,8 +135,6 @@ class ServiceSettings(BaseSettings):
         }
         if self.compressor_topic:
             env["COMPRESSOR_TOPIC"] = self.compressor_topic
-        if self.aggregate_cache_size:
-            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
         if self.cipher_key is not None:
             env["CIPHER_TOPIC"] = CIPHER_TOPIC
             env["CIPHER_KEY"] = self.cipher_key.get_secret_value()
