@@ -10,11 +10,61 @@ checks the version, applies the command and saves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+)
+
+#: The days a record may speak of: from 1900 (the oldest date of birth a care
+#: record could hold, with room) to 2199. Outside them is a typing error, and
+#: some (year 1, year 9999) cannot even be stored or counted from.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
+
+
+def _iso_day(value: object) -> object:
+    """A day is written YYYY-MM-DD: not a number (pydantic reads numbers as Unix time)."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
+        raise ValueError("a date is written YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+def _iso_moment(value: object) -> object:
+    """A moment is an ISO 8601 date and time; a naive one is taken as UTC."""
+    if isinstance(value, str) and not _ISO_MOMENT.fullmatch(value.strip()):
+        raise ValueError("a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
+    if isinstance(value, int | float):
+        raise ValueError("a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
+    return value
+
+
+#: A day, as every date in a request is checked.
+Day = Annotated[date, BeforeValidator(_iso_day), Field(ge=FIRST_DAY, le=LAST_DAY)]
+
+
+def _moment_within(value: datetime) -> datetime:
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not FIRST_DAY <= moment.astimezone(UTC).date() <= LAST_DAY:
+        raise ValueError(f"a moment between {FIRST_DAY} and {LAST_DAY}")
+    return moment
+
+
+#: A moment (recorded time), as every date-time in a request is checked.
+Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(_moment_within)]
 
 #: Free text (notes, the child's views): bounded so one request stays small.
 Note = Annotated[str, StringConstraints(max_length=10_000)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -95,8 +96,35 @@ def _correlation_id(request: Request) -> str:
 
 
 def _child_id(request: Request) -> str | None:
-    child_id = request.path_params.get("child_id")
-    return str(child_id) if child_id is not None else None
+    """The child the path names, canonical; None if none, or not a child id at all."""
+    raw = request.path_params.get("child_id")
+    if raw is None:
+        return None
+    try:
+        return str(UUID(str(raw)))
+    except ValueError:
+        return None
+
+
+def _named_child(request: Request) -> str | None:
+    """The child the path names; 422 naming `path.child_id` if it is not a child id.
+
+    Checked before the relationship: a malformed id is the client's mistake to
+    be told of, not a question for the read models.
+    """
+    if request.path_params.get("child_id") is None:
+        return None
+    child_id = _child_id(request)
+    if child_id is None:
+        message = "a child id is a UUID, as the casefile service gave it"
+        raise ProblemError(
+            422,
+            type=problem_type("validation"),
+            title="Invalid request",
+            detail=message,
+            errors=[FieldError(field="path.child_id", message=message)],
+        )
+    return child_id
 
 
 async def authenticated(
@@ -165,7 +193,7 @@ def require(
                 type=problem_type("role-not-permitted"),
                 detail=f"None of your roles may perform '{action}'.",
             )
-        child_id = _child_id(request)
+        child_id = _named_child(request)
         reason = _break_glass_reason(request)
         role, break_glass_reason = permitted[0], None
         if child_id is not None:

@@ -251,3 +251,46 @@ def test_a_rule_broken_names_a_path_field_as_such(
     )
     assert response.status_code == 422
     assert fields(response) == ["path.period_id"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"as_of": "0001-01-01"}, "query.as_of"),
+        ({"as_of": "0"}, "query.as_of"),
+        ({"as_of_recorded": "0001-01-01T00:00:00Z"}, "query.as_of_recorded"),
+        ({"as_of_recorded": "0"}, "query.as_of_recorded"),
+    ],
+)
+def test_an_as_of_outside_the_calendar_is_422_naming_it(
+    casefile_service: CasefileService, amira: tuple[UUID, UUID], params: dict[str, str], field: str
+) -> None:
+    child_id, _ = amira
+    response = casefile_service.get(f"/children/{child_id}", params=params)
+    assert response.status_code == 422, response.text
+    assert field in fields(response)
+
+
+def test_an_offset_past_any_register_is_422(casefile_service: CasefileService) -> None:
+    response = casefile_service.get(
+        "/children", params={"offset": "9223372036854775808"}, user="aud.khan", role="auditor"
+    )
+    assert response.status_code == 422
+    assert fields(response) == ["query.offset"]
+
+
+@pytest.mark.parametrize("born", ["0001-01-01", "9999-12-31", "20150301"])
+def test_a_date_of_birth_outside_the_calendar_is_refused_and_the_register_still_lists(
+    casefile_service: CasefileService, born: str
+) -> None:
+    body = {
+        "local_child_id": f"C{uuid4().hex[:10].upper()}",
+        "date_of_birth": born,
+        "sex": "F",
+        "ethnicity": "WBRI",
+    }
+    response = casefile_service.post("/children", body)
+    assert response.status_code == 422
+    assert fields(response) == ["body.date_of_birth"]
+    listed = casefile_service.get("/children", user="aud.khan", role="auditor")
+    assert listed.status_code == 200

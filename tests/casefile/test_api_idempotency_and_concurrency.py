@@ -33,6 +33,7 @@ class TestCasefileApiRules(ApiRules):
                 path=f"/children/{child_id}/visits",
                 body=VISIT,
                 other_body={**VISIT, "visit_date": "2024-02-02"},
+                date_field="visit_date",
                 version=lambda: int(service.get(f"/children/{child_id}").json()["version"]),
             )
 

@@ -4,7 +4,7 @@ the field, moves and If-Match, the role and relationship table."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,6 +13,7 @@ from api_rules import ApiRules, ServiceUnderTest, WriteCase
 
 from placements.harness import Service, publish_casefile, wait_for
 from shared.contracts import casefile
+from shared.dates import today
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +48,7 @@ class TestPlacementsApiRules(ApiRules):
                 path=f"/children/{child}/placements",
                 body={"effective_date": "2023-01-10", "placement_type": "U4"},
                 other_body={"effective_date": "2023-02-01", "placement_type": "U6"},
+                date_field="effective_date",
                 version=lambda: history_version(service, child) or 0,
             )
 
@@ -378,6 +380,8 @@ def test_a_reallocated_worker_loses_access(service: Service) -> None:
         ("from=2024-03&to=2024-01", "query.to"),
         ("from=2000-01&to=2024-01", "query.to"),
         ("to=2024-01", "query.from"),
+        ("from=2024-01&to=9999-12", "query.to"),
+        ("from=0001-01&to=2024-01", "query.from"),
     ],
 )
 def test_bad_trend_months_name_the_parameter(service: Service, query: str, field: str) -> None:
@@ -386,6 +390,28 @@ def test_bad_trend_months_name_the_parameter(service: Service, query: str, field
     )
     assert response.status_code == 422
     assert fields(response) == [field]
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "0", "2024-1-2"])
+def test_an_as_of_outside_the_calendar_is_422_on_every_figure(
+    service: Service, placed: tuple[UUID, str], as_of: str
+) -> None:
+    child, _ = placed
+    for url in (f"/v1/children/{child}/stability", "/v1/stability"):
+        response = service.client.get(
+            url, params={"as_of": as_of}, headers=service.headers("aud.green", "auditor")
+        )
+        assert response.status_code == 422, (url, response.text)
+        assert fields(response) == ["query.as_of"]
+
+
+def test_a_placement_dated_after_today_is_refused(service: Service) -> None:
+    child = service.child_in_care(social_worker=SW)
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    response = service.start(child, SW, effective_date=tomorrow)
+    assert response.status_code == 422
+    assert fields(response) == ["body.effective_date"]
+    assert history_version(service, child) is None
 
 
 def test_a_bad_as_of_names_the_parameter(service: Service) -> None:

@@ -10,6 +10,7 @@ library's conformance suites.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ class WriteCase:
     body: dict[str, Any]
     other_body: dict[str, Any]  # a different valid write to the same path
     version: Callable[[], int]
+    date_field: str  # a date in `body`
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,28 @@ class ApiRules:
         response = self.post(under_test, case.path, None, content=b'{"effective_date": ')
         assert 400 <= response.status_code < 500
         assert response.headers["content-type"].startswith(PROBLEM)
+        assert case.version() == before
+
+    @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", 0, "2024-1-2", "yesterday"])
+    def test_a_date_outside_the_calendar_or_not_yyyy_mm_dd_is_422_naming_it(
+        self, under_test: ServiceUnderTest, day: object
+    ) -> None:
+        case = under_test.fresh()
+        before = case.version()
+        response = self.post(under_test, case.path, {**case.body, case.date_field: day})
+        problem = self.assert_problem(response, 422)
+        assert f"body.{case.date_field}" in [e["field"] for e in problem["errors"]]
+        assert case.version() == before
+
+    @pytest.mark.parametrize("child", ["not-a-child", "C1", "%00"])
+    def test_a_malformed_child_id_is_422_naming_it(
+        self, under_test: ServiceUnderTest, child: str
+    ) -> None:
+        case = under_test.fresh()
+        before = case.version()
+        path = re.sub(r"^/children/[^/]+", f"/children/{child}", case.path)
+        problem = self.assert_problem(self.post(under_test, path, case.body), 422)
+        assert [e["field"] for e in problem["errors"]] == ["path.child_id"]
         assert case.version() == before
 
     # ------------------------------------------------------------ idempotency

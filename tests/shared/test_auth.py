@@ -32,6 +32,9 @@ from shared.cli import app as cli_app
 from shared.request_context import current
 from shared.settings import ServiceSettings
 
+#: Children's ids are UUIDs, as the casefile service gives them.
+C1, C2 = "00000000-0000-4000-8000-0000000000c1", "00000000-0000-4000-8000-0000000000c2"
+
 POLICY = {
     "case.read": frozenset({Role.SOCIAL_WORKER, Role.IRO}),
     "stats.read": frozenset({Role.PERFORMANCE}),
@@ -83,7 +86,10 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
 @pytest.fixture(scope="module")
 def app(issuer: DevIssuer) -> FastAPI:
     settings = ServiceSettings(service_name="auth-test", jwks_path=str(issuer.jwks_path))
-    allocations = Allocations(("sw.jones", "social_worker", "C1"), ("iro.patel", "iro", "C2"))
+    allocations = Allocations(
+        ("sw.jones", "social_worker", C1),
+        ("iro.patel", "iro", C2),
+    )
     return create_app(settings, [router], relationships=allocations)
 
 
@@ -250,7 +256,7 @@ def test_related_worker_reads_child_and_context_is_recorded(
     client: TestClient, issuer: DevIssuer
 ) -> None:
     response = client.get(
-        "/v1/children/C1/summary",
+        f"/v1/children/{C1}/summary",
         headers={
             **bearer(issuer, "sw.jones", "team_manager", "social_worker", on_behalf_of="tm.ali"),
             "X-Correlation-Id": "corr-123",
@@ -265,7 +271,7 @@ def test_related_worker_reads_child_and_context_is_recorded(
             "role": "social_worker",
             "on_behalf_of": "tm.ali",
             "purpose": "direct-care",
-            "child_id": "C1",
+            "child_id": C1,
             "break_glass_reason": None,
             "correlation_id": "corr-123",
         },
@@ -274,7 +280,8 @@ def test_related_worker_reads_child_and_context_is_recorded(
 
 def test_permitted_role_unrelated_to_child_is_403(client: TestClient, issuer: DevIssuer) -> None:
     response = client.get(
-        "/v1/children/C2/summary", headers=bearer(issuer, "sw.jones", "social_worker")
+        f"/v1/children/{C2}/summary",
+        headers=bearer(issuer, "sw.jones", "social_worker"),
     )
     assert response.status_code == 403
     assert response.json()["type"] == "urn:belonging:problem:not-related"
@@ -286,7 +293,7 @@ def test_break_glass_lets_permitted_role_through_and_is_recorded(
 ) -> None:
     reason = "Out-of-hours placement breakdown; allocated worker unreachable"
     response = client.get(
-        "/v1/children/C2/summary",
+        f"/v1/children/{C2}/summary",
         headers={
             **bearer(issuer, "sw.jones", "social_worker"),
             "X-Break-Glass-Reason": reason,
@@ -297,14 +304,14 @@ def test_break_glass_lets_permitted_role_through_and_is_recorded(
     context = response.json()["context"]
     assert context["break_glass_reason"] == reason
     assert context["purpose"] == "safeguarding"
-    assert context["child_id"] == "C2"
+    assert context["child_id"] == C2
     assert context["role"] == "social_worker"
     assert context["correlation_id"] == response.headers["x-correlation-id"]
 
 
 def test_break_glass_does_not_widen_roles(client: TestClient, issuer: DevIssuer) -> None:
     response = client.get(
-        "/v1/children/C1/summary",
+        f"/v1/children/{C1}/summary",
         headers={**bearer(issuer, "perf.lee", "performance"), "X-Break-Glass-Reason": "curious"},
     )
     assert response.status_code == 403
@@ -315,7 +322,7 @@ def test_related_access_is_not_flagged_as_break_glass(
     client: TestClient, issuer: DevIssuer
 ) -> None:
     response = client.get(
-        "/v1/children/C2/summary",
+        f"/v1/children/{C2}/summary",
         headers={**bearer(issuer, "iro.patel", "iro"), "X-Break-Glass-Reason": "just in case"},
     )
     assert response.json()["context"]["break_glass_reason"] is None
@@ -333,7 +340,7 @@ def test_malformed_audit_headers_are_400(
     client: TestClient, issuer: DevIssuer, header: str, value: str
 ) -> None:
     response = client.get(
-        "/v1/children/C2/summary",
+        f"/v1/children/{C2}/summary",
         headers={**bearer(issuer, "sw.jones", "social_worker"), header: value},
     )
     assert response.status_code == 400
@@ -344,7 +351,8 @@ def test_route_with_child_but_no_relationship_checker_fails_closed(issuer: DevIs
     settings = ServiceSettings(service_name="no-checker", jwks_path=str(issuer.jwks_path))
     with TestClient(create_app(settings, [router])) as client:
         response = client.get(
-            "/v1/children/C1/summary", headers=bearer(issuer, "sw.jones", "social_worker")
+            f"/v1/children/{C1}/summary",
+            headers=bearer(issuer, "sw.jones", "social_worker"),
         )
     assert response.status_code == 500
 
@@ -411,3 +419,16 @@ def test_a_forged_token_is_never_remembered(issuer: DevIssuer) -> None:
     with pytest.raises(InvalidToken):
         verifier.verify(forged)
     assert verifier.already_verified(forged) is None
+
+
+def test_a_malformed_child_id_is_422_naming_it_not_403(
+    client: TestClient, issuer: DevIssuer
+) -> None:
+    for bad in ("C1", "not-a-uuid", "%00", "00000000-0000-4000-8000-0000000000c1%00"):
+        response = client.get(
+            f"/v1/children/{bad}/summary", headers=bearer(issuer, "sw.jones", "social_worker")
+        )
+        assert response.status_code == 422, (bad, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["path.child_id"]
+    # Authentication still comes first.
+    assert client.get("/v1/children/C1/summary").status_code == 401

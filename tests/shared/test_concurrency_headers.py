@@ -23,6 +23,9 @@ from shared.api.problems import ProblemError
 from shared.auth.tokens import DevIssuer
 from shared.settings import ServiceSettings
 
+#: Children's ids are UUIDs, as the casefile service gives them.
+C1, C2 = "00000000-0000-4000-8000-0000000000c1", "00000000-0000-4000-8000-0000000000c2"
+
 
 @pytest.mark.parametrize(
     ("header", "version"),
@@ -98,27 +101,33 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 
 def test_read_then_conditional_write(client: TestClient) -> None:
-    read = client.get("/v1/children/C1/plan")
+    read = client.get(f"/v1/children/{C1}/plan")
     assert read.headers["etag"] == '"3"'
-    written = client.put("/v1/children/C1/plan", headers={"If-Match": read.headers["etag"]})
+    written = client.put(
+        f"/v1/children/{C1}/plan",
+        headers={"If-Match": read.headers["etag"]},
+    )
     assert written.status_code == 200
     assert written.headers["etag"] == '"4"'
 
-    stale = client.put("/v1/children/C1/plan", headers={"If-Match": read.headers["etag"]})
+    stale = client.put(
+        f"/v1/children/{C1}/plan",
+        headers={"If-Match": read.headers["etag"]},
+    )
     assert stale.status_code == 412
     assert stale.headers["content-type"] == "application/problem+json"
     assert stale.headers["etag"] == '"4"'
-    assert client.get("/v1/children/C1/plan").json() == {"version": 4}  # nothing changed
+    assert client.get(f"/v1/children/{C1}/plan").json() == {"version": 4}  # nothing changed
 
 
 def test_unparsable_if_match_is_400(client: TestClient) -> None:
-    response = client.put("/v1/children/C1/plan", headers={"If-Match": "latest"})
+    response = client.put(f"/v1/children/{C1}/plan", headers={"If-Match": "latest"})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_optional_if_match(client: TestClient) -> None:
-    assert client.patch("/v1/children/C1/plan").json() == {"expected": None}
-    assert client.patch("/v1/children/C1/plan", headers={"If-Match": 'W/"9"'}).json() == {
+    assert client.patch(f"/v1/children/{C1}/plan").json() == {"expected": None}
+    assert client.patch(f"/v1/children/{C1}/plan", headers={"If-Match": 'W/"9"'}).json() == {
         "expected": 9
     }

@@ -8,7 +8,7 @@ audit envelope says who read it, when, in which role and for what purpose
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -35,7 +35,7 @@ from shared.api.idempotency import idempotency_key
 from shared.api.runtime import ServiceRuntime, service_runtime
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
-from shared.commands import CommandResult
+from shared.commands import CommandResult, Day, Moment
 from shared.request_context import acting_as
 
 
@@ -123,7 +123,7 @@ def list_children(
     principal: Principal = Depends(allowed("children.list")),
     looked_after: bool | None = Query(default=None, description="Only children (not) in care"),
     limit: int = Query(default=100, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=10_000_000),
 ) -> ChildrenPage:
     """Children the caller may see: all for auditors and performance, else their own."""
     reads = runtime.reads
@@ -148,8 +148,8 @@ def get_case(
     response: Response,
     runtime: Runtime,
     principal: Principal = Depends(allowed("case.read")),
-    as_of: date | None = Query(default=None, description="Valid time: the case on this day"),
-    as_of_recorded: datetime | None = Query(
+    as_of: Day | None = Query(default=None, description="Valid time: the case on this day"),
+    as_of_recorded: Moment | None = Query(
         default=None, description="Recorded time: the record as it stood at this moment"
     ),
 ) -> CaseView:
@@ -173,7 +173,7 @@ def get_history(
     child_id: UUID,
     runtime: Runtime,
     principal: Principal = Depends(allowed("case.history")),
-    as_of_recorded: datetime | None = Query(
+    as_of_recorded: Moment | None = Query(
         default=None, description="Only what had been recorded by this moment"
     ),
     include_reads: bool = Query(default=False, description="Also list reads of the record"),

@@ -7,7 +7,6 @@ by the domain, whose 422 names the list a code is missing from.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from services.casefile.domain.values import (
     SocialWorkerChangeReason,
     ViewsSubject,
 )
-from shared.commands import Command, Note, PersonId, code
+from shared.commands import Command, Day, Note, PersonId, code
 from shared.dates import today
 from shared.ssda903 import codes
 
@@ -59,14 +58,14 @@ class RegisterChild(Command):
     handler: ClassVar[str] = "register"
 
     local_child_id: LocalChildId
-    date_of_birth: date
+    date_of_birth: Day
     sex: str = code(codes.SEX, "SSDA903 SEX")
     ethnicity: str = code(codes.ETHNICITY, "SSDA903 ETHNIC")
-    registration_date: date | None = Field(default=None, description="Default: today")
+    registration_date: Day | None = Field(default=None, description="Default: today")
     upn: Upn | None = None
     nhs_number: NhsNumber | None = None
     uasc: StrictBool = Field(default=False, description="Unaccompanied asylum-seeking child")
-    uasc_ceased_date: date | None = None
+    uasc_ceased_date: Day | None = None
 
     def arguments(self) -> dict[str, Any]:
         return {**super().arguments(), "registration_date": self.registration_date or today()}
@@ -77,16 +76,16 @@ class CorrectDetails(Command):
 
     handler: ClassVar[str] = "correct_details"
 
-    effective_date: date | None = Field(default=None, description="Default: today")
+    effective_date: Day | None = Field(default=None, description="Default: today")
     note: Note | None = None
     local_child_id: LocalChildId | None = None
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
     sex: str | None = code(codes.SEX, "SSDA903 SEX", default=None)
     ethnicity: str | None = code(codes.ETHNICITY, "SSDA903 ETHNIC", default=None)
     upn: Upn | None = None
     nhs_number: NhsNumber | None = None
     uasc: StrictBool | None = None
-    uasc_ceased_date: date | None = None
+    uasc_ceased_date: Day | None = None
 
     def arguments(self) -> dict[str, Any]:
         # Fields left out stay as they are (the domain's UNCHANGED is the default).
@@ -107,7 +106,7 @@ class StartPeriodOfCare(Command):
     creates: ClassVar[str | None] = "period_id"
 
     period_id: UUID | None = Field(default=None, description="Default: derived from the key")
-    start_date: date
+    start_date: Day
     legal_status: str = code(codes.LEGAL_STATUS, "SSDA903 LS on the first day")
     category_of_need: str = code(codes.CATEGORY_OF_NEED, "SSDA903 CIN")
 
@@ -115,14 +114,14 @@ class StartPeriodOfCare(Command):
 class ChangeLegalStatus(Command):
     handler: ClassVar[str] = "change_legal_status"
 
-    effective_date: date
+    effective_date: Day
     legal_status: str = code(codes.LEGAL_STATUS, "SSDA903 LS from this day")
 
 
 class EndPeriodOfCare(Command):
     handler: ClassVar[str] = "end_period_of_care"
 
-    end_date: date = Field(description="The day the child ceased to be looked after (DEC)")
+    end_date: Day = Field(description="The day the child ceased to be looked after (DEC)")
     reason_ceased: str = code(codes.REASON_EPISODE_CEASED, "SSDA903 REC (not X1)")
 
 
@@ -132,7 +131,7 @@ class EndPeriodOfCare(Command):
 class AllocateSocialWorker(Command):
     handler: ClassVar[str] = "allocate_social_worker"
 
-    effective_date: date
+    effective_date: Day
     social_worker_id: PersonId
     team: PersonId
     reason: str | None = code(
@@ -145,14 +144,14 @@ class AllocateSocialWorker(Command):
 class AppointIro(Command):
     handler: ClassVar[str] = "appoint_iro"
 
-    effective_date: date
+    effective_date: Day
     iro_id: PersonId
 
 
 class AppointPersonalAdviser(Command):
     handler: ClassVar[str] = "appoint_personal_adviser"
 
-    effective_date: date
+    effective_date: Day
     personal_adviser_id: PersonId
 
 
@@ -162,7 +161,7 @@ class AppointPersonalAdviser(Command):
 class AgreeCarePlan(Command):
     handler: ClassVar[str] = "agree_care_plan"
 
-    effective_date: date
+    effective_date: Day
     note: Note | None = None
 
 
@@ -188,8 +187,8 @@ class ScheduleReview(Command):
     creates: ClassVar[str | None] = "review_id"
 
     review_id: UUID | None = Field(default=None, description="Default: derived from the key")
-    scheduled_date: date
-    effective_date: date | None = Field(default=None, description="When it was set; default today")
+    scheduled_date: Day
+    effective_date: Day | None = Field(default=None, description="When it was set; default today")
 
     def arguments(self) -> dict[str, Any]:
         return {**super().arguments(), "effective_date": self.effective_date or today()}
@@ -199,7 +198,7 @@ class RecordReview(Command):
     handler: ClassVar[str] = "record_review"
     caller: ClassVar[str | None] = "iro_id"
 
-    review_date: date
+    review_date: Day
     iro_id: PersonId | None = Field(default=None, description="The chair; default: the caller")
     participation: str = code(codes.REVIEW_PARTICIPATION, "SSDA903 REVIEW_CODE")
     child_views_recorded: StrictBool
@@ -211,7 +210,7 @@ class RecordVisit(Command):
     creates: ClassVar[str | None] = "visit_id"
 
     visit_id: UUID | None = Field(default=None, description="Default: derived from the key")
-    visit_date: date
+    visit_date: Day
     seen_alone: StrictBool
     note: Note | None = None
 
@@ -224,14 +223,14 @@ class StartMissingEpisode(Command):
     creates: ClassVar[str | None] = "episode_id"
 
     episode_id: UUID | None = Field(default=None, description="Default: derived from the key")
-    start_date: date
+    start_date: Day
     missing_type: str = code(codes.MISSING, "SSDA903 MISSING: M missing, A away")
 
 
 class EndMissingEpisode(Command):
     handler: ClassVar[str] = "record_missing_episode_end"
 
-    end_date: date
+    end_date: Day
     return_interview_offered: StrictBool
     return_interview_accepted: StrictBool
 
@@ -242,7 +241,7 @@ class EndMissingEpisode(Command):
 class RecordEligibility(Command):
     handler: ClassVar[str] = "record_care_leaver_eligibility"
 
-    effective_date: date
+    effective_date: Day
     status: str = code({s.value: s.name for s in CareLeaverStatus}, "Leaving-care status")
 
 
@@ -251,7 +250,7 @@ class RecordInTouchContact(Command):
     creates: ClassVar[str | None] = "contact_id"
 
     contact_id: UUID | None = Field(default=None, description="Default: derived from the key")
-    contact_date: date
+    contact_date: Day
     in_touch: str = code(codes.IN_TOUCH, "SSDA903 IN_TOUCH")
     activity: str | None = code(codes.ACTIVITY, "SSDA903 ACTIV", default=None)
     accommodation: str | None = code(codes.ACCOMMODATION, "SSDA903 ACCOM", default=None)
@@ -260,7 +259,7 @@ class RecordInTouchContact(Command):
 class RecordStayingPut(Command):
     handler: ClassVar[str] = "record_staying_put"
 
-    effective_date: date
+    effective_date: Day
     staying_put: StrictBool = Field(description="True: the arrangement starts; False: it ends")
 
 
@@ -270,7 +269,7 @@ class RecordStayingPut(Command):
 class RecordAdoptionDecision(Command):
     handler: ClassVar[str] = "record_adoption_decision"
 
-    effective_date: date
+    effective_date: Day
 
 
 class RecordPlacementOrder(RecordAdoptionDecision):
@@ -292,7 +291,7 @@ class RecordAdoption(RecordAdoptionDecision):
 class ReverseAdoptionDecision(Command):
     handler: ClassVar[str] = "reverse_adoption_decision"
 
-    effective_date: date
+    effective_date: Day
     reason: str = code(codes.REASON_PLACED_CEASED, "SSDA903 REASON_PLACED_CEASED")
 
 
@@ -304,7 +303,7 @@ class RecordViewsAndWishes(Command):
     creates: ClassVar[str | None] = "views_id"
 
     views_id: UUID | None = Field(default=None, description="Default: derived from the key")
-    effective_date: date
+    effective_date: Day
     views: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
     about: str = code(
         {s.value: s.name for s in ViewsSubject},

@@ -33,6 +33,7 @@ from shared.access_log import record_access
 from shared.api.problems import FieldError, Problem, ProblemError, problem_type
 from shared.auth.dependencies import require
 from shared.auth.tokens import Principal
+from shared.commands import FIRST_DAY, LAST_DAY, Day
 from shared.dates import today
 from shared.domain_errors import RuleBroken
 
@@ -43,7 +44,7 @@ MAX_TREND_MONTHS = 120
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 AsOf = Annotated[
-    date | None,
+    Day | None,
     Query(description="The date the figures are for (YYYY-MM-DD); today if omitted"),
 ]
 
@@ -96,8 +97,8 @@ def council(
 
 def _month(value: str, field: str) -> date:
     match = _MONTH.fullmatch(value)
-    if match is None:
-        message = "a month as YYYY-MM, e.g. 2024-03"
+    if match is None or not FIRST_DAY.year <= int(match.group(1)) <= LAST_DAY.year:
+        message = f"a month as YYYY-MM, e.g. 2024-03, from {FIRST_DAY.year} to {LAST_DAY.year}"
         raise ProblemError(
             422,
             type=problem_type("validation"),

@@ -7,14 +7,13 @@ way bad input is a 422 naming the field, and nothing is recorded.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.placements.domain.model import PlacementSetting
-from shared.commands import Command
+from shared.commands import Command, Day
 
 PlacementType = Annotated[
     str,
@@ -103,7 +102,7 @@ class StartPlacement(_PlacedCommand):
     placement_id: UUID | None = Field(
         default=None, description="Choose the new placement's id; derived from the key if omitted"
     )
-    effective_date: date = Field(description="The day the child started living there")
+    effective_date: Day = Field(description="The day the child started living there")
     placement_type: PlacementType
     short_break: bool = Field(
         default=False, description="Part of an agreed series of short breaks (LS V3/V4)"
@@ -120,7 +119,7 @@ class MovePlacement(_PlacedCommand):
     new_placement_id: UUID | None = Field(
         default=None, description="Choose the new placement's id; derived from the key if omitted"
     )
-    effective_date: date = Field(description="The day of the move")
+    effective_date: Day = Field(description="The day of the move")
     placement_type: PlacementType
     reason_place_change: ReasonPlaceChange | None = Field(
         default=None,
@@ -134,7 +133,7 @@ class EndPlacement(Command):
 
     handler: ClassVar[str] = "end_placement"
 
-    effective_date: date = Field(description="The day the child left the placement")
+    effective_date: Day = Field(description="The day the child left the placement")
 
 
 class PlaceForAdoption(Command):
@@ -150,7 +149,7 @@ class PlaceForAdoption(Command):
     locations: ClassVar[dict[str, str]] = {name: f"body.adopters.{name}" for name in _SETTING}
 
     new_placement_id: UUID | None = None
-    effective_date: date
+    effective_date: Day
     placement_type: Annotated[str, Field(pattern=r"^A[3-6]$", examples=["A5"])]
     reason_place_change: ReasonPlaceChange | None = Field(
         default=None, description="Defaults to PLACE with the same carers, CARPL with new ones"
@@ -167,4 +166,4 @@ class StartStayingPut(Command):
 
     handler: ClassVar[str] = "record_staying_put"
 
-    effective_date: date = Field(description="The day the period of care ended")
+    effective_date: Day = Field(description="The day the period of care ended")

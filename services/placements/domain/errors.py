@@ -103,3 +103,7 @@ class ReasonForChangeRequired(RuleBroken):
 
 class ReasonForChangeNotApplicable(RuleBroken):
     """SSDA903 rule 226: moves into or out of a temporary placement (T0-T4) carry no reason."""
+
+
+class DateInFuture(RuleBroken):
+    """A placement fact dated after today: facts are recorded once they happen."""

@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.placements.domain.errors import (
     AdoptiveCarersMismatch,
+    DateInFuture,
     DatesOutOfOrder,
     DistanceWithoutPostcodes,
     DuplicatePlacementId,
@@ -44,6 +45,7 @@ from services.placements.domain.errors import (
 )
 from services.placements.domain.period_of_care import PeriodOfCare, period_covering
 from services.placements.domain.stability import PlacementSpan
+from shared.dates import today
 from shared.ssda903 import codes
 
 #: Namespace for placement history ids: uuid5(NAMESPACE, str(child_id)).
@@ -219,6 +221,7 @@ class PlacementHistory(Aggregate):
         new episode S) and for recording a placement after a gap. The same
         placement again (a retry) records nothing.
         """
+        _check_not_future(effective_date)
         if self._already_started(placement_id, effective_date, placement_type):
             return
         self._check_new_id(placement_id)
@@ -260,6 +263,7 @@ class PlacementHistory(Aggregate):
         none (SSDA903 rules 225, 226). `from_placement_id`, when given, must
         name the current placement. The same move again (a retry) records nothing.
         """
+        _check_not_future(effective_date)
         if self._already_moved(new_placement_id, from_placement_id, effective_date, placement_type):
             return
         placement_id = new_placement_id
@@ -285,6 +289,7 @@ class PlacementHistory(Aggregate):
         periods_of_care: Sequence[PeriodOfCare],
     ) -> None:
         """The placement ends without a move to another (usually: the child leaves care)."""
+        _check_not_future(effective_date)
         placement = self.placement(placement_id)
         if placement.end == effective_date and placement.reason_place_change is None:
             return  # already ended that day without a move: a retry
@@ -334,6 +339,7 @@ class PlacementHistory(Aggregate):
         (implementation of the care plan) with new ones. `from_placement_id`,
         when given, must name the current placement. A retry records nothing.
         """
+        _check_not_future(effective_date)
         if self._already_moved(new_placement_id, from_placement_id, effective_date, placement_type):
             return
         placement_id = new_placement_id
@@ -392,6 +398,7 @@ class PlacementHistory(Aggregate):
         is not a placement and no stability rule counts it. `placement_id`,
         when given, must name that foster placement.
         """
+        _check_not_future(effective_date)
         if self.staying_put is not None:
             if self.staying_put.start == effective_date and placement_id in (
                 None,
@@ -711,3 +718,12 @@ def _setting_fields(setting: PlacementSetting) -> dict[str, Any]:
         "distance_from_home_miles": setting.distance_from_home_miles,
         "carer_id": setting.carer_id,
     }
+
+
+def _check_not_future(day: date) -> None:
+    now = today()
+    if day > now:
+        raise DateInFuture(
+            f"effective date {day} is after today ({now}); record a placement once it happens",
+            "effective_date",
+        )
