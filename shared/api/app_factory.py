@@ -273,7 +273,23 @@ def create_app(
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
             _serve_problems_as_problem_json(schema)
+            _idempotency_key_required(schema)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _idempotency_key_required(schema: dict[str, Any]) -> None:
+    """Document `Idempotency-Key` as required on every write, as the service requires it.
+
+    The dependency declares it optional so that a missing key gets our 400
+    problem naming the header rather than a generic validation error.
+    """
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"post", "put", "patch", "delete"}:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+                    parameter["required"] = True

@@ -267,3 +267,17 @@ class ApiRules:
             assert second.json()["type"].endswith("rule-broken")
         else:
             assert case.version() == second.json()["version"]
+
+    # ------------------------------------------------------------ the contract
+
+    def test_the_openapi_document_says_what_a_write_requires(
+        self, under_test: ServiceUnderTest
+    ) -> None:
+        case = under_test.fresh()
+        schema = under_test.client.get("/v1/openapi.json").json()
+        template = re.sub(r"^/children/[^/]+", "/children/{child_id}", case.path)
+        operation = schema["paths"][f"/v1{template}"]["post"]
+        headers = {p["name"]: p for p in operation["parameters"] if p["in"] == "header"}
+        assert headers["Idempotency-Key"]["required"] is True
+        assert headers["If-Match"].get("required", False) is False  # one rule: optional
+        assert {"400", "401", "403", "404", "409", "412", "422"} <= set(operation["responses"])
