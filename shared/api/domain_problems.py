@@ -3,19 +3,35 @@
 The app factory installs these handlers: `RuleBroken` is 422 naming the request
 field, `NotFound` 404, `VersionConflict` (a stale `If-Match`) 412 with the
 current ETag, the event store's `IntegrityError` (a lost race) 409: retry.
-Nothing was recorded in any of these cases.
+Nothing was recorded in any of these cases. NATS or PostgreSQL down is an
+outage, 503 with `Retry-After`, never a 500.
 See docs/adr/0011-idempotency-keys-and-domain-problems.md.
 """
 
 from __future__ import annotations
 
-from eventsourcing.persistence import IntegrityError
+import asyncpg
+import psycopg
+import psycopg_pool
+from eventsourcing.persistence import IntegrityError, OperationalError
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from shared.api.concurrency import precondition_failed
 from shared.api.problems import FieldError, Problem, problem_response, problem_type
 from shared.domain_errors import NotFound, RuleBroken, VersionConflict
+
+#: Failures that mean a server is down or unreachable (NATS, PostgreSQL).
+OUTAGES: tuple[type[Exception], ...] = (
+    OperationalError,  # the event store: shared.eventstore raises its subclasses
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+)
+#: Seconds a client waits before retrying after an outage.
+RETRY_AFTER_OUTAGE = 5
 
 
 def _field(request: Request, name: str | None) -> str | None:
@@ -76,8 +92,24 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """The event store or the database cannot be reached: an outage, not a bug (503)."""
+    return problem_response(
+        Problem(
+            type=problem_type("unavailable"),
+            title="Service Unavailable",
+            status=503,
+            detail="The record store cannot be reached just now. Retry with the same "
+            "Idempotency-Key: a change already made is never made twice.",
+        ),
+        {"Retry-After": str(RETRY_AFTER_OUTAGE)},
+    )
+
+
 def install_domain_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RuleBroken, _rule_broken)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(VersionConflict, _version_conflict)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, _unavailable)
