@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -323,3 +324,41 @@ def test_two_runners_of_one_projection_racing_apply_each_event_once(
     applied = asyncio.run(scenario())
     # Each increment event adds 1 and counts one application.
     assert applied == {counter: (total, total) for counter, total in expected.items()}
+
+
+def test_a_relay_pass_does_not_read_again_what_published_nothing(
+    toy: tuple[Counters, str, str], nats_url: str
+) -> None:
+    """Events that publish nothing (reads, creations) are looked at once, not on every pass."""
+    app, stream, prefix = toy
+    for n in range(30):
+        app.open(f"quiet{n}")  # a creation publishes no integration event
+    service = f"quiet{uuid4().hex[:8]}"
+
+    async def passes() -> list[int]:
+        relay = IntegrationRelay(service, nats_url, app.mapper, lambda e, h: [], stream, prefix)
+        read: list[int] = []
+        next_batch = relay.reader.next_batch
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            page = next_batch(*args, **kwargs)
+            read.append(len(page))
+            return page
+
+        relay.reader.next_batch = counted  # type: ignore[method-assign]
+        seen = []
+        for _ in range(3):
+            read.clear()
+            assert await relay.relay_available() == 0
+            seen.append(sum(read))
+        app.open("one more")
+        read.clear()
+        await relay.relay_available()
+        seen.append(sum(read))
+        await relay.close()
+        return seen
+
+    first, second, third, after_one_more = asyncio.run(passes())
+    assert first == 30
+    assert second == third == 0
+    assert after_one_more == 1
