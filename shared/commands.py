@@ -11,7 +11,7 @@ checks the version, applies the command and saves.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
@@ -34,22 +34,22 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
 
 
-def _iso_day(value: object) -> object:
-    """A day is written YYYY-MM-DD: not a number (pydantic reads numbers as Unix time)."""
-    if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
-        raise ValueError("a date is written YYYY-MM-DD")
-    if isinstance(value, int | float):
-        raise ValueError("a date is written YYYY-MM-DD")
-    return value
+def _written(pattern: re.Pattern[str], message: str) -> Callable[[object], object]:
+    """A check that a value is written as `pattern`: a string, never a number
+    (pydantic would read a number as Unix time)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, int | float) or (
+            isinstance(value, str) and not pattern.fullmatch(value.strip())
+        ):
+            raise ValueError(message)
+        return value
+
+    return check
 
 
-def _iso_moment(value: object) -> object:
-    """A moment is an ISO 8601 date and time; a naive one is taken as UTC."""
-    if isinstance(value, str) and not _ISO_MOMENT.fullmatch(value.strip()):
-        raise ValueError("a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
-    if isinstance(value, int | float):
-        raise ValueError("a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
-    return value
+_iso_day = _written(_ISO_DAY, "a date is written YYYY-MM-DD")
+_iso_moment = _written(_ISO_MOMENT, "a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
 
 
 #: A day, as every date in a request is checked.

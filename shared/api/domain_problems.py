@@ -79,30 +79,32 @@ async def _version_conflict(request: Request, exc: Exception) -> Response:
     return problem_response(error.problem.model_copy(), error.headers)
 
 
+def _retry_later(kind: str, title: str, status: int, detail: str, seconds: int) -> Response:
+    """A problem the client cures by retrying after `seconds`: nothing was recorded."""
+    problem = Problem(type=problem_type(kind), title=title, status=status, detail=detail)
+    return problem_response(problem, {"Retry-After": str(seconds)})
+
+
 async def _integrity_error(request: Request, exc: Exception) -> Response:
-    return problem_response(
-        Problem(
-            type=problem_type("concurrent-write"),
-            title="Conflict",
-            status=409,
-            detail="Someone else changed this record at the same moment; nothing was recorded. "
-            "Fetch it again and retry.",
-        ),
-        {"Retry-After": "1"},
+    return _retry_later(
+        "concurrent-write",
+        "Conflict",
+        409,
+        "Someone else changed this record at the same moment; nothing was recorded. "
+        "Fetch it again and retry.",
+        1,
     )
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
     """The event store or the database cannot be reached: an outage, not a bug (503)."""
-    return problem_response(
-        Problem(
-            type=problem_type("unavailable"),
-            title="Service Unavailable",
-            status=503,
-            detail="The record store cannot be reached just now. Retry with the same "
-            "Idempotency-Key: a change already made is never made twice.",
-        ),
-        {"Retry-After": str(RETRY_AFTER_OUTAGE)},
+    return _retry_later(
+        "unavailable",
+        "Service Unavailable",
+        503,
+        "The record store cannot be reached just now. Retry with the same "
+        "Idempotency-Key: a change already made is never made twice.",
+        RETRY_AFTER_OUTAGE,
     )
 
 
