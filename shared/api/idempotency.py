@@ -32,6 +32,12 @@ _KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as the IETF draft a
 
 Work = Callable[[], tuple[int, JsonValue]]
 
+#: How long a claim stays "in progress" before a retry may take it over. A
+#: command's work is bounded (each NATS call by NATS_TIMEOUT + 0.5 s), so a
+#: claim older than this was left by a crashed process; taking it over early
+#: is safe anyway: the retry names the same ids and the domain records it once.
+LEASE = timedelta(seconds=20)
+
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
@@ -176,7 +182,7 @@ class PostgresIdempotencyStore(IdempotencyStore):
         pool: ConnectionPool[Connection[Any]],
         service: str,
         *,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = LEASE,
     ) -> None:
         self.pool = pool
         self.service = service

@@ -78,7 +78,12 @@ def _break_glass_reason(request: Request) -> str | None:
     raw = request.headers.get(BREAK_GLASS_HEADER)
     if raw is None:
         return None
-    reason = raw.strip()
+    try:
+        # HTTP header values arrive as bytes, which Starlette decodes as Latin-1;
+        # a reason typed in any language is sent as UTF-8.
+        reason = raw.encode("latin-1").decode("utf-8").strip()
+    except UnicodeError:
+        raise _header_problem(BREAK_GLASS_HEADER, "a break-glass reason is UTF-8 text") from None
     if not reason or len(reason) > BREAK_GLASS_MAX_LENGTH:
         raise _header_problem(
             BREAK_GLASS_HEADER,

@@ -283,3 +283,21 @@ def test_listing_children_records_a_read_of_each_listed_child(
         assert ("RecordRead", "auditor.khan", "auditor", "audit-sample") in [
             (e["event_type"], e["actor"], e["role"], e["purpose"]) for e in reads
         ]
+
+
+def test_a_break_glass_reason_in_welsh_reaches_the_audit_trail_as_written(
+    casefile_service: CasefileService,
+) -> None:
+    service = casefile_service
+    child_id, _ = service.looked_after()
+    reason = "Argyfwng: plentyn ar goll — gweithiwr heb ateb"
+    visited = service.post(
+        f"/children/{child_id}/visits",
+        VISIT,
+        user="sw.duty",
+        role="social_worker",
+        X_Break_Glass_Reason=reason.encode("utf-8"),  # as a client sends it
+    )
+    assert visited.status_code == 201, visited.text
+    history = service.get(f"/children/{child_id}/history", user="auditor.khan", role="auditor")
+    assert history.json()["entries"][-1]["break_glass_reason"] == reason

@@ -432,3 +432,18 @@ def test_a_malformed_child_id_is_422_naming_it_not_403(
         assert [e["field"] for e in response.json()["errors"]] == ["path.child_id"]
     # Authentication still comes first.
     assert client.get("/v1/children/C1/summary").status_code == 401
+
+
+def test_a_break_glass_reason_in_any_language_is_recorded_as_written(
+    client: TestClient, issuer: DevIssuer
+) -> None:
+    reason = "Child at A&E — café staff called; ysbyty Gwynedd"
+    response = client.get(
+        f"/v1/children/{C2}/summary",
+        headers={
+            **bearer(issuer, "sw.jones", "social_worker"),
+            "X-Break-Glass-Reason": reason.encode("utf-8"),  # as a client sends it
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["context"]["break_glass_reason"] == reason
