@@ -120,3 +120,30 @@ def test_writers_without_if_match_are_both_recorded(casefile_service: CasefileSe
         writer.join()
     assert sorted(versions) == [4, 5, 6]
     assert UUID(service.get(f"/children/{child_id}").json()["child_id"]) == child_id
+
+
+def test_registration_does_not_confirm_a_childs_details_to_the_unrelated(
+    casefile_service: CasefileService,
+) -> None:
+    service = casefile_service
+    local = f"C{uuid4().hex[:10].upper()}"
+    child_id = service.register(local)  # by sw.jones, who is allocated
+    right = {
+        "local_child_id": local,
+        "date_of_birth": "2015-03-01",
+        "sex": "F",
+        "ethnicity": "BAFR",
+        "registration_date": "2024-01-02",
+    }
+    wrong = {**right, "date_of_birth": "2016-04-02"}
+    stranger = {"user": "sw.stranger", "role": "social_worker"}
+    answers = [service.post("/children", body, **stranger) for body in (right, wrong)]
+    for answer in answers:
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["type"] == "urn:belonging:problem:already-registered"
+        assert str(child_id) not in answer.text
+    # The same answer whether the details match or not.
+    assert answers[0].json()["detail"] == answers[1].json()["detail"]
+    # The child's own worker is told as before.
+    assert service.post("/children", right).status_code == 201
+    assert service.post("/children", wrong).status_code == 422

@@ -21,6 +21,7 @@ from services.casefile.api.policy import UNRELATED_READERS, allowed
 from services.casefile.application import Casefile
 from services.casefile.domain.child import Child
 from services.casefile.domain.commands import RegisterChild
+from services.casefile.domain.errors import ChildNotFound
 from services.casefile.domain.summary import CaseSummary, case_summary
 from services.casefile.projections.case_team import RELATIONSHIPS_FOR_ROLE
 from services.casefile.projections.children import (
@@ -32,7 +33,9 @@ from shared.access_log import record_access, record_accesses
 from shared.api.command_routes import COMMAND_RESPONSES, answer_once
 from shared.api.concurrency import etag
 from shared.api.idempotency import idempotency_key
+from shared.api.problems import FieldError, ProblemError, problem_type
 from shared.api.runtime import ServiceRuntime, service_runtime
+from shared.auth.relationships import RelationshipChecker
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
 from shared.commands import CommandResult, Day, Moment
@@ -95,11 +98,27 @@ def register_child(
     key: Annotated[str, Depends(idempotency_key)],
     principal: Principal = Depends(allowed("child.register")),
 ) -> JSONResponse:
-    """Register a child; the same child with the same details again records nothing."""
+    """Register a child; the same child with the same details again records nothing.
+
+    A local child id already registered is told to the child's team as it is
+    (the same details: the record; others: refused naming the field). Anyone
+    else learns only that the id is taken, never whether the details they
+    sent match: registration is not a way to confirm who a child is.
+    """
     child_id = Child.create_id(body.local_child_id)
     casefile = _casefile(runtime)
 
     def work() -> CommandResult:
+        # A retry with the same key got its first answer before this point.
+        if not _may_know_of(request, principal, casefile, child_id):
+            raise ProblemError(
+                409,
+                type=problem_type("already-registered"),
+                title="Already registered",
+                detail="A child with this local child id is already registered; nothing "
+                "was recorded. The child's team can give you access.",
+                errors=[FieldError(field="body.local_child_id", message="already registered")],
+            )
         # The new record's audit envelope names the child (there is no {child_id} in the path).
         with acting_as(child_id=str(child_id)):
             casefile.register_child(body)
@@ -115,6 +134,16 @@ def register_child(
         status_code=201,
         location=lambda result: f"/v1/children/{result.child_id}",
     )
+
+
+def _may_know_of(request: Request, principal: Principal, casefile: Casefile, child: UUID) -> bool:
+    """Whether the caller may learn about an already registered child (or there is none)."""
+    try:
+        casefile.get_case(child)
+    except ChildNotFound:
+        return True
+    checker: RelationshipChecker = request.app.state.relationships
+    return any(checker.is_related(principal.user_id, role, str(child)) for role in principal.roles)
 
 
 @router.get("/children", response_model=ChildrenPage)
