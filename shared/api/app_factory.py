@@ -10,6 +10,7 @@ unauthenticated `/health` and `/ready` for the orchestrator's probes.
 from __future__ import annotations
 
 import inspect
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -61,6 +62,56 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         500: "Unexpected failure; nothing about it is disclosed",
     }.items()
 }
+
+
+class AllowedMethodsMiddleware:
+    """`Allow` names every method a path serves, whichever router serves it.
+
+    A path served by two routers (commands, reads) would otherwise answer
+    `OPTIONS`, or a 405, with the methods of the first route only. `OPTIONS`
+    is answered here: 204 and `Allow`, no authentication needed to ask.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        allowed = _methods_of_path(scope)
+        if scope["method"] == "OPTIONS" and allowed:
+            headers = [(b"allow", ", ".join(sorted(allowed | {"OPTIONS"})).encode())]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
+                MutableHeaders(scope=message)["Allow"] = ", ".join(sorted(allowed))
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)
+
+
+def _methods_of_path(scope: Scope) -> set[str]:
+    """The methods the app's OpenAPI document gives the request's path (its public contract)."""
+    app = scope.get("app")
+    if not isinstance(app, FastAPI):
+        return set()
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "methods", None)
+    if table is None:
+        table = []
+        for template, item in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+            methods = {m.upper() for m in item if m in _HTTP_METHODS}
+            table.append((pattern, methods | ({"HEAD"} if "GET" in methods else set())))
+        app.state.methods = table
+    path = scope.get("path", "")
+    return set().union(*(methods for pattern, methods in table if pattern.fullmatch(path)))
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 class BodySizeLimitMiddleware:
@@ -257,6 +308,7 @@ def create_app(
     install_domain_error_handlers(app)
     # Added innermost first: tracing wraps logging (so log lines carry the
     # trace id), which wraps the size limit (so a 413 is logged).
+    app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLoggingMiddleware)
     app.add_middleware(TracingMiddleware)

@@ -281,3 +281,18 @@ class ApiRules:
         assert headers["Idempotency-Key"]["required"] is True
         assert headers["If-Match"].get("required", False) is False  # one rule: optional
         assert {"400", "401", "403", "404", "409", "412", "422"} <= set(operation["responses"])
+
+    def test_options_and_405_name_every_method_the_path_serves(
+        self, under_test: ServiceUnderTest
+    ) -> None:
+        case = under_test.fresh()
+        documented = under_test.client.get("/v1/openapi.json").json()["paths"]
+        template = re.sub(r"^/children/[^/]+", "/children/{child_id}", case.path)
+        served = {m.upper() for m in documented[f"/v1{template}"]}
+        options = under_test.client.options(f"/v1{case.path}")
+        assert options.status_code == 204
+        allow = {m.strip() for m in options.headers["Allow"].split(",")}
+        assert served | {"OPTIONS"} <= allow
+        wrong = under_test.client.request("PATCH", f"/v1{case.path}")
+        assert wrong.status_code == 405
+        assert served <= {m.strip() for m in wrong.headers["Allow"].split(",")}
