@@ -22,6 +22,7 @@ from uuid import uuid4
 import nats
 import pytest
 from nats.js.api import StreamConfig
+from nats.js.errors import NoStreamResponseError
 from test_r3_faults import (
     SERVER_PING_INTERVAL,
     SERVER_PING_MAX,
@@ -75,7 +76,16 @@ def test_the_stream_leader_is_the_one_the_jetstream_api_names_moved_or_stopped(
         try:
             js = nc.jetstream(timeout=5)
             await js.add_stream(StreamConfig(name=stream, subjects=[f"{stream}.>"], num_replicas=3))
-            await js.publish(f"{stream}.x", b"x")
+            # A new R3 stream answers once its replicas have elected a leader.
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    await js.publish(f"{stream}.x", b"x")
+                    break
+                except NoStreamResponseError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.1)
         finally:
             await nc.close()
 
