@@ -34,6 +34,8 @@ log = structlog.get_logger(__name__)
 
 SOURCE_SEQUENCE = "Belonging-Source-Sequence"
 SOURCE_INDEX = "Belonging-Source-Index"
+#: Messages read at a time when looking back past messages this relay did not publish.
+FOREIGN_PAGE = 100
 _FORMAT = JSONFormat()
 
 Translate = Callable[[Any, dict[str, str]], Sequence[IntegrationEvent]]
@@ -132,15 +134,39 @@ class IntegrationRelay:
         return self.client
 
     def _position(self) -> tuple[int, int, int]:
-        """(source sequence, source index, integration stream last sequence)."""
-        last = self.reader.last(integration_stream(self.service), f"integration.{self.service}.>")
+        """(source sequence, source index, integration stream last sequence).
+
+        The position is that of the last message this relay published (it
+        carries the source headers). A message someone else put on the
+        stream carries none: it is passed over, and named in the log, rather
+        than taken for "nothing relayed yet", which would publish the whole
+        history again.
+        """
+        stream, subjects = integration_stream(self.service), f"integration.{self.service}.>"
+        last = self.reader.last(stream, subjects)
         if last is None:
             return 0, -1, 0
-        return (
-            int(last.header(SOURCE_SEQUENCE) or 0),
-            int(last.header(SOURCE_INDEX) or 0),
-            last.seq,
-        )
+        ours = last if last.header(SOURCE_SEQUENCE) else self._last_relayed(stream, last.seq)
+        if ours is None:
+            return 0, -1, last.seq
+        return int(ours.header(SOURCE_SEQUENCE) or 0), int(ours.header(SOURCE_INDEX) or 0), last.seq
+
+    def _last_relayed(self, stream: str, before: int) -> StoredMessage | None:
+        """The last message before `before` that this relay published (a page at a time)."""
+        foreign = 1
+        end = before - 1
+        while end >= 1:
+            start = max(1, end - FOREIGN_PAGE + 1)
+            page = self.reader.next_batch(stream, start, None, FOREIGN_PAGE, through=end)
+            page = [m for m in page if m.seq <= end]
+            for message in reversed(page):
+                if message.header(SOURCE_SEQUENCE):
+                    log.warning("foreign_integration_messages", service=self.service, count=foreign)
+                    return message
+                foreign += 1
+            end = start - 1
+        log.warning("foreign_integration_messages", service=self.service, count=foreign)
+        return None
 
     async def relay_available(self) -> int:
         """Publishes everything not yet relayed; returns how many it published."""

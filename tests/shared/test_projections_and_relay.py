@@ -12,14 +12,15 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from uuid import uuid4
 
 import asyncpg
 import nats
 import pytest
-from toy_app import Counters, CounterTotals, app_for, translate
+from toy_app import Counter, Counters, CounterTotals, app_for, translate
 
+from shared.contracts.base import IntegrationEvent
 from shared.contracts.relay import (
     SOURCE_SEQUENCE,
     IntegrationRelay,
@@ -362,3 +363,52 @@ def test_a_relay_pass_does_not_read_again_what_published_nothing(
     assert first == 30
     assert second == third == 0
     assert after_one_more == 1
+
+
+def test_a_foreign_message_on_the_integration_stream_neither_doubles_nor_stalls_the_relay(
+    toy: tuple[Counters, str, str], nats_url: str
+) -> None:
+    """Someone publishes straight onto the integration subjects: the relay passes it over."""
+    app, stream, prefix = toy
+    guarded = f"guarded{uuid4().hex[:8]}"
+    service = guarded
+
+    class Incremented(IntegrationEvent):
+        service: ClassVar[str] = guarded
+        event_type: ClassVar[str] = "counter.incremented.v1"
+
+        by: int
+
+    def publishes(domain_event: Any, headers: dict[str, str]) -> list[IntegrationEvent]:
+        if isinstance(domain_event, Counter.Incremented):
+            return [Incremented(child_id=str(domain_event.originator_id), by=domain_event.by)]
+        return []
+
+    counter = app.open("guarded")
+    for _ in range(5):
+        app.increment(counter)
+
+    async def run() -> list[int]:
+        relay = IntegrationRelay(service, nats_url, app.mapper, publishes, stream, prefix)
+        published = [await relay.relay_available()]
+        client = await nats.connect(nats_url)
+        try:
+            await client.jetstream().publish(f"integration.{service}.forged", b'{"forged": 1}')
+        finally:
+            await client.close()
+        published.append(await relay.relay_available())  # nothing again
+        app.increment(counter)
+        published.append(await relay.relay_available())  # the next one, once
+        await relay.close()
+        return published
+
+    assert asyncio.run(run()) == [5, 0, 1]
+    reader = StreamReader.connect(nats_url)
+    try:
+        stored = reader.all_on_subject(integration_stream(service), f"integration.{service}.>")
+    finally:
+        reader.close()
+    relayed = [m for m in stored if m.header(SOURCE_SEQUENCE)]
+    assert len(relayed) == 6 and len(stored) == 7  # six relayed once each, one forged
+    sources = [int(m.header(SOURCE_SEQUENCE) or 0) for m in relayed]
+    assert len(set(sources)) == 6
