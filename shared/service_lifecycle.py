@@ -154,12 +154,10 @@ def build_app(
     chosen: S = settings or parts.settings()
     if not chosen.database_url:
         raise ValueError("DATABASE_URL is required: the read models live in PostgreSQL")
-    holder: dict[str, Started[S]] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = await _start(parts, chosen)
-        holder["started"] = started
         app.state.started = started
         try:
             app.state.relationships = parts.relationships(started)
@@ -171,26 +169,29 @@ def build_app(
             yield
         finally:
             app.state.runtime = None
-            holder.pop("started", None)
             await _stop(started)
 
+    def running() -> Started[S]:
+        started: Started[S] = app.state.started
+        return started
+
     def nats_connected() -> bool:
-        factory = holder["started"].application.factory
+        factory = running().application.factory
         return not isinstance(factory, NatsFactory) or factory.connection.is_connected
 
     def postgres_reachable() -> bool:
-        with holder["started"].pool.connection() as conn:
+        with running().pool.connection() as conn:
             return conn.execute("SELECT 1").fetchone() == (1,)
 
     def projections_running() -> bool:
         """False if a runner or the relay has stopped (a projection stops at an
         event it cannot apply, and stays stopped until someone looks)."""
-        started = holder["started"]
+        started = running()
         failed = [r.projection.name for r in started.runners if r.error is not None]
         failed += [t.get_name() for t in started.tasks if t.done()]
         return not failed
 
-    return create_app(
+    app = create_app(
         chosen,
         list(parts.routers()),
         lifespan=lifespan,
@@ -198,6 +199,7 @@ def build_app(
         title=parts.title,
         token_verifier=token_verifier,
     )
+    return app
 
 
 async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:

@@ -79,15 +79,19 @@ class AllowedMethodsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        allowed = _methods_of_path(scope)
-        if scope["method"] == "OPTIONS" and allowed:
+        # The path's methods are looked up only when the answer needs them.
+        if scope["method"] == "OPTIONS" and (allowed := _methods_of_path(scope)):
             headers = [(b"allow", ", ".join(sorted(allowed | {"OPTIONS"})).encode())]
             await send({"type": "http.response.start", "status": 204, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
 
         async def send_with_allow(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 405
+                and (allowed := _methods_of_path(scope))
+            ):
                 MutableHeaders(scope=message)["Allow"] = ", ".join(sorted(allowed))
             await send(message)
 
@@ -99,14 +103,16 @@ def _methods_of_path(scope: Scope) -> set[str]:
     app = scope.get("app")
     if not isinstance(app, FastAPI):
         return set()
-    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "methods", None)
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        app.state, "allowed_methods", None
+    )
     if table is None:
         table = []
         for template, item in app.openapi().get("paths", {}).items():
             pattern = re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
             methods = {m.upper() for m in item if m in _HTTP_METHODS}
             table.append((pattern, methods | ({"HEAD"} if "GET" in methods else set())))
-        app.state.methods = table
+        app.state.allowed_methods = table
     path = scope.get("path", "")
     return set().union(*(methods for pattern, methods in table if pattern.fullmatch(path)))
 
