@@ -10,61 +10,11 @@ checks the version, applies the command and saves.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    JsonValue,
-    StringConstraints,
-)
-
-#: The days a record may speak of: from 1900 (the oldest date of birth a care
-#: record could hold, with room) to 2199. Outside them is a typing error, and
-#: some (year 1, year 9999) cannot even be stored or counted from.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
-
-
-def _written(pattern: re.Pattern[str], message: str) -> Callable[[object], object]:
-    """A check that a value is written as `pattern`: a string, never a number
-    (pydantic would read a number as Unix time)."""
-
-    def check(value: object) -> object:
-        if isinstance(value, int | float) or (
-            isinstance(value, str) and not pattern.fullmatch(value.strip())
-        ):
-            raise ValueError(message)
-        return value
-
-    return check
-
-
-_iso_day = _written(_ISO_DAY, "a date is written YYYY-MM-DD")
-_iso_moment = _written(_ISO_MOMENT, "a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
-
-
-#: A day, as every date in a request is checked.
-Day = Annotated[date, BeforeValidator(_iso_day), Field(ge=FIRST_DAY, le=LAST_DAY)]
-
-
-def _moment_within(value: datetime) -> datetime:
-    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if not FIRST_DAY <= moment.astimezone(UTC).date() <= LAST_DAY:
-        raise ValueError(f"a moment between {FIRST_DAY} and {LAST_DAY}")
-    return moment
-
-
-#: A moment (recorded time), as every date-time in a request is checked.
-Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(_moment_within)]
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 #: Free text (notes, the child's views): bounded so one request stays small.
 Note = Annotated[str, StringConstraints(max_length=10_000)]

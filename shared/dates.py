@@ -1,14 +1,20 @@
 """The council's calendar: what day it is in England, and how old a child is on a day.
 
-A child's record is kept in whole days as the council lives them. Servers and
+A child's record is kept in whole days as the council lives them, between 1900
+and 2199 (`Day`, `Moment`: how every date in a request is checked). Servers and
 containers run in UTC, so `date.today()` is yesterday between 00:00 and 01:00
 in British Summer Time; every "today" in Belonging comes from here.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BeforeValidator, Field
 
 ENGLAND = ZoneInfo("Europe/London")
 
@@ -26,3 +32,44 @@ def age_on(date_of_birth: date, day: date) -> int:
     """
     had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
     return day.year - date_of_birth.year - (0 if had_birthday else 1)
+
+
+#: The days a record may speak of: from 1900 (the oldest date of birth a care
+#: record could hold, with room) to 2199. Outside them is a typing error, and
+#: some (year 1, year 9999) cannot even be stored or counted from.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
+
+
+def _written(pattern: re.Pattern[str], message: str) -> Callable[[object], object]:
+    """A check that a value is written as `pattern`: a string, never a number
+    (pydantic would read a number as Unix time)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, int | float) or (
+            isinstance(value, str) and not pattern.fullmatch(value.strip())
+        ):
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+_iso_day = _written(_ISO_DAY, "a date is written YYYY-MM-DD")
+_iso_moment = _written(_ISO_MOMENT, "a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
+
+
+#: A day, as every date in a request is checked.
+Day = Annotated[date, BeforeValidator(_iso_day), Field(ge=FIRST_DAY, le=LAST_DAY)]
+
+
+def _moment_within(value: datetime) -> datetime:
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not FIRST_DAY <= moment.astimezone(UTC).date() <= LAST_DAY:
+        raise ValueError(f"a moment between {FIRST_DAY} and {LAST_DAY}")
+    return moment
+
+
+#: A moment (recorded time), as every date-time in a request is checked.
+Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(_moment_within)]

@@ -38,7 +38,8 @@ from shared.api.runtime import ServiceRuntime, service_runtime
 from shared.auth.relationships import RelationshipChecker
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
-from shared.commands import CommandResult, Day, Moment
+from shared.commands import CommandResult
+from shared.dates import Day, Moment
 from shared.request_context import acting_as
 
 

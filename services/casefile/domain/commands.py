@@ -19,8 +19,8 @@ from services.casefile.domain.values import (
     SocialWorkerChangeReason,
     ViewsSubject,
 )
-from shared.commands import Command, Day, Note, PersonId, code
-from shared.dates import today
+from shared.commands import Command, Note, PersonId, code
+from shared.dates import Day, today
 from shared.ssda903 import codes
 
 LocalChildId = Annotated[

@@ -33,8 +33,7 @@ from shared.access_log import record_access
 from shared.api.problems import FieldError, Problem, ProblemError, problem_type
 from shared.auth.dependencies import require
 from shared.auth.tokens import Principal
-from shared.commands import FIRST_DAY, LAST_DAY, Day
-from shared.dates import today
+from shared.dates import FIRST_DAY, LAST_DAY, Day, today
 from shared.domain_errors import RuleBroken
 
 router = APIRouter(tags=["stability"])

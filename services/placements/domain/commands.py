@@ -13,7 +13,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.placements.domain.model import PlacementSetting
-from shared.commands import Command, Day
+from shared.commands import Command
+from shared.dates import Day
 
 PlacementType = Annotated[
     str,
