@@ -80,6 +80,10 @@ class ServiceApplication(Application[UUID], Generic[A]):
             raise self.not_found(child_id) from None
         return aggregate
 
+    def has_record(self, child_id: UUID) -> bool:
+        """Whether anything is recorded for the child here: one look at the last event."""
+        return bool(self.recorder.select_events(self.aggregate_id(child_id), desc=True, limit=1))
+
     def execute(
         self,
         child_id: UUID,

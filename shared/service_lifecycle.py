@@ -112,7 +112,7 @@ class ServiceParts(Generic[S]):
     #: The service's read side for its endpoints (`ServiceRuntime.reads`).
     reads: Callable[[Started[S]], Any]
     #: Who is related to which child (`require()` consults it for `{child_id}` routes).
-    relationships: Callable[[Started[S]], RelationshipChecker]
+    relationships: Callable[[Started[S], Any], RelationshipChecker]
     #: Turns the service's domain events into its published integration events.
     translate: Translate | None = None
     #: Set on the application once its read side is up (e.g. what it learns from others).
@@ -160,8 +160,8 @@ def build_app(
         started = await _start(parts, chosen)
         app.state.started = started
         try:
-            app.state.relationships = parts.relationships(started)
             reads = parts.reads(started)
+            app.state.relationships = parts.relationships(started, reads)
             if parts.wire is not None:
                 parts.wire(started.application, reads)
             idempotency = PostgresIdempotencyStore(started.pool, chosen.service_name)

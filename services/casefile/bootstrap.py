@@ -33,7 +33,7 @@ def reads(started: Started[CasefileSettings]) -> CasefileReads:
     )
 
 
-def relationships(started: Started[CasefileSettings]) -> CaseTeam:
+def relationships(started: Started[CasefileSettings], reads: CasefileReads) -> CaseTeam:
     return CaseTeam(
         started.pool,
         team_managers=started.settings.team_managers,

@@ -38,8 +38,10 @@ def reads(started: Started[PlacementsSettings]) -> ReadModels:
     return ReadModels(started.pool)
 
 
-def relationships(started: Started[PlacementsSettings]) -> AllocationRelationships:
-    return AllocationRelationships(ReadModels(started.pool))
+def relationships(
+    started: Started[PlacementsSettings], read_models: ReadModels
+) -> AllocationRelationships:
+    return AllocationRelationships(read_models)
 
 
 def wire(application: ServiceApplication[Any], read_models: ReadModels) -> None:

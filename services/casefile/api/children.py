@@ -21,7 +21,6 @@ from services.casefile.api.policy import UNRELATED_READERS, allowed
 from services.casefile.application import Casefile
 from services.casefile.domain.child import Child
 from services.casefile.domain.commands import RegisterChild
-from services.casefile.domain.errors import ChildNotFound
 from services.casefile.domain.summary import CaseSummary, case_summary
 from services.casefile.projections.case_team import RELATIONSHIPS_FOR_ROLE
 from services.casefile.projections.children import (
@@ -139,9 +138,7 @@ def register_child(
 
 def _may_know_of(request: Request, principal: Principal, casefile: Casefile, child: UUID) -> bool:
     """Whether the caller may learn about an already registered child (or there is none)."""
-    try:
-        casefile.get_case(child)
-    except ChildNotFound:
+    if not casefile.has_record(child):
         return True
     checker: RelationshipChecker = request.app.state.relationships
     return any(checker.is_related(principal.user_id, role, str(child)) for role in principal.roles)
