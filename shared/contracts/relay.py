@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,20 +153,23 @@ class IntegrationRelay:
 
     def _last_relayed(self, stream: str, before: int) -> StoredMessage | None:
         """The last message before `before` that this relay published (a page at a time)."""
-        foreign = 1
-        end = before - 1
+        passed_over = 1  # the message at `before`
+        found = None
+        for message in self._backwards(stream, before - 1):
+            if message.header(SOURCE_SEQUENCE):
+                found = message
+                break
+            passed_over += 1
+        log.warning("foreign_integration_messages", service=self.service, count=passed_over)
+        return found
+
+    def _backwards(self, stream: str, end: int) -> Iterator[StoredMessage]:
+        """The stream's messages from `end` back to the first, newest first."""
         while end >= 1:
             start = max(1, end - FOREIGN_PAGE + 1)
             page = self.reader.next_batch(stream, start, None, FOREIGN_PAGE, through=end)
-            page = [m for m in page if m.seq <= end]
-            for message in reversed(page):
-                if message.header(SOURCE_SEQUENCE):
-                    log.warning("foreign_integration_messages", service=self.service, count=foreign)
-                    return message
-                foreign += 1
+            yield from reversed([m for m in page if m.seq <= end])
             end = start - 1
-        log.warning("foreign_integration_messages", service=self.service, count=foreign)
-        return None
 
     async def relay_available(self) -> int:
         """Publishes everything not yet relayed; returns how many it published."""

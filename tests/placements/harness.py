@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 import nats
 from fastapi.testclient import TestClient
 
-from services.placements.api.runtime import Runtime
+from services.placements.projections import ReadModels
 from services.placements.settings import PlacementsSettings
 from shared.api.runtime import ServiceRuntime
 from shared.auth.tokens import DevIssuer
@@ -70,7 +70,7 @@ class Service:
     nats_url: str
 
     @property
-    def runtime(self) -> Runtime:
+    def runtime(self) -> ServiceRuntime[ReadModels]:
         found = self.client.app.state.runtime  # type: ignore[attr-defined]
         assert isinstance(found, ServiceRuntime)
         return found

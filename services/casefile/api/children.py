@@ -51,11 +51,8 @@ class CasefileReads:
     team_managers: dict[str, list[str]]
 
 
-def _runtime(request: Request) -> ServiceRuntime[CasefileReads]:
-    return service_runtime(request)
-
-
-Runtime = Annotated[ServiceRuntime[CasefileReads], Depends(_runtime)]
+#: Endpoint parameter: the running service (503 while it starts or stops).
+Runtime = Annotated[ServiceRuntime[CasefileReads], Depends(service_runtime)]
 
 
 def _casefile(runtime: ServiceRuntime[Any]) -> Casefile:

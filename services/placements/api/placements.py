@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.placements.api.models import PlacementHistoryOut, PlacementOut, StayingPutOut
 from services.placements.api.policy import POLICY, READ, RECORD
-from services.placements.api.runtime import Runtime, runtime
+from services.placements.api.runtime import Runtime
 from services.placements.domain import PlacementHistory
 from services.placements.domain import commands as c
 from shared.access_log import record_access
@@ -80,7 +80,7 @@ Reader = Annotated[Principal, Depends(require(READ, POLICY))]
 def history(
     child_id: ChildId,
     principal: Reader,
-    service: Annotated[Runtime, Depends(runtime)],
+    service: Runtime,
 ) -> JSONResponse:
     found = service.application.load(child_id)
     record_access(service.application, str(child_id), "placements.history")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends
 
 from services.placements.projections import ReadModels
 from shared.api.runtime import ServiceRuntime, service_runtime
 
-Runtime = ServiceRuntime[ReadModels]
-
-
-def runtime(request: Request) -> Runtime:
-    """Dependency: the running service, or 503 while it is starting or stopping."""
-    return service_runtime(request)
+#: Endpoint parameter: the running service (503 while it starts or stops).
+Runtime = Annotated[ServiceRuntime[ReadModels], Depends(service_runtime)]

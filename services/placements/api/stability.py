@@ -21,7 +21,7 @@ from services.placements.api.models import (
     StabilityTrendOut,
 )
 from services.placements.api.policy import CHILD_STABILITY, COUNCIL_STABILITY, POLICY
-from services.placements.api.runtime import Runtime, runtime
+from services.placements.api.runtime import Runtime
 from services.placements.domain.stability import (
     child_stability,
     council_stability,
@@ -66,7 +66,7 @@ def _as_of(day: date | None) -> date:
 def child(
     child_id: Annotated[UUID, Path()],
     principal: Annotated[Principal, Depends(require(CHILD_STABILITY, POLICY))],
-    service: Annotated[Runtime, Depends(runtime)],
+    service: Runtime,
     as_of: AsOf = None,
 ) -> ChildStabilityOut:
     day = _as_of(as_of)
@@ -86,7 +86,7 @@ def child(
 )
 def council(
     principal: Annotated[Principal, Depends(require(COUNCIL_STABILITY, POLICY))],
-    service: Annotated[Runtime, Depends(runtime)],
+    service: Runtime,
     as_of: AsOf = None,
 ) -> CouncilStabilityOut:
     day = _as_of(as_of)
@@ -115,7 +115,7 @@ def _month(value: str, field: str) -> date:
 )
 def trend(
     principal: Annotated[Principal, Depends(require(COUNCIL_STABILITY, POLICY))],
-    service: Annotated[Runtime, Depends(runtime)],
+    service: Runtime,
     from_month: Annotated[str, Query(alias="from", description="First month, YYYY-MM")],
     to_month: Annotated[str, Query(alias="to", description="Last month, YYYY-MM")],
 ) -> StabilityTrendOut:
