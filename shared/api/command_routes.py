@@ -146,8 +146,9 @@ def _endpoint(route: CommandRoute, policy: Policy) -> Callable[..., JSONResponse
         if command_type.caller and getattr(body, command_type.caller) is None:
             filled[command_type.caller] = principal.user_id
         command = body.model_copy(update=filled) if filled else body
-        named = {**command.model_dump(), **path}
-        result_id = named.get(result_field) if result_field else None
+        result_id = (
+            path.get(result_field, getattr(command, result_field, None)) if result_field else None
+        )
 
         def work() -> CommandResult:
             with request_locations(command, path):
