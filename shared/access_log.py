@@ -29,10 +29,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
 from shared.dates import today
+from shared.eventstore.envelope import protect_records
 from shared.eventstore.factory import NatsFactory
+from shared.eventstore.keyring import keys_bucket
 from shared.transcodings import DateAsISO
 
 if TYPE_CHECKING:
@@ -81,12 +83,19 @@ class AccessLogs(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The envelope mapper, sealing each child's records under their own keys."""
+        mapper = super().construct_mapper()
+        protect_records(mapper, self.factory, self.env)
+        return mapper
+
     @classmethod
     def beside(cls, app: Application[UUID]) -> AccessLogs:
         """The access logs of `app`: stream `<STREAM>_READS`, subjects `<prefix>_reads.>`."""
         env = {str(k): str(v) for k, v in app.env.items()}
         factory = app.factory
         if isinstance(factory, NatsFactory):
+            env.setdefault("KEY_BUCKET", keys_bucket(factory.stream))  # one bucket a service
             env["NATS_STREAM"] = f"{factory.stream}_READS"
             env["NATS_SUBJECT_PREFIX"] = f"{factory.subject_prefix}_reads"
         return cls(env=env)

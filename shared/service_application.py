@@ -15,11 +15,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
 from shared.access_log import AccessLogs
 from shared.commands import Command
 from shared.domain_errors import NotFound, RuleBroken, VersionConflict
+from shared.eventstore.envelope import protect_records
 from shared.settings import CIPHER_TOPIC as CIPHER_TOPIC  # re-exported
 from shared.transcodings import DateAsISO
 
@@ -42,6 +43,12 @@ class ServiceApplication(Application[UUID], Generic[A]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The envelope mapper, sealing each child's records under their own keys."""
+        mapper = super().construct_mapper()
+        protect_records(mapper, self.factory, self.env)
+        return mapper
 
     @cached_property
     def access_logs(self) -> AccessLogs:

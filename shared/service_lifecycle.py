@@ -119,9 +119,11 @@ class ServiceParts(Generic[S]):
     wire: Callable[[ServiceApplication[Any], Any], None] | None = None
 
     def make_application(self, settings: S, *, persistence: str | None = None) -> Any:
+        """The service's application; on another `persistence`, its record keys stay in NATS."""
         env = settings.application_env()
         if persistence is not None:
             env["PERSISTENCE_MODULE"] = persistence
+            env["KEY_VAULT"] = "nats"  # a replay decodes the events in NATS with their keys
         return self.application(env=env)
 
     def event_source(self, application: ServiceApplication[Any], settings: S) -> Source:
@@ -136,8 +138,8 @@ class ServiceParts(Generic[S]):
         """The read models `belonging replay` rebuilds (shared/projections/catalogue.py).
 
         Built from the environment like the service; the application is made on
-        the in-memory store with the same cipher and compressor, so listing
-        projections opens no connection.
+        the in-memory store with the same cipher, compressor and record keys
+        (read from NATS on first use), so listing projections opens no connection.
         """
         chosen = settings or self.settings()
         application = self.make_application(chosen, persistence="eventsourcing.popo")

@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.eventstore.keyring import keys_bucket
+
 #: AES-GCM through the `cryptography` package (docs/adr/0001: about 3 µs to
 #: decrypt an event where pycryptodome's takes about 120 µs); each reads the other's.
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
@@ -133,6 +135,7 @@ class ServiceSettings(BaseSettings):
             f"{prefix}_NATS_STREAM": self.event_stream,
             f"{prefix}_NATS_SUBJECT_PREFIX": self.event_subject_prefix,
         }
+        env["KEY_BUCKET"] = keys_bucket(self.event_stream)
         if self.compressor_topic:
             env["COMPRESSOR_TOPIC"] = self.compressor_topic
         if self.cipher_key is not None:

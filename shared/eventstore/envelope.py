@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from shared.eventstore.keyring import KeyRing, record_keyring
 from shared.eventstore.reader import StoredMessage
 from shared.observability.tracing import inject_headers
 from shared.request_context import current
@@ -74,10 +75,24 @@ class EnvelopeMapper(Mapper[UUID]):
     Convention for domain events: a real-world fact's date is the field
     `effective_date`; an event of an aggregate owned by a child may carry
     `child_id`. Otherwise the child comes from the request context.
+
+    With a key ring (`use_record_keys`), each record's bodies are encrypted
+    under the record's own data key instead of the service's key, so that a
+    record can be erased by destroying its key (shared/eventstore/keyring.py).
     """
+
+    keyring: KeyRing | None = None
+
+    def use_record_keys(self, keyring: KeyRing) -> None:
+        """From now on, bodies are sealed under each record's own key."""
+        self.keyring = keyring
+        self.cipher = None
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
+        state = stored.state
+        if self.keyring is not None:
+            state = self.keyring.encrypt(str(stored.originator_id), state)
         envelope: dict[str, str] = {
             RECORDED_AT: getattr(domain_event, "timestamp", datetime.now(UTC))
             .astimezone(UTC)
@@ -95,9 +110,27 @@ class EnvelopeMapper(Mapper[UUID]):
             originator_id=stored.originator_id,
             originator_version=stored.originator_version,
             topic=stored.topic,
-            state=stored.state,
+            state=state,
             envelope=envelope,
         )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        """Opens the body with its record's key first; KeyDestroyed if the record is erased."""
+        if self.keyring is not None:
+            stored_event = StoredEvent(
+                originator_id=stored_event.originator_id,
+                originator_version=stored_event.originator_version,
+                topic=stored_event.topic,
+                state=self.keyring.decrypt(str(stored_event.originator_id), stored_event.state),
+            )
+        return super().to_domain_event(stored_event)
+
+
+def protect_records(mapper: Mapper[Any], factory: Any, env: Any) -> None:
+    """Gives an application's mapper its key ring, when the service has a key to wrap with."""
+    key = getattr(mapper.cipher, "key", None)
+    if isinstance(mapper, EnvelopeMapper) and isinstance(key, bytes):
+        mapper.use_record_keys(record_keyring(factory, env, key))
 
 
 def event_type(topic: str) -> str:
