@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -60,8 +60,24 @@ _iso_day = _written(_ISO_DAY, "a date is written YYYY-MM-DD")
 _iso_moment = _written(_ISO_MOMENT, "a moment is written YYYY-MM-DDTHH:MM:SS, with its offset")
 
 
+#: The days from FIRST_DAY to LAST_DAY as the OpenAPI document gives them: JSON
+#: Schema bounds no dates, so the years are in the pattern.
+DAY_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def _documented_day(schema: dict[str, Any]) -> None:
+    """The document says which days are taken (pydantic's `ge`/`le` are not JSON Schema)."""
+    schema.pop("ge", None)
+    schema.pop("le", None)
+    schema["pattern"] = DAY_PATTERN
+
+
 #: A day, as every date in a request is checked.
-Day = Annotated[date, BeforeValidator(_iso_day), Field(ge=FIRST_DAY, le=LAST_DAY)]
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    Field(ge=FIRST_DAY, le=LAST_DAY, json_schema_extra=_documented_day),
+]
 
 
 def _moment_within(value: datetime) -> datetime:

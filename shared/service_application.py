@@ -17,8 +17,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
-from shared.access_log import AccessLogs
+from shared.access_log import AccessLog, AccessLogs
 from shared.commands import Command
+from shared.contracts import sealing
 from shared.domain_errors import NotFound, RuleBroken, VersionConflict
 from shared.eventstore.envelope import protect_records
 from shared.settings import CIPHER_TOPIC as CIPHER_TOPIC  # re-exported
@@ -59,6 +60,28 @@ class ServiceApplication(Application[UUID], Generic[A]):
         if "access_logs" in vars(self):
             self.access_logs.close()
         super().close()
+
+    # ------------------------------------------------------------- erasure
+
+    def records_of(self, child_id: UUID) -> list[UUID]:
+        """The child's records in this service's stream (default: the child's aggregate)."""
+        return [self.aggregate_id(child_id)]
+
+    def erase_records(self, child_id: UUID) -> None:
+        """Destroys the keys of the child's records here, its access log and integration data.
+
+        Idempotent. Without record keys (no CIPHER_KEY) nothing can be erased: refused.
+        """
+        keyring = getattr(self.mapper, "keyring", None)
+        log_keyring = getattr(self.access_logs.mapper, "keyring", None)
+        if keyring is None or log_keyring is None:
+            raise RuleBroken("records cannot be erased: this service stores them unencrypted")
+        for record in self.records_of(child_id):
+            keyring.destroy(str(record))
+        log_keyring.destroy(str(AccessLog.create_id(str(child_id))))
+        integration = sealing.integration_keys()
+        if integration is not None:
+            integration.destroy(str(child_id))
 
     # ------------------------------------------------------------- per service
 

@@ -31,10 +31,15 @@ from psycopg_pool import ConnectionPool
 from shared.api.app_factory import create_app
 from shared.api.idempotency import PostgresIdempotencyStore
 from shared.api.runtime import ServiceRuntime
+from shared.auth.break_glass import BreakGlassGrants
 from shared.auth.relationships import RelationshipChecker
 from shared.auth.tokens import TokenVerifier
+from shared.contracts import sealing
+from shared.contracts.quarantine import QUARANTINE_TABLE, quarantined_count
 from shared.contracts.relay import IntegrationRelay, Translate
+from shared.erasure import ErasureFollower
 from shared.eventstore.factory import NatsFactory
+from shared.eventstore.settings import NatsSettings
 from shared.observability.logs import get_logger
 from shared.projections.runner import (
     PositionMoved,
@@ -89,7 +94,9 @@ class Started(Generic[S]):
         async with self._catching_up:
             runner = self._on_demand.get(name)
             if runner is None:
-                runner = ProjectionRunner(self.projections[name], self.apg, self.settings.nats_url)
+                runner = ProjectionRunner(
+                    self.projections[name], self.apg, self.settings.nats_settings()
+                )
                 self._on_demand[name] = runner
             for _ in range(3):
                 try:
@@ -117,6 +124,8 @@ class ServiceParts(Generic[S]):
     translate: Translate | None = None
     #: Set on the application once its read side is up (e.g. what it learns from others).
     wire: Callable[[ServiceApplication[Any], Any], None] | None = None
+    #: Where break-glass grants are found (`require()` consults it for unrelated callers).
+    break_glass: Callable[[Started[S], Any], BreakGlassGrants] | None = None
 
     def make_application(self, settings: S, *, persistence: str | None = None) -> Any:
         """The service's application; on another `persistence`, its record keys stay in NATS."""
@@ -124,7 +133,13 @@ class ServiceParts(Generic[S]):
         if persistence is not None:
             env["PERSISTENCE_MODULE"] = persistence
             env["KEY_VAULT"] = "nats"  # a replay decodes the events in NATS with their keys
-        return self.application(env=env)
+        application = self.application(env=env)
+        integration_key = settings.integration_key
+        sealing.use_integration_keys(
+            NatsSettings.load(application.env.get),
+            integration_key.get_secret_value() if integration_key is not None else None,
+        )
+        return application
 
     def event_source(self, application: ServiceApplication[Any], settings: S) -> Source:
         """The service's own domain events, decoded (and decrypted) by its mapper."""
@@ -164,6 +179,8 @@ def build_app(
         try:
             reads = parts.reads(started)
             app.state.relationships = parts.relationships(started, reads)
+            if parts.break_glass is not None:
+                app.state.break_glass = parts.break_glass(started, reads)
             if parts.wire is not None:
                 parts.wire(started.application, reads)
             idempotency = PostgresIdempotencyStore(started.pool, chosen.service_name)
@@ -193,11 +210,30 @@ def build_app(
         failed += [t.get_name() for t in started.tasks if t.done()]
         return not failed
 
+    async def integration_quarantine() -> str:
+        """How many integration messages projections quarantined, if any ("ok" if none):
+        degraded, not failing, since the projections go on (shared/contracts/quarantine.py)."""
+        started = running()
+        counts: dict[str, int] = {}
+        async with started.apg.acquire() as conn:
+            for projection in started.projections.values():
+                if QUARANTINE_TABLE in projection.tables:
+                    counts[projection.name] = await quarantined_count(conn, projection.name)
+        if not any(counts.values()):
+            return "ok"
+        named = ", ".join(f"{name}: {count}" for name, count in counts.items() if count)
+        return f"degraded: {sum(counts.values())} integration messages quarantined ({named})"
+
     app = create_app(
         chosen,
         list(parts.routers()),
         lifespan=lifespan,
-        readiness_checks=[nats_connected, postgres_reachable, projections_running],
+        readiness_checks=[
+            nats_connected,
+            postgres_reachable,
+            projections_running,
+            integration_quarantine,
+        ],
         title=parts.title,
         token_verifier=token_verifier,
     )
@@ -232,8 +268,11 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
     started = Started(settings, application, pool, apg)
     try:
         projections = parts.projections(parts.event_source(application, settings), settings)
+        # Every service follows casefile's erasures of children (shared/erasure.py).
+        projections = [*projections, ErasureFollower(application, projections)]
         started.projections = {p.name: p for p in projections}
-        started.runners = [ProjectionRunner(p, apg, settings.nats_url) for p in projections]
+        nats = settings.nats_settings()  # the service's own credentials, for every runner
+        started.runners = [ProjectionRunner(p, apg, nats) for p in projections]
         for runner in started.runners:
             await runner.setup()  # the tables exist before the first request is served
     except BaseException:
@@ -278,6 +317,7 @@ async def _lead_the_background(parts: ServiceParts[S], started: Started[S]) -> N
                 parts.translate,
                 event_stream=settings.event_stream,
                 subject_prefix=settings.event_subject_prefix,
+                nats=settings.nats_settings(),
             )
             background.append(
                 asyncio.create_task(started.relay.run_forever(started.stop), name="relay")

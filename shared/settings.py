@@ -4,7 +4,8 @@ Read once at start-up; services subclass `ServiceSettings` to add their own
 fields and a default `service_name`. Field names double as environment variable
 names (no prefix, case-insensitive), except established ones (`JWT_JWKS_FILE`,
 `JWT_JWKS_URL`, `OTEL_TRACES_EXPORTER`) and the per-service
-`<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX` and `<SERVICE>_RELAY`.
+`<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX` and `<SERVICE>_RELAY`,
+and the service's own NATS credentials (`<SERVICE>_NATS_NKEY_SEED`, ...).
 See docs/adr/0012-settings-from-the-environment-services-by-entry-points.md.
 """
 
@@ -17,6 +18,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.eventstore.keyring import keys_bucket
+from shared.eventstore.settings import NatsSettings
 
 #: AES-GCM through the `cryptography` package (docs/adr/0001: about 3 µs to
 #: decrypt an event where pycryptodome's takes about 120 µs); each reads the other's.
@@ -24,6 +26,18 @@ CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
 #: The issuer name the CLI's dev issuer puts in its tokens.
 DEV_ISSUER = "belonging-dev"
+
+#: Who a client is to NATS: a service's own `<SERVICE>_<NAME>` overrides `<NAME>`
+#: for every client it opens (docs/adr/0014-nats-credentials-and-permissions.md).
+NATS_IDENTITY = (
+    "NATS_CREDS",
+    "NATS_NKEY_SEED",
+    "NATS_USER",
+    "NATS_PASSWORD",
+    "NATS_TOKEN",
+    "NATS_TLS_CERT",
+    "NATS_TLS_KEY",
+)
 
 
 def _env(*names: str) -> AliasChoices:
@@ -51,6 +65,11 @@ class ServiceSettings(BaseSettings):
     # Secret so it never appears in a repr, a log line or a traceback.
     cipher_key: SecretStr | None = Field(
         default=None, validation_alias=_env("cipher_key", "CIPHER_KEY")
+    )
+    # The council's integration key: wraps each child's key for integration events
+    # (shared/contracts/sealing.py); the same in every service.
+    integration_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("integration_key", "INTEGRATION_KEY")
     )
     # Exactly one of these should be set: tokens are verified against the keys
     # they name. No default on purpose: a service must never silently trust a
@@ -101,7 +120,7 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _service_variables(cls, data: object) -> object:
-        """Read `<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX`, `<SERVICE>_RELAY`."""
+        """Read `<SERVICE>_NATS_STREAM`, `_NATS_SUBJECT_PREFIX`, `_RELAY` (`_RELAY_ENABLED`)."""
         if not isinstance(data, dict):
             return data
         service = data.get("service_name") or cls.model_fields["service_name"].default
@@ -110,6 +129,7 @@ class ServiceSettings(BaseSettings):
             ("nats_stream", "NATS_STREAM"),
             ("nats_subject_prefix", "NATS_SUBJECT_PREFIX"),
             ("relay_enabled", "RELAY"),
+            ("relay_enabled", "RELAY_ENABLED"),  # the field's own name, as pydantic would read it
         ):
             value = os.environ.get(f"{prefix}_{suffix}")
             if field not in data and value is not None:
@@ -136,12 +156,30 @@ class ServiceSettings(BaseSettings):
             f"{prefix}_NATS_SUBJECT_PREFIX": self.event_subject_prefix,
         }
         env["KEY_BUCKET"] = keys_bucket(self.event_stream)
+        # Applications made beside this one from its environment (the access log) connect
+        # as the service too.
+        env.update(self.nats_identity())
         if self.compressor_topic:
             env["COMPRESSOR_TOPIC"] = self.compressor_topic
         if self.cipher_key is not None:
             env["CIPHER_TOPIC"] = CIPHER_TOPIC
             env["CIPHER_KEY"] = self.cipher_key.get_secret_value()
         return env
+
+    def nats_identity(self) -> dict[str, str]:
+        """The service's own NATS credentials (`<SERVICE>_NATS_NKEY_SEED`, ...), as `NATS_*`."""
+        prefix = self.service_name.upper()
+        own = {name: os.environ.get(f"{prefix}_{name}") for name in NATS_IDENTITY}
+        return {name: value for name, value in own.items() if value}
+
+    def nats_settings(self) -> NatsSettings:
+        """How every NATS client of the service connects: `<SERVICE>_NATS_*` over `NATS_*`.
+
+        The event store reads the same through the application's environment;
+        projection runners and the relay are given these.
+        """
+        prefix = self.service_name.upper()
+        return NatsSettings.load(lambda name: os.environ.get(f"{prefix}_{name}"), url=self.nats_url)
 
     @field_validator("log_level", mode="before")
     @classmethod

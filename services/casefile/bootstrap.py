@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from services.casefile.adapters.event_history import EventHistory
 from services.casefile.adapters.integration_events import translate
 from services.casefile.api import routers
+from services.casefile.api.break_glass import RecordedGrants
 from services.casefile.api.children import CasefileReads
 from services.casefile.api.policy import UNRELATED_READERS
 from services.casefile.application import Casefile
+from services.casefile.projections.break_glass import BreakGlassAlerts, BreakGlassProjection
 from services.casefile.projections.case_team import CaseTeam, CaseTeamProjection
 from services.casefile.projections.children import ChildrenRegister, ChildrenRegisterProjection
 from services.casefile.settings import CasefileSettings
@@ -22,7 +24,11 @@ from shared.service_lifecycle import build_app as build_service_app
 
 
 def projections(source: Source, settings: CasefileSettings) -> Sequence[Projection]:
-    return [CaseTeamProjection(source), ChildrenRegisterProjection(source)]
+    return [
+        CaseTeamProjection(source),
+        ChildrenRegisterProjection(source),
+        BreakGlassProjection(source),
+    ]
 
 
 def reads(started: Started[CasefileSettings]) -> CasefileReads:
@@ -30,6 +36,9 @@ def reads(started: Started[CasefileSettings]) -> CasefileReads:
         history=EventHistory(started.application.factory, started.application.access_logs.factory),
         register=ChildrenRegister(started.pool),
         team_managers=started.settings.team_managers,
+        break_glass=BreakGlassAlerts(
+            started.pool, catch_up=lambda: started.catch_up(BreakGlassProjection.name)
+        ),
     )
 
 
@@ -42,6 +51,12 @@ def relationships(started: Started[CasefileSettings], reads: CasefileReads) -> C
     )
 
 
+def break_glass(started: Started[CasefileSettings], reads: CasefileReads) -> RecordedGrants:
+    application = started.application
+    assert isinstance(application, Casefile)
+    return RecordedGrants(application, started.settings.break_glass_duration)
+
+
 PARTS = ServiceParts(
     title="Belonging casefile",
     settings=CasefileSettings,
@@ -51,6 +66,7 @@ PARTS = ServiceParts(
     reads=reads,
     relationships=relationships,
     translate=translate,
+    break_glass=break_glass,
 )
 
 

@@ -1,7 +1,8 @@
 """The placements service's parts; `shared.service_lifecycle` starts, checks and stops them.
 
-Read models: `CarePeriods` (casefile's integration events), `PlacementSpans`
-(this service's own events) and `SchoolMoves` (the education service's).
+Read models: `CarePeriods` and `CasefileGrants` (casefile's integration
+events), `PlacementSpans` (this service's own events) and `SchoolMoves` (the
+education service's).
 The application learns each child's periods of care from `CarePeriods`.
 """
 
@@ -14,9 +15,15 @@ from fastapi import APIRouter, FastAPI
 
 from services.placements.adapters.integration_events import translate
 from services.placements.api import ROUTERS
-from services.placements.api.relationships import AllocationRelationships
+from services.placements.api.relationships import AllocationRelationships, PublishedGrants
 from services.placements.application import Placements
-from services.placements.projections import CarePeriods, PlacementSpans, ReadModels, SchoolMoves
+from services.placements.projections import (
+    CarePeriods,
+    CasefileGrants,
+    PlacementSpans,
+    ReadModels,
+    SchoolMoves,
+)
 from services.placements.settings import PlacementsSettings
 from shared.auth.tokens import TokenVerifier
 from shared.projections.runner import Projection, Source
@@ -31,7 +38,7 @@ def routers() -> Sequence[APIRouter]:
 
 def projections(source: Source, settings: PlacementsSettings) -> Sequence[Projection]:
     """The service's read models, in the order they are set up."""
-    return [CarePeriods(), PlacementSpans(source), SchoolMoves()]
+    return [CarePeriods(), PlacementSpans(source), SchoolMoves(), CasefileGrants()]
 
 
 def reads(started: Started[PlacementsSettings]) -> ReadModels:
@@ -42,6 +49,10 @@ def relationships(
     started: Started[PlacementsSettings], read_models: ReadModels
 ) -> AllocationRelationships:
     return AllocationRelationships(read_models)
+
+
+def break_glass(started: Started[PlacementsSettings], read_models: ReadModels) -> PublishedGrants:
+    return PublishedGrants(read_models, catch_up=lambda: started.catch_up(CasefileGrants.name))
 
 
 def wire(application: ServiceApplication[Any], read_models: ReadModels) -> None:
@@ -59,6 +70,7 @@ PARTS = ServiceParts(
     relationships=relationships,
     translate=translate,
     wire=wire,
+    break_glass=break_glass,
 )
 
 

@@ -35,6 +35,7 @@ from shared.api.problems import (
     problem_response,
     problem_type,
 )
+from shared.auth.break_glass import BreakGlassGrants
 from shared.auth.dependencies import CORRELATION_HEADER, authenticated
 from shared.auth.relationships import RelationshipChecker
 from shared.auth.tokens import TokenVerifier
@@ -45,6 +46,8 @@ from shared.settings import ServiceSettings
 API_PREFIX = "/v1"
 #: A readiness check passes by returning anything but False; it fails by
 #: returning False, raising or taking longer than READINESS_TIMEOUT seconds.
+#: A check that passes may say more by returning a string ("degraded: ..."):
+#: `/ready` shows it beside the check and says "degraded", still with 200.
 ReadinessCheck = Callable[[], Any]
 READINESS_TIMEOUT = 2.0
 
@@ -222,7 +225,8 @@ def _check_name(check: ReadinessCheck) -> str:
     return str(getattr(check, "__name__", None) or repr(check))
 
 
-async def _passes(check: ReadinessCheck) -> bool:
+async def _outcome(check: ReadinessCheck) -> str | None:
+    """What a check says when it passes ("ok", or its own words); None when it fails."""
     try:
         with anyio.fail_after(READINESS_TIMEOUT):
             if inspect.iscoroutinefunction(check):
@@ -233,8 +237,10 @@ async def _passes(check: ReadinessCheck) -> bool:
                     result = await result
     except Exception:
         log.warning("readiness_check_failed", check=_check_name(check), exc_info=True)
-        return False
-    return result is not False
+        return None
+    if result is False:
+        return None
+    return result if isinstance(result, str) and result else "ok"
 
 
 def _probes(readiness_checks: Sequence[ReadinessCheck]) -> APIRouter:
@@ -251,8 +257,8 @@ def _probes(readiness_checks: Sequence[ReadinessCheck]) -> APIRouter:
         responses={503: {"model": Problem, "description": "A dependency is not ready"}},
     )
     async def ready() -> Readiness:
-        results = {_check_name(check): await _passes(check) for check in readiness_checks}
-        failed = sorted(name for name, passed in results.items() if not passed)
+        results = {_check_name(check): await _outcome(check) for check in readiness_checks}
+        failed = sorted(name for name, outcome in results.items() if outcome is None)
         if failed:
             raise ProblemError(
                 503,
@@ -260,7 +266,9 @@ def _probes(readiness_checks: Sequence[ReadinessCheck]) -> APIRouter:
                 detail=f"Not ready: {', '.join(failed)}.",
                 headers={"Retry-After": "5"},
             )
-        return Readiness(status="ready", checks={name: "ok" for name in results})
+        checks = {name: outcome or "ok" for name, outcome in results.items()}
+        degraded = any(outcome != "ok" for outcome in checks.values())
+        return Readiness(status="degraded" if degraded else "ready", checks=checks)
 
     return router
 
@@ -287,12 +295,14 @@ def create_app(
     title: str | None = None,
     token_verifier: TokenVerifier | None = None,
     relationships: RelationshipChecker | None = None,
+    break_glass: BreakGlassGrants | None = None,
 ) -> FastAPI:
     """The service's app: `routers` are mounted under `/v1`, behind bearer auth.
 
     `token_verifier` defaults to the keys the settings name; `relationships`
-    becomes `app.state.relationships`, which `require()` consults for routes
-    with a `{child_id}`.
+    and `break_glass` become `app.state.relationships` and
+    `app.state.break_glass`, which `require()` consults for routes with a
+    `{child_id}`.
     """
     configure_logging(settings.log_level, service=settings.service_name)
     configure_tracing(settings.service_name, settings.otel_exporter)
@@ -310,6 +320,7 @@ def create_app(
     app.state.settings = settings
     app.state.token_verifier = token_verifier or TokenVerifier.from_settings(settings)
     app.state.relationships = relationships
+    app.state.break_glass = break_glass
     install_problem_handlers(app)
     install_domain_error_handlers(app)
     # Added innermost first: tracing wraps logging (so log lines carry the

@@ -10,7 +10,7 @@ same expected version when it appends, so the check cannot race.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header
 
@@ -18,7 +18,11 @@ from shared.api.problems import FieldError, ProblemError, problem_type
 
 # Weak ETags are accepted too: proxies that compress responses weaken the
 # ETags they pass on, and a version number compares exactly either way.
-_ETAG = re.compile(r'\s*(?:W/)?"(\d{1,18})"\s*')
+# ASCII only, as the document says it (`IF_MATCH_PATTERN`): Python's \d and \s
+# would also take other scripts' digits and control characters.
+_ETAG = re.compile(r'[ \t]*(?:W/)?"([0-9]{1,18})"[ \t]*')
+#: `If-Match` as the OpenAPI document gives it: what `parse_if_match` accepts.
+IF_MATCH_PATTERN = r'^[ \t]*(W/)?"[0-9]{1,18}"[ \t]*$'
 
 
 def etag(version: int) -> str:
@@ -62,10 +66,20 @@ def check_version(expected: int | None, current: int) -> None:
         raise precondition_failed(current)
 
 
+def _documented_if_match(schema: dict[str, Any]) -> None:
+    """A string of the ETag's form (the header is optional; when sent it is never null)."""
+    schema.pop("anyOf", None)
+    schema.update(type="string", pattern=IF_MATCH_PATTERN)
+
+
 async def if_match_version(
     if_match: Annotated[
         str | None,
-        Header(alias="If-Match", description="The ETag of the version this change is based on"),
+        Header(
+            alias="If-Match",
+            description="The ETag of the version this change is based on",
+            json_schema_extra=_documented_if_match,
+        ),
     ] = None,
 ) -> int | None:
     """Dependency: the expected version, or None when the client sent no If-Match."""

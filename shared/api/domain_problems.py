@@ -1,7 +1,7 @@
 """Domain errors as problem details, the same way in every service.
 
 The app factory installs these handlers: `RuleBroken` is 422 naming the request
-field, `NotFound` 404, `VersionConflict` (a stale `If-Match`) 412 with the
+field, `NotFound` 404, an erased record 410, `VersionConflict` (a stale `If-Match`) 412 with the
 current ETag, the event store's `IntegrityError` (a lost race) 409: retry.
 Nothing was recorded in any of these cases. NATS or PostgreSQL down is an
 outage, 503 with `Retry-After`, never a 500.
@@ -20,6 +20,7 @@ from starlette.responses import Response
 from shared.api.concurrency import precondition_failed
 from shared.api.problems import FieldError, Problem, problem_response, problem_type
 from shared.domain_errors import NotFound, RuleBroken, VersionConflict
+from shared.eventstore.keyring import KeyDestroyed
 
 #: Failures that mean a server is down or unreachable (NATS, PostgreSQL).
 OUTAGES: tuple[type[Exception], ...] = (
@@ -108,7 +109,21 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _erased(request: Request, exc: Exception) -> Response:
+    """The record was erased at the end of its retention: gone for good (410)."""
+    return problem_response(
+        Problem(
+            type=problem_type("record-erased"),
+            title="Record erased",
+            status=410,
+            detail="This child's record reached the end of its retention and was erased; "
+            "only the fact of the erasure is kept.",
+        )
+    )
+
+
 def install_domain_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(KeyDestroyed, _erased)
     app.add_exception_handler(RuleBroken, _rule_broken)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(VersionConflict, _version_conflict)

@@ -29,6 +29,8 @@ from shared.api.problems import FieldError, ProblemError, problem_type
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as the IETF draft allows
+#: The key as the OpenAPI document gives it: what `_KEY` accepts.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 
 Work = Callable[[], tuple[int, JsonValue]]
 
@@ -84,6 +86,13 @@ def request_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _documented_key(schema: dict[str, Any]) -> None:
+    """A string of the key's form; the app factory marks the header required
+    (declared optional here so a missing key gets the 400 problem below)."""
+    schema.pop("anyOf", None)
+    schema.update(type="string", minLength=1, maxLength=255, pattern=IDEMPOTENCY_KEY_PATTERN)
+
+
 async def idempotency_key(
     key: Annotated[
         str | None,
@@ -91,6 +100,7 @@ async def idempotency_key(
             alias=IDEMPOTENCY_HEADER,
             description="Required on writes: a unique value per intended change "
             "(a UUID); resend it unchanged when retrying.",
+            json_schema_extra=_documented_key,
         ),
     ] = None,
 ) -> str:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from shared.api.problems import FieldError, ProblemError, problem_type
+from shared.api.problems import FieldError, Problem, ProblemError, problem_type
+from shared.auth.break_glass import BreakGlassGrants, CannotOpenHere, Grant
 from shared.auth.relationships import RelationshipChecker
 from shared.auth.tokens import InvalidToken, KeysUnavailable, Principal, TokenVerifier
 from shared.observability.logs import correlation_id_from, get_logger
@@ -180,7 +182,7 @@ def require(
     When the path has a `child_id`, the caller must also be related to the
     child in one of those roles, as the `RelationshipChecker` says (the one
     given here, else `app.state.relationships`). An unrelated caller in a
-    permitted role may still proceed with an `X-Break-Glass-Reason` header;
+    permitted role may proceed under a break-glass grant (`_break_glass`):
     the reason is recorded in the request context and so in the audit trail.
     Returns the principal with `role` set to the role the request acts in.
     """
@@ -205,16 +207,18 @@ def require(
             related = await _related_role(request, relationships, principal, permitted, child_id)
             if related is not None:
                 role = related
-            elif reason is not None:
-                break_glass_reason = reason
-                log.warning("break_glass_access", action=action, acting_role=role)
             else:
-                raise ProblemError(
-                    403,
-                    type=problem_type("not-related"),
-                    detail="You have no recorded relationship with this child in a role "
-                    f"that may perform '{action}'. In an emergency, repeat the request "
-                    f"with an {BREAK_GLASS_HEADER} header: it is recorded and reviewed.",
+                grant = await _break_glass(request, principal, role, child_id, reason, action)
+                role = grant.role if grant.role in permitted else role
+                # This request's own reason if it gave one, else the grant's; a
+                # service holding only the published grant names the grant.
+                break_glass_reason = reason or grant.reason or f"break-glass grant {grant.grant_id}"
+                log.warning(
+                    "break_glass_access",
+                    action=action,
+                    acting_role=role,
+                    grant_id=grant.grant_id,
+                    expires_at=grant.expires_at.isoformat(),
                 )
         set_current(
             RequestContext(
@@ -231,6 +235,79 @@ def require(
 
     authorised.__name__ = "require_" + re.sub(r"\W", "_", action)
     return authorised
+
+
+async def _break_glass(
+    request: Request,
+    principal: Principal,
+    role: str,
+    child_id: str,
+    reason: str | None,
+    action: str,
+) -> Grant:
+    """The grant an unrelated caller acts under, or a 403 saying why there is none.
+
+    The rule (docs/adr/0015-break-glass.md): the user's latest grant to the
+    child, while open, admits every request with or without the header, and a
+    header then never extends it. With no open grant, a request with the
+    header records a new grant (a new alert to the child's team manager); one
+    without it is refused: `break-glass-expired` if a grant has run out,
+    `not-related` if there was never one.
+    """
+    grants: BreakGlassGrants | None = getattr(request.app.state, "break_glass", None)
+    latest = None
+    if grants is not None:
+        latest = await run_in_threadpool(grants.latest, principal.user_id, child_id)
+    if latest is not None and latest.open_at(datetime.now(UTC)):
+        return latest
+    if reason is None:
+        if latest is not None:
+            raise _expired(latest)
+        raise ProblemError(
+            403,
+            type=problem_type("not-related"),
+            detail="You have no recorded relationship with this child in a role "
+            f"that may perform '{action}'. In an emergency, repeat the request "
+            f"with an {BREAK_GLASS_HEADER} header: access is granted for a limited "
+            "time, recorded, and the child's team manager is told.",
+        )
+    if grants is None:
+        # Fail closed and loudly: break-glass that nobody records is the silent
+        # self-service access this rule exists to end.
+        raise RuntimeError("no BreakGlassGrants configured for a route with {child_id}")
+    try:
+        grant = await run_in_threadpool(grants.open, principal.user_id, role, child_id, reason)
+    except CannotOpenHere as error:
+        raise ProblemError(
+            403,
+            type=problem_type("break-glass-not-open"),
+            title="Break-glass access is opened on the child's case record",
+            detail=str(error),
+        ) from error
+    log.warning("break_glass_granted", grant_id=grant.grant_id, acting_role=role)
+    return grant
+
+
+def _expired(grant: Grant) -> ProblemError:
+    """403: the user's break-glass access to the child ran out; how to ask again."""
+    error = ProblemError(
+        403,
+        type=problem_type("break-glass-expired"),
+        title="Break-glass access has expired",
+        detail=f"Your break-glass access to this child expired at "
+        f"{grant.expires_at.isoformat(timespec='seconds')}. If you still need it, repeat the "
+        f"request with an {BREAK_GLASS_HEADER} header saying why: a new grant is recorded "
+        "and the child's team manager is told.",
+    )
+    # Extension members (RFC 9457 §3.2), so a client can say which grant ran out and when.
+    error.problem = Problem.model_validate(
+        {
+            **error.problem.model_dump(exclude_none=True),
+            "grant_id": grant.grant_id,
+            "expired_at": grant.expires_at.isoformat(),
+        }
+    )
+    return error
 
 
 async def _related_role(

@@ -23,6 +23,9 @@ class Role(StrEnum):
     LAC_NURSE = "lac_nurse"
     AUDITOR = "auditor"
     PERFORMANCE = "performance"
+    #: The council's records manager (data protection): lists records past
+    #: retention and authorises their erasure; reads no case.
+    RECORDS_MANAGER = "records_manager"
     #: Another system (inbound feeds, relays), never a person.
     SERVICE = "service"
     ADMIN = "admin"

@@ -32,6 +32,8 @@ class IntegrationEvent(BaseModel):
     service: ClassVar[str] = ""
     event_type: ClassVar[str] = ""
     audience: ClassVar[frozenset[str]] = frozenset({"any"})
+    #: Whether the data is sealed under the child's integration key (shared/contracts/sealing.py).
+    sealed: ClassVar[bool] = True
 
     child_id: str
     effective_date: date | None = None

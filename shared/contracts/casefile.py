@@ -8,7 +8,7 @@ sets below). See docs/adr/0010-published-language-minimised.md.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from shared.contracts.base import IntegrationEvent
@@ -23,6 +23,9 @@ SAFEGUARDING: frozenset[str] = frozenset({"placements", "notifications", "perfor
 #: Leaving-care facts: notifications (contact deadlines), performance (SSDA903
 #: OC3) and the leaving-care service.
 LEAVING_CARE: frozenset[str] = frozenset({"notifications", "performance", "leaving-care"})
+#: Access to a child's record: the services that honour break-glass grants
+#: (placements) and notifications (tells the child's team manager).
+ACCESS: frozenset[str] = frozenset({"placements", "notifications"})
 
 
 class CasefileEvent(IntegrationEvent):
@@ -33,7 +36,30 @@ class CasefileEvent(IntegrationEvent):
 
 
 class ChildRegistered(CasefileEvent):
-    """A child's record was opened. Date of birth, sex and ethnicity are the SSDA903 header."""
+    """A child's record was opened: what consumers need of the SSDA903 header.
+
+    Version 2 leaves out sex and ethnicity (special-category data no consumer
+    needs: the 903 return reads them from the case record itself).
+    """
+
+    event_type: ClassVar[str] = "child.registered.v2"
+
+    date_of_birth: date
+    uasc: bool
+
+
+class ChildDetailsCorrected(CasefileEvent):
+    """The child's details were corrected; only the published ones appear (version 2)."""
+
+    event_type: ClassVar[str] = "child.details-corrected.v2"
+
+    date_of_birth: date
+    uasc: bool
+    uasc_ceased_date: date | None = None
+
+
+class ChildRegisteredV1(CasefileEvent):
+    """Version 1, with sex and ethnicity: no longer published, still read from old streams."""
 
     event_type: ClassVar[str] = "child.registered.v1"
 
@@ -43,8 +69,8 @@ class ChildRegistered(CasefileEvent):
     uasc: bool
 
 
-class ChildDetailsCorrected(CasefileEvent):
-    """The child's details were corrected; only the published ones appear."""
+class ChildDetailsCorrectedV1(CasefileEvent):
+    """Version 1 of a correction: no longer published, still read from old streams."""
 
     event_type: ClassVar[str] = "child.details-corrected.v1"
 
@@ -53,6 +79,18 @@ class ChildDetailsCorrected(CasefileEvent):
     ethnicity: str
     uasc: bool
     uasc_ceased_date: date | None = None
+
+
+class ChildRecordErased(CasefileEvent):
+    """The child's record reached the end of retention and was erased (crypto-shredded).
+
+    Every service destroys its keys of the child's records and removes the
+    child from its read models (shared/erasure.py). Not sealed: it says
+    nothing but the pseudonymous id, and must be readable after the erasure.
+    """
+
+    event_type: ClassVar[str] = "child.record-erased.v1"
+    sealed: ClassVar[bool] = False
 
 
 # --- periods of care -------------------------------------------------------------------
@@ -233,3 +271,24 @@ class AdoptionDecisionReversed(CasefileEvent):
     event_type: ClassVar[str] = "adoption.decision-reversed.v1"
 
     reason: str
+
+
+# --- access to the record --------------------------------------------------------------
+
+
+class BreakGlassGranted(CasefileEvent):
+    """Someone unrelated to the child was given break-glass access until `expires_at`.
+
+    Every service holding the child's records honours it until then, the same
+    way (docs/adr/0015-break-glass.md). The reason the user typed is free text
+    and stays in casefile, where the team manager reviews it.
+    """
+
+    event_type: ClassVar[str] = "break-glass.granted.v1"
+    audience: ClassVar[frozenset[str]] = ACCESS
+
+    grant_id: str
+    user_id: str
+    role: str
+    granted_at: datetime
+    expires_at: datetime

@@ -22,13 +22,15 @@ from cloudevents.core.v1.event import CloudEvent
 from eventsourcing.persistence import Mapper
 from nats.aio.client import Client
 
+from shared.contracts import sealing
 from shared.contracts.base import IntegrationEvent
 from shared.eventstore import envelope as env
-from shared.eventstore.connection import ensure_stream
+from shared.eventstore.connection import NatsConnection, ensure_stream
+from shared.eventstore.keyring import KeyDestroyed
 from shared.eventstore.reader import StoredMessage, StreamReader
 from shared.eventstore.settings import NatsSettings
 from shared.observability.tracing import extract_context, inject_headers, tracer
-from shared.projections.runner import domain_event_decoder
+from shared.projections.runner import ERASED, Erased, domain_event_decoder
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +58,7 @@ async def ensure_integration_stream(
 
 
 def to_cloudevent(event: IntegrationEvent, source_id: str, service: str, time: str | None) -> bytes:
+    """CloudEvents JSON; the data sealed under the child's integration key when there is one."""
     attributes: dict[str, Any] = {
         "id": source_id,
         "source": f"/belonging/{service}",
@@ -67,7 +70,11 @@ def to_cloudevent(event: IntegrationEvent, source_id: str, service: str, time: s
         from datetime import datetime
 
         attributes["time"] = datetime.fromisoformat(time)
-    return _FORMAT.write(CloudEvent(attributes, json.loads(event.model_dump_json())))
+    body = event.model_dump_json().encode()
+    if event.sealed and sealing.integration_keys() is not None:
+        attributes["datacontenttype"] = sealing.SEALED
+        return _FORMAT.write(CloudEvent(attributes, sealing.seal(event.child_id, body)))
+    return _FORMAT.write(CloudEvent(attributes, json.loads(body)))
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,12 @@ class IntegrationMessage:
     headers: dict[str, str]
 
 
-def decode_integration(message: StoredMessage) -> IntegrationMessage:
-    """The consumer side: a CloudEvents JSON message back into its contract model."""
+def decode_integration(message: StoredMessage) -> IntegrationMessage | Erased:
+    """The consumer side: a CloudEvents JSON message back into its contract model.
+
+    Sealed data is opened with the child's integration key; a child erased
+    since gives `ERASED`, which consumers pass over.
+    """
     from shared.contracts.base import model_for
 
     event = _FORMAT.read(None, message.data)
@@ -90,6 +101,13 @@ def decode_integration(message: StoredMessage) -> IntegrationMessage:
     data = event.get_data()
     if not isinstance(data, dict):
         raise ValueError("integration event without a JSON object as data")
+    if event.get_datacontenttype() == sealing.SEALED:
+        try:
+            data = json.loads(sealing.open_sealed(str(event.get_subject()), data))
+        except KeyDestroyed:
+            return ERASED
+        if not isinstance(data, dict) or data.get("child_id") != event.get_subject():
+            raise ValueError("sealed integration data about another child than its subject")
     return IntegrationMessage(
         id=event.get_id(),
         type=event.get_type(),
@@ -110,15 +128,19 @@ class IntegrationRelay:
         translate: Translate,
         event_stream: str | None = None,
         subject_prefix: str | None = None,
+        nats: NatsSettings | None = None,
     ) -> None:
+        """`nats`: the service's own settings (its credentials); else the process's."""
         self.service = service
         self.nats_url = nats_url
         self.event_stream = event_stream or service.upper()
         self.events_subject = f"{subject_prefix or service}.events.>"
         self.decode = domain_event_decoder(mapper)
         self.translate = translate
-        self.settings = NatsSettings.load(url=nats_url)
-        self.reader = StreamReader.connect(nats_url, name=f"{service}-relay-reader")
+        self.settings = nats or NatsSettings.load(url=nats_url)
+        self.reader = StreamReader(
+            NatsConnection(self.settings, name=f"{service}-relay-reader"), owns_connection=True
+        )
         self.client: Client | None = None
         #: (integration stream's last sequence, last source sequence looked at) after the
         #: last complete pass: while no one else has published, the next pass starts
@@ -190,7 +212,10 @@ class IntegrationRelay:
             for message in page:
                 if message.seq < source_seq:
                     continue
-                outputs = self.translate(self.decode(message), message.headers)
+                decoded = self.decode(message)
+                if decoded is ERASED:
+                    continue  # an erased record: nothing of it goes out again
+                outputs = self.translate(decoded, message.headers)
                 for index, event in enumerate(outputs):
                     if message.seq == source_seq and index <= source_index:
                         continue  # relayed before a restart

@@ -328,6 +328,10 @@ class NatsAggregateRecorder(AggregateRecorder):
         if not groups:
             return None  # a tracking record alone: its own check decides
         found_seqs: dict[tuple[str, int], int] = {}
+        missing = False
+        # Every aggregate of the save is looked at (and its head refreshed), not
+        # only up to the first one not stored: the one whose head was old may
+        # come later in the batch, and the next try must know its head.
         for token, events in groups.items():
             subject = f"{self.events_subject}.{token}"
             stored = self.reader.all_on_subject(self.stream, subject, after_seq=expectations[token])
@@ -344,9 +348,10 @@ class NatsAggregateRecorder(AggregateRecorder):
                         raise IntegrityError(
                             f"{event.originator_id} was changed by someone else (version conflict)"
                         )
-                    return None
+                    missing = True
+                    break
                 found_seqs[(token, event.originator_version)] = content_ids[ours]
-        return sorted(found_seqs.values())
+        return None if missing else sorted(found_seqs.values())
 
 
 class NatsApplicationRecorder(NatsAggregateRecorder, ApplicationRecorder):

@@ -22,7 +22,10 @@ import structlog
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.eventstore import envelope as env
+from shared.eventstore.connection import NatsConnection
+from shared.eventstore.keyring import KeyDestroyed
 from shared.eventstore.reader import StoredMessage, StreamReader, subject_matches
+from shared.eventstore.settings import NatsSettings
 from shared.observability.tracing import extract_context, tracer
 
 log = structlog.get_logger(__name__)
@@ -103,12 +106,26 @@ class Projection(ABC):
             await self.apply(conn, delivered)
 
 
+class Erased:
+    """What an event of an erased record decodes to: its key is destroyed, nothing to apply."""
+
+    def __repr__(self) -> str:
+        return "ERASED"
+
+
+#: The one `Erased`: handlers never see it; the runner passes over it and moves on.
+ERASED = Erased()
+
+
 def domain_event_decoder(mapper: Mapper[Any]) -> Callable[[StoredMessage], Any]:
     """Decrypts and decodes a service's own stored events with its mapper."""
 
     def decode(message: StoredMessage) -> Any:
         originator, version, topic = env.event_fields(message)
-        return mapper.to_domain_event(StoredEvent(originator, version, topic, message.data))
+        try:
+            return mapper.to_domain_event(StoredEvent(originator, version, topic, message.data))
+        except KeyDestroyed:
+            return ERASED
 
     return decode
 
@@ -135,7 +152,7 @@ class ProjectionRunner:
         self,
         projection: Projection,
         pool: asyncpg.Pool,
-        nats_url: str,
+        nats_url: str | NatsSettings,
         schema: str | None = None,
         page: int = PAGE,
     ) -> None:
@@ -143,7 +160,12 @@ class ProjectionRunner:
         self.pool = pool
         self.schema = schema or projection.name
         self.page = page
-        self.reader = StreamReader.connect(nats_url)
+        # A URL: the process's NATS settings; a service passes its own (its credentials).
+        if isinstance(nats_url, NatsSettings):
+            connection = NatsConnection(nats_url, name=f"{projection.name}-projection")
+            self.reader = StreamReader(connection, owns_connection=True)
+        else:
+            self.reader = StreamReader.connect(nats_url)
         self._reading = threading.Lock()
         self.error: ProjectionStopped | None = None
         self.progress = Progress()
@@ -233,7 +255,9 @@ class ProjectionRunner:
                 undecodable = (message.seq, f"cannot decode the event: {e!r}")
                 break
             decoded.append(Delivered(source.stream, message.seq, message.subject, message, event))
-        if decoded:
+        if decoded and all(d.event is ERASED for d in decoded):
+            await self._pass_over(source, decoded[-1].seq, position)
+        elif decoded:
             try:
                 await self._commit(source, decoded, position)
             except _HandlerFailed as failed:
@@ -244,14 +268,24 @@ class ProjectionRunner:
         if undecodable is not None:
             self._stop(source, *undecodable)
 
-    async def _commit(self, source: Source, decoded: list[Delivered], position: int) -> None:
+    async def _pass_over(self, source: Source, to: int, position: int) -> None:
+        """Moves past events that give nothing to apply (erased records)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
+            await self._move_position(conn, source, to, position)
+
+    async def _commit(self, source: Source, everything: list[Delivered], position: int) -> None:
+        decoded = [d for d in everything if d.event is not ERASED]
+        if not decoded:
+            return await self._pass_over(source, everything[-1].seq, position)
+        to = everything[-1].seq
         live = len(decoded) <= 10  # following live writes, not replaying
         if not live:
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
                     await conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
                     await self.projection.apply_page(conn, decoded)
-                    await self._move_position(conn, source, decoded[-1].seq, position)
+                    await self._move_position(conn, source, to, position)
                 return
             except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
                 raise
@@ -275,7 +309,7 @@ class ProjectionRunner:
                     raise  # the database went away: nothing committed, try again later
                 except Exception as e:
                     raise _HandlerFailed(delivered.seq, f"the handler failed: {e!r}") from e
-            await self._move_position(conn, source, decoded[-1].seq, position)
+            await self._move_position(conn, source, to, position)
 
     async def _move_position(
         self, conn: asyncpg.Connection, source: Source, to: int, expected: int

@@ -3,6 +3,11 @@
 Used by `belonging dev up`, by the tests and by the benchmarks, so that every
 nats-server this project starts fsyncs before it acknowledges
 (`deploy/nats/nats-server.conf`: `sync_interval: always`).
+
+With `accounts` (`shared.stack.nats_accounts`), the server lets in only their
+users (an admin and one user per service, each with its permissions): its
+config is the repo's file with their `authorization` block after it, written
+beside the store, and `reload()` applies users added since the start.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from shared.stack.nats_accounts import NatsAccounts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NATS_CONFIG = REPO_ROOT / "deploy" / "nats" / "nats-server.conf"
@@ -102,6 +109,8 @@ class NatsServer:
     monitor_port: int = field(default_factory=free_port)
     name: str = "belonging"
     log_path: Path | None = None
+    #: Who may connect; None: anyone (the event store's own tests and benchmarks).
+    accounts: NatsAccounts | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -112,14 +121,50 @@ class NatsServer:
     def monitor_url(self) -> str:
         return f"http://127.0.0.1:{self.monitor_port}"
 
+    @property
+    def config_path(self) -> Path:
+        """The config the server runs: the repo's, or with `accounts` our copy of it."""
+        if self.accounts is None:
+            return NATS_CONFIG
+        return self.store_dir / "nats-server.conf"
+
+    @property
+    def admin_env(self) -> dict[str, str]:
+        """The settings for a client with every permission (the CLI, the tests' own clients)."""
+        return {} if self.accounts is None else self.accounts.admin.env()
+
+    def write_config(self) -> None:
+        """The repo's config followed by the accounts' `authorization` block."""
+        if self.accounts is None:
+            return
+        text = NATS_CONFIG.read_text() + "\n" + self.accounts.authorization()
+        temporary = self.config_path.with_suffix(".tmp")
+        temporary.write_text(text)
+        os.replace(temporary, self.config_path)
+
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.write_config()
         env = server_environment(self.name, self.port, self.monitor_port, str(self.store_dir))
         log_path = self.log_path or (self.store_dir.parent / f"nats-{self.port}.log")
-        self.process = launch_nats_server(NATS_CONFIG, log_path, env)
+        self.log_path = log_path
+        self.process = launch_nats_server(self.config_path, log_path, env)
         problem = wait_until_healthy(self.process, self.monitor_url, timeout)
         if problem is not None:
             raise RuntimeError(f"nats-server {problem}; see {log_path}")
+
+    def reload(self, timeout: float = 10.0) -> None:
+        """Rewrites the config (users added since) and has the running server reload it."""
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError("nats-server is not running")
+        before = self.varz().get("config_load_time")
+        self.write_config()
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while self.varz().get("config_load_time") == before:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nats-server did not reload its config; see {self.log_path}")
+            time.sleep(0.02)
 
     def varz(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self.monitor_url}/varz", timeout=5) as r:

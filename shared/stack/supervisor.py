@@ -5,6 +5,10 @@ signals, this module owns the processes, all under one data directory (default
 `<repo>/.data/`; `Stack` lists what it holds). Children run in their own
 sessions, so a Ctrl-C at the terminal reaches only the supervisor, which then
 stops them in order: services, PostgreSQL, NATS.
+
+NATS lets in no anonymous client: each service connects as its own nkey user
+with its own permissions, the CLI as the admin (`shared/stack/nats_accounts.py`;
+`NATS_NKEY_SEED=<data dir>/nats-keys/admin.nk belonging replay`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import IO, Any
 
 from shared.plugins import Service
 from shared.plugins import services as registered_services
+from shared.stack.nats_accounts import NatsAccounts
 from shared.stack.nats_server import REPO_ROOT, NatsServer
 from shared.stack.postgres_server import PostgresServer
 
@@ -298,10 +303,12 @@ class Stack:
     The data directory holds:
 
     ```
-    nats/                 JetStream store
+    nats/                 JetStream store, and the server's config (the repo's, with the users)
+    nats-keys/            the NATS users' nkey seeds (0600), made once: admin.nk, <service>.nk
     postgres/data/        PostgreSQL cluster (one database per service)
     dev-issuer/           the dev identity provider's key pair and jwks.json
     cipher.key            the application-level cipher key, made once and kept
+    integration.key       the council's integration key (sealing integration events)
     logs/<name>.log       one log per child (logs/postgres.log links to the server's own)
     run/pids.json         the children of the running `dev up`, to catch leftovers
     .lock                 held while a `dev up` uses the directory
@@ -330,6 +337,7 @@ class Stack:
         )
         self.services: list[ServiceProcess] = []
         self.cipher_key = ""
+        self.integration_key = ""
         self._lock_file: IO[str] | None = None
         self._wrote_pid_file = False
 
@@ -346,6 +354,17 @@ class Stack:
     @property
     def jwks_path(self) -> Path:
         return self.issuer_dir / "jwks.json"
+
+    @property
+    def nats_keys_dir(self) -> Path:
+        return self.data_dir / "nats-keys"
+
+    @property
+    def nats_accounts(self) -> NatsAccounts:
+        """Who may use NATS (made in `prepare`): the admin, and one user per service."""
+        if self.nats.accounts is None:
+            raise StackError("the stack is not prepared: NATS has no users yet")
+        return self.nats.accounts
 
     @property
     def cipher_key_path(self) -> Path:
@@ -373,6 +392,11 @@ class Stack:
         self._refuse_leftovers()
         self.ports.check(self.service_names)
         self.cipher_key = load_or_create_cipher_key(self.cipher_key_path)
+        accounts = NatsAccounts(self.nats_keys_dir)  # seeds made once, kept after
+        for name in self.service_names:
+            accounts.service(name)
+        self.nats.accounts = accounts
+        self.integration_key = load_or_create_cipher_key(self.data_dir / "integration.key")
         from shared.auth.tokens import DevIssuer
 
         DevIssuer(self.issuer_dir)  # makes the key pair and jwks.json on first use
@@ -442,8 +466,11 @@ class Stack:
             "SERVICE_NAME": name,
             "PORT": str(port),
             "NATS_URL": self.nats.url,
+            # Its own NATS user, over any NATS_* credentials in our environment.
+            **self.nats_accounts.service(name).env(name),
             "DATABASE_URL": self.database_url(name),
             "CIPHER_KEY": self.cipher_key,
+            "INTEGRATION_KEY": self.integration_key,
             "JWT_JWKS_FILE": str(self.jwks_path),
         }
         return ServiceSpec(name=name, module=REGISTERED[name].package, port=port, env=env)
@@ -615,7 +642,17 @@ def leftovers_message(data_dir: Path, left: Sequence[tuple[str, int]]) -> str:
 
 def data_dir_looks_like_ours(path: Path) -> bool:
     """Whether `path` is empty or holds only what `dev up` puts in a data directory."""
-    known = {"nats", "postgres", "dev-issuer", "cipher.key", "logs", "run", ".lock"}
+    known = {
+        "nats",
+        "nats-keys",
+        "postgres",
+        "dev-issuer",
+        "cipher.key",
+        "integration.key",
+        "logs",
+        "run",
+        ".lock",
+    }
     try:
         entries = {entry.name for entry in path.iterdir()}
     except OSError:

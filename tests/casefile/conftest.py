@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from eventsourcing.cipher import AESCipher
 from fastapi.testclient import TestClient
+from nats_access import NatsAccess
 
 from casefile.harness import TEAM_MANAGERS, CasefileService
 from services.casefile.application import Casefile
@@ -92,6 +93,7 @@ def _create_database(database_url: str, name: str) -> str:
 @pytest.fixture(scope="module")
 def casefile_service(
     request: pytest.FixtureRequest,
+    nats_access: NatsAccess,
     nats_url: str,
     database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -109,6 +111,9 @@ def casefile_service(
         env_vars.setenv("CASEFILE_RELAY", "true" if relay else "false")
         env_vars.setenv("PERSISTENCE_MODULE", "shared.eventstore")
         env_vars.setenv("NATS_URL", nats_url)
+        # Its own NATS user, allowed only this module's streams and subjects.
+        for name, value in nats_access.service_env("casefile", stream, prefix).items():
+            env_vars.setenv(name, value)
         env_vars.setenv("DATABASE_URL", database)
         env_vars.setenv("CIPHER_KEY", AESCipher.create_key(16))
         env_vars.setenv("JWT_JWKS_FILE", str(issuer.jwks_path))

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 import nats
 import pytest
 from nats.js.errors import NotFoundError
+from nats_access import admin_options
 
 from casefile.harness import CasefileService
 from shared.contracts import casefile as contract
 from shared.contracts.relay import SOURCE_SEQUENCE, decode_integration, integration_stream
+from shared.contracts.sealing import SEALED
 from shared.eventstore.reader import StoredMessage, StreamReader
 
 pytestmark = pytest.mark.integration
@@ -38,7 +40,7 @@ def fresh_integration_stream(nats_url: str) -> Iterator[None]:
     """
 
     async def delete() -> None:
-        client = await nats.connect(nats_url)
+        client = await nats.connect(**admin_options(nats_url))
         try:
             await client.jetstream().delete_stream(STREAM)
         except NotFoundError:
@@ -122,15 +124,13 @@ def test_a_case_is_published_minimised_and_exactly_once(
     assert messages[3].subject == "integration.casefile.social-worker.allocated.v1"
     assert decoded[3].type == "uk.gov.belonging.casefile.social-worker.allocated.v1"
 
-    everything = b"".join(m.data for m in messages).decode()
+    opened = "".join(d.data.model_dump_json() for d in decoded)
+    everything = b"".join(m.data for m in messages).decode() + opened
     for secret in (NOTE, VIEWS, "9434765919", "note", "nhs_number", "local_child_id"):
         assert secret not in everything
-    registered = json.loads(messages[0].data)["data"]
-    assert set(registered) == {
-        "child_id",
-        "effective_date",
-        "date_of_birth",
-        "sex",
-        "ethnicity",
-        "uasc",
-    }
+    registered = decoded[0].data.model_dump(mode="json")
+    assert set(registered) == {"child_id", "effective_date", "date_of_birth", "uasc"}
+    # Sealed under the child's integration key: no date of birth in clear on disk.
+    raw = json.loads(messages[0].data)
+    assert (raw["datacontenttype"], set(raw["data"])) == (SEALED, {"sealed"})
+    assert registered["date_of_birth"] not in messages[0].data.decode()

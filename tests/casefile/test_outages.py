@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from services.casefile.bootstrap import build_app
 from services.casefile.settings import CasefileSettings
 from shared.auth.tokens import DevIssuer
+from shared.stack.nats_accounts import NatsAccounts
 from shared.stack.nats_server import NatsServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
@@ -23,15 +24,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 @pytest.fixture
 def nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats")
+    server = NatsServer(tmp_path / "nats", accounts=NatsAccounts(tmp_path / "nats-keys"))
     server.start()
     yield server
     server.stop()
 
 
 def test_writes_during_a_nats_outage_are_503_and_a_retry_after_records_once(
-    nats: NatsServer, database_url: str, tmp_path: Path
+    nats: NatsServer, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert nats.accounts is not None
+    for name, value in nats.accounts.service("casefile").env("casefile").items():
+        monkeypatch.setenv(name, value)  # casefile's own user, as deployed
+    nats.reload()
     unique = uuid.uuid4().hex[:8]
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "outage_{unique}"')

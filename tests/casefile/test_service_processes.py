@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from eventsourcing.cipher import AESCipher
 from fastapi.testclient import TestClient
+from nats_access import NatsAccess
 
 from services.casefile.bootstrap import build_app
 from services.casefile.settings import CasefileSettings
@@ -27,8 +28,17 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def settings(nats_url: str, database_url: str, tmp_path: Path) -> Iterator[CasefileSettings]:
+def settings(
+    nats_access: NatsAccess,
+    nats_url: str,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[CasefileSettings]:
     unique = uuid.uuid4().hex[:8]
+    user = nats_access.service_env("casefile", f"PROCS_{unique.upper()}", f"procs_{unique}")
+    for name, value in user.items():  # its own NATS user
+        monkeypatch.setenv(name, value)
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "procs_{unique}"')
     issuer = DevIssuer(tmp_path / "issuer")

@@ -114,6 +114,9 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
                     "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/"
                     f"{service}",
                     "CIPHER_KEY": (stack.data_dir / "cipher.key").read_text().strip(),
+                    "INTEGRATION_KEY": (stack.data_dir / "integration.key").read_text().strip(),
+                    # The CLI connects as the NATS admin (services never do).
+                    "NATS_NKEY_SEED": str(stack.data_dir / "nats-keys" / "admin.nk"),
                 },
                 capture_output=True,
                 text=True,

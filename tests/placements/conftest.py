@@ -15,7 +15,9 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
+from nats_access import NatsAccess
 
 from placements.harness import Service
 from services.placements.bootstrap import build_app
@@ -49,19 +51,24 @@ def relay_enabled() -> bool:
 
 @pytest.fixture(scope="module")
 def service(
+    nats_access: NatsAccess,
     nats_url: str,
     database_url: str,
     relay_enabled: bool,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Service]:
     unique = uuid4().hex[:8]
+    stream, prefix = f"PLACEMENTS_{unique.upper()}", f"placements{unique}"
     env = {
-        "PLACEMENTS_NATS_STREAM": f"PLACEMENTS_{unique.upper()}",
-        "PLACEMENTS_NATS_SUBJECT_PREFIX": f"placements{unique}",
-        "PLACEMENTS_RELAY_ENABLED": "true" if relay_enabled else "false",
+        "PLACEMENTS_NATS_STREAM": stream,
+        "PLACEMENTS_NATS_SUBJECT_PREFIX": prefix,
+        "PLACEMENTS_RELAY": "true" if relay_enabled else "false",
         "DATABASE_URL": _database(database_url),
         "NATS_URL": nats_url,
+        "CIPHER_KEY": AESCipher.create_key(32),
     }
+    # Its own NATS user, allowed only this module's streams and what it consumes.
+    env.update(nats_access.service_env("placements", stream, prefix))
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:
@@ -69,7 +76,14 @@ def service(
         settings = PlacementsSettings(jwks_path=str(issuer.jwks_path))
         app = build_app(settings, token_verifier=issuer.verifier())
         with TestClient(app) as client:
-            yield Service(client=client, issuer=issuer, settings=settings, nats_url=nats_url)
+            yield Service(
+                client=client,
+                issuer=issuer,
+                settings=settings,
+                nats_url=nats_url,
+                # What casefile's relay publishes, the tests publish as casefile.
+                casefile_nats=nats_access.options(nats_access.service_user("casefile")),
+            )
     finally:
         for name, value in saved.items():
             if value is None:

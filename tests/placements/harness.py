@@ -2,14 +2,16 @@
 
 Casefile facts are fed as the casefile relay would publish them: CloudEvents of
 the `shared.contracts.casefile` models on `integration.casefile.*` in the
-`INTEGRATION_CASEFILE` stream. That stream is shared by every module of the
-session (one stream owns the subjects), so tests use fresh child ids and
-compare council figures before and after their own changes.
+`INTEGRATION_CASEFILE` stream, with the relay's source headers, published with
+casefile's NATS credentials (placements accepts nothing else). That stream is
+shared by every module of the session (one stream owns the subjects), so tests
+use fresh child ids and compare council figures before and after their own changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +28,12 @@ from shared.api.runtime import ServiceRuntime
 from shared.auth.tokens import DevIssuer
 from shared.contracts import casefile
 from shared.contracts.base import IntegrationEvent
-from shared.contracts.relay import ensure_integration_stream, to_cloudevent
+from shared.contracts.relay import (
+    SOURCE_INDEX,
+    SOURCE_SEQUENCE,
+    ensure_integration_stream,
+    to_cloudevent,
+)
 
 T = TypeVar("T")
 
@@ -43,17 +50,29 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "
         time.sleep(0.05)
 
 
-def publish_casefile(nats_url: str, *events: IntegrationEvent) -> None:
-    """Publish casefile integration events exactly as casefile's relay would."""
+#: The source sequences of the casefile events the tests say they relay.
+_SOURCE = itertools.count(1)
+
+
+def relay_headers() -> dict[str, str]:
+    """The source headers casefile's relay puts on what it publishes."""
+    return {SOURCE_SEQUENCE: str(next(_SOURCE)), SOURCE_INDEX: "0"}
+
+
+def publish_casefile(casefile_nats: dict[str, Any], *events: IntegrationEvent) -> None:
+    """Publish casefile integration events exactly as casefile's relay would.
+
+    `casefile_nats`: `nats.connect()` options for casefile's credentials (`Service.casefile_nats`).
+    """
 
     async def publish() -> None:
-        client = await nats.connect(nats_url)
+        client = await nats.connect(**casefile_nats)
         try:
             await ensure_integration_stream(client, casefile.SERVICE)
             js = client.jetstream()
             for event in events:
                 body = to_cloudevent(event, f"casefile-test-{uuid4()}", casefile.SERVICE, None)
-                await js.publish(event.subject(), body)
+                await js.publish(event.subject(), body, headers=relay_headers())
         finally:
             await client.close()
 
@@ -68,6 +87,8 @@ class Service:
     issuer: DevIssuer
     settings: PlacementsSettings
     nats_url: str
+    #: `nats.connect()` options with casefile's credentials (as its relay publishes).
+    casefile_nats: dict[str, Any]
 
     @property
     def runtime(self) -> ServiceRuntime[ReadModels]:
@@ -103,8 +124,6 @@ class Service:
                 child_id=str(child),
                 effective_date=start,
                 date_of_birth=date_of_birth,
-                sex="1",
-                ethnicity="WBRI",
                 uasc=False,
             ),
             casefile.PeriodOfCareStarted(
@@ -136,7 +155,7 @@ class Service:
                     reason_ceased="E11",
                 )
             )
-        publish_casefile(self.nats_url, *events)
+        publish_casefile(self.casefile_nats, *events)
         read = self.runtime.reads
         wait_for(
             lambda: (

@@ -14,7 +14,8 @@ import pytest
 from placements.harness import Service, wait_for
 from services.placements.application import Placements
 from shared.access_log import AccessLog
-from shared.contracts.relay import integration_stream
+from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream
+from shared.contracts.sealing import SEALED
 from shared.eventstore.reader import StreamReader
 
 pytestmark = pytest.mark.integration
@@ -183,6 +184,10 @@ def test_moves_are_published_minimised(
             for message in batch:
                 event = json.loads(message.data)
                 if event["subject"] == str(child):
+                    opened = decode_integration(message)
+                    assert isinstance(opened, IntegrationMessage)
+                    event["sealed"] = event["data"]
+                    event["data"] = opened.data.model_dump(mode="json")
                     found.append(event)
             seq = batch[-1].seq + 1
         return found if len(found) == 3 else []
@@ -191,6 +196,8 @@ def test_moves_are_published_minimised(
         events = wait_for(published, what="three integration events")
     finally:
         reader.close()
+    for event in events:  # sealed under the child's integration key: nothing in clear on disk
+        assert (event["datacontenttype"], set(event["sealed"])) == (SEALED, {"sealed"})
     assert [e["type"] for e in events] == [
         "uk.gov.belonging.placements.placement.started.v1",
         "uk.gov.belonging.placements.placement.changed.v1",

@@ -13,8 +13,9 @@ import asyncpg
 import nats
 import pytest
 from nats.js.api import StreamConfig
+from nats_access import admin_options
 
-from placements.harness import Service, publish_casefile, wait_for
+from placements.harness import Service, publish_casefile, relay_headers, wait_for
 from services.placements.bootstrap import PARTS, replayable_projections
 from services.placements.projections import MidYearSchoolMove, SchoolMoves
 from shared.contracts import casefile
@@ -156,6 +157,7 @@ def test_a_rebuild_equals_the_live_projection_and_is_swapped_in(
         "placements_care_periods",
         "placements_spans",
         "placements_school_moves",
+        "placements_break_glass",
     ]
     for report in reports:
         assert set(report.differences.values()) <= {0}, report
@@ -186,7 +188,7 @@ def test_school_moves_extension_point(service: Service, histories: dict[str, UUI
     stream, subject = f"EDUCATION_TEST_{unique.upper()}", f"education_test_{unique}"
 
     async def publish_and_project() -> None:
-        client = await nats.connect(service.nats_url)
+        client = await nats.connect(**admin_options(service.nats_url))
         try:
             js = client.jetstream()
             await js.add_stream(
@@ -230,7 +232,7 @@ def test_casefile_events_of_unknown_types_are_passed_over(service: Service) -> N
     """A tolerant reader: a newer casefile event type does not stop the projection."""
 
     async def publish_unknown() -> None:
-        client = await nats.connect(service.nats_url)
+        client = await nats.connect(**service.casefile_nats)
         try:
             body = json.dumps(
                 {
@@ -242,14 +244,16 @@ def test_casefile_events_of_unknown_types_are_passed_over(service: Service) -> N
                     "data": {"child_id": "x"},
                 }
             ).encode()
-            await client.jetstream().publish("integration.casefile.something-new.v9", body)
+            await client.jetstream().publish(
+                "integration.casefile.something-new.v9", body, headers=relay_headers()
+            )
         finally:
             await client.close()
 
     asyncio.run(publish_unknown())
     child = service.child_in_care(social_worker=SW)  # later facts still arrive
     publish_casefile(
-        service.nats_url,
+        service.casefile_nats,
         casefile.SocialWorkerAllocated(
             child_id=str(child), effective_date=date(2023, 3, 1), social_worker_id="sw.x", team="T"
         ),

@@ -151,6 +151,25 @@ def test_readers_in_two_processes_of_one_service_do_not_conflict(
         second.close()
 
 
+def test_a_list_read_after_another_process_read_one_of_its_children_is_recorded(
+    nats_url: str, unique: str
+) -> None:
+    """The child whose log this process knows wrongly is not the first of the list."""
+    first, second = new_app(nats_url, unique), new_app(nats_url, unique)
+    children = [str(uuid4()) for _ in range(3)]
+    try:
+        with acting_as(actor="reader.1", role="auditor", purpose="audit"):
+            record_accesses(first, children, what="children.list")
+            record_access(second, children[2], what="case")  # `first` does not know of it
+            record_accesses(first, children, what="children.list")
+        assert [len(reads_recorded(first, child)) for child in children] == [2, 2, 3]
+        messages = log_messages(first, children[2])
+        assert env.verify_chain([(m.headers, m.data) for m in messages]) == []
+    finally:
+        first.close()
+        second.close()
+
+
 def test_reads_and_writes_of_one_child_do_not_conflict(app: Reads) -> None:
     record = Record()
     app.save(record)

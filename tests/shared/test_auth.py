@@ -12,7 +12,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from shared.api.app_factory import create_app
+from shared.auth.break_glass import BreakGlassGrants, CannotOpenHere, Grant
 from shared.auth.dependencies import authenticated, require
 from shared.auth.roles import Role
 from shared.auth.tokens import DevIssuer, InvalidToken, JwksUrl, Principal, TokenVerifier
@@ -49,6 +51,43 @@ class Allocations:
 
     def is_related(self, user_id: str, role: str, child_id: str) -> bool:
         return (user_id, role, child_id) in self.related
+
+
+class Grants:
+    """A BreakGlassGrants as a service that records grants would keep them (here, in memory)."""
+
+    def __init__(self, lasting: timedelta = timedelta(hours=4)) -> None:
+        self.lasting = lasting
+        self.recorded: list[Grant] = []
+
+    def latest(self, user_id: str, child_id: str) -> Grant | None:
+        mine = [g for g in self.recorded if (g.user_id, g.child_id) == (user_id, child_id)]
+        return mine[-1] if mine else None
+
+    def open(self, user_id: str, role: str, child_id: str, reason: str) -> Grant:
+        now = datetime.now(UTC)
+        latest = self.latest(user_id, child_id)
+        if latest is not None and latest.open_at(now):
+            return latest
+        grant = Grant(
+            f"g{len(self.recorded) + 1}", user_id, role, child_id, now, now + self.lasting, reason
+        )
+        self.recorded.append(grant)
+        return grant
+
+    def run_out(self, user_id: str, child_id: str) -> None:
+        """The user's latest grant to the child ends now (instead of waiting hours)."""
+        latest = self.latest(user_id, child_id)
+        assert latest is not None
+        ended = replace(latest, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        self.recorded[self.recorded.index(latest)] = ended
+
+
+class HonoursOnly(Grants):
+    """A service that honours grants recorded elsewhere and opens none."""
+
+    def open(self, user_id: str, role: str, child_id: str, reason: str) -> Grant:
+        raise CannotOpenHere("ask the casefile service")
 
 
 router = APIRouter()
@@ -83,14 +122,21 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
     return DevIssuer(tmp_path_factory.mktemp("dev-issuer"))
 
 
+ALLOCATIONS = Allocations(
+    ("sw.jones", "social_worker", C1),
+    ("iro.patel", "iro", C2),
+)
+
+
 @pytest.fixture(scope="module")
-def app(issuer: DevIssuer) -> FastAPI:
+def grants() -> Grants:
+    return Grants()
+
+
+@pytest.fixture(scope="module")
+def app(issuer: DevIssuer, grants: Grants) -> FastAPI:
     settings = ServiceSettings(service_name="auth-test", jwks_path=str(issuer.jwks_path))
-    allocations = Allocations(
-        ("sw.jones", "social_worker", C1),
-        ("iro.patel", "iro", C2),
-    )
-    return create_app(settings, [router], relationships=allocations)
+    return create_app(settings, [router], relationships=ALLOCATIONS, break_glass=grants)
 
 
 @pytest.fixture(scope="module")
@@ -447,3 +493,86 @@ def test_a_break_glass_reason_in_any_language_is_recorded_as_written(
     )
     assert response.status_code == 200, response.text
     assert response.json()["context"]["break_glass_reason"] == reason
+
+
+# --- break-glass: grants, their end, asking again (docs/adr/0015-break-glass.md) ------------
+
+C3 = "00000000-0000-4000-8000-0000000000c3"
+
+
+def _summary(client: TestClient, issuer: DevIssuer, user: str, reason: str | None = None) -> Any:
+    headers = bearer(issuer, user, "social_worker")
+    if reason is not None:
+        headers["X-Break-Glass-Reason"] = reason
+    return client.get(f"/v1/children/{C3}/summary", headers=headers)
+
+
+def test_a_grant_admits_the_user_without_the_header_until_it_expires(
+    client: TestClient, issuer: DevIssuer, grants: Grants
+) -> None:
+    opened = _summary(client, issuer, "sw.cover", "Carer rang: child taken to A&E")
+    assert opened.status_code == 200, opened.text
+    [grant] = [g for g in grants.recorded if (g.user_id, g.child_id) == ("sw.cover", C3)]
+    assert grant.expires_at - grant.granted_at == timedelta(hours=4)
+
+    # Within the grant: no header needed, and still flagged with the grant's reason.
+    again = _summary(client, issuer, "sw.cover")
+    assert again.status_code == 200, again.text
+    assert again.json()["context"]["break_glass_reason"] == "Carer rang: child taken to A&E"
+
+    grants.run_out("sw.cover", C3)
+    expired = _summary(client, issuer, "sw.cover")
+    assert expired.status_code == 403
+    problem = expired.json()
+    assert problem["type"] == "urn:belonging:problem:break-glass-expired"
+    assert "X-Break-Glass-Reason" in problem["detail"]
+    assert problem["grant_id"] == grant.grant_id
+    assert datetime.fromisoformat(problem["expired_at"]) < datetime.now(UTC)
+
+
+def test_asking_again_after_expiry_records_a_new_grant_and_never_extends_one(
+    client: TestClient, issuer: DevIssuer, grants: Grants
+) -> None:
+    def mine() -> list[Grant]:
+        return [g for g in grants.recorded if (g.user_id, g.child_id) == ("sw.night", C3)]
+
+    assert _summary(client, issuer, "sw.night", "Police request, 02:00").status_code == 200
+    first = mine()[-1]
+    # The header again while the grant is open: the same grant, the same end.
+    assert _summary(client, issuer, "sw.night", "still the same emergency").status_code == 200
+    assert mine() == [first]
+
+    grants.run_out("sw.night", C3)
+    renewed = _summary(client, issuer, "sw.night", "Police request continues, 06:00")
+    assert renewed.status_code == 200, renewed.text
+    assert len(mine()) == 2
+    assert mine()[-1].grant_id != first.grant_id
+    assert mine()[-1].reason == "Police request continues, 06:00"
+
+
+def test_a_service_that_only_honours_grants_says_where_to_ask(issuer: DevIssuer) -> None:
+    honours = HonoursOnly()
+    settings = ServiceSettings(service_name="honours", jwks_path=str(issuer.jwks_path))
+    app = create_app(settings, [router], relationships=ALLOCATIONS, break_glass=honours)
+    assert isinstance(honours, BreakGlassGrants)
+    with TestClient(app) as client:
+        refused = _summary(client, issuer, "sw.cover", "emergency")
+        assert refused.status_code == 403
+        assert refused.json()["type"] == "urn:belonging:problem:break-glass-not-open"
+        assert refused.json()["detail"] == "ask the casefile service"
+
+        now = datetime.now(UTC)
+        honours.recorded.append(
+            Grant("g1", "sw.cover", "social_worker", C3, now, now + timedelta(minutes=5))
+        )
+        honoured = _summary(client, issuer, "sw.cover")
+        assert honoured.status_code == 200, honoured.text
+        # Without the reason (it stays where it was recorded), the grant is named.
+        assert honoured.json()["context"]["break_glass_reason"] == "break-glass grant g1"
+
+
+def test_break_glass_without_anywhere_to_record_it_fails_closed(issuer: DevIssuer) -> None:
+    settings = ServiceSettings(service_name="no-grants", jwks_path=str(issuer.jwks_path))
+    with TestClient(create_app(settings, [router], relationships=ALLOCATIONS)) as client:
+        assert _summary(client, issuer, "sw.cover").status_code == 403  # not related
+        assert _summary(client, issuer, "sw.cover", "emergency").status_code == 500

@@ -30,6 +30,7 @@ from devstack import CLI, READY, REPO_ROOT, DevUp
 
 from shared.auth.tokens import TokenVerifier
 from shared.settings import ServiceSettings
+from shared.stack.nats_accounts import load_or_create_seed
 from shared.stack.supervisor import (
     SERVICES,
     load_or_create_cipher_key,
@@ -44,7 +45,8 @@ import json, os, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KEYS = ("SERVICE_NAME", "PORT", "NATS_URL", "DATABASE_URL", "CIPHER_KEY",
-        "PERSISTENCE_MODULE", "COMPRESSOR_TOPIC", "JWT_JWKS_FILE")
+        "PERSISTENCE_MODULE", "COMPRESSOR_TOPIC", "JWT_JWKS_FILE",
+        "CASEFILE_NATS_NKEY_SEED", "PLACEMENTS_NATS_NKEY_SEED")
 name, port = os.environ["SERVICE_NAME"], int(os.environ["PORT"])
 print(f"fake {name} booting", flush=True)
 if os.environ.get("FAKE_NEVER_LISTENS") == name:
@@ -119,6 +121,25 @@ def _assert_nothing_left(dev: DevUp, pids: dict[str, int]) -> None:
     assert [name for name, pid in pids.items() if not _gone(pid)] == [], dev.output
     if Path("/proc").exists():
         assert _processes_mentioning(str(dev.data_dir)) == []
+
+
+def _connect_anonymously(port: int) -> str:
+    """What nats-py is told when it connects with no credentials."""
+    import asyncio
+
+    import nats
+
+    async def connect() -> str:
+        try:
+            client = await nats.connect(
+                f"nats://127.0.0.1:{port}", allow_reconnect=False, max_reconnect_attempts=1
+            )
+        except Exception as error:
+            return str(error)
+        await client.close()
+        return "connected"
+
+    return asyncio.run(connect())
 
 
 def _get_json(url: str) -> Any:
@@ -202,6 +223,18 @@ def test_dev_up_runs_the_stack_and_ctrl_c_stops_it_cleanly(
     assert (data / "dev-issuer" / "jwks.json").exists()
     assert (data / "logs" / "nats.log").exists()
 
+    # NATS lets in only its users: no anonymous client, each service as its own.
+    assert "authorization violation" in _connect_anonymously(dev.ports.nats).lower()
+    seeds = {name: data / "nats-keys" / f"{name}.nk" for name in ("admin", *runnable_services())}
+    for seed in seeds.values():
+        assert seed.stat().st_mode & 0o777 == 0o600
+    public = {
+        name: bytes(load_or_create_seed(seed).public_key).decode() for name, seed in seeds.items()
+    }
+    connz = _get_json(f"http://127.0.0.1:{dev.ports.nats_monitor}/connz?auth=true&limit=1024")
+    users = {connection.get("authorized_user") for connection in connz["connections"]}
+    assert users == {public[name] for name in runnable_services()}, connz
+
     dev.process.send_signal(signal.SIGINT)
     assert dev.wait(30) == 0, dev.output
     assert "Stopped" in dev.output
@@ -233,6 +266,10 @@ def test_dev_up_starts_services_seeds_and_stops_all_when_one_dies(
             "PERSISTENCE_MODULE": "shared.eventstore",
             "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
             "JWT_JWKS_FILE": str(data / "dev-issuer" / "jwks.json"),
+            # Its own NATS user, and not the other's.
+            "CASEFILE_NATS_NKEY_SEED": None,
+            "PLACEMENTS_NATS_NKEY_SEED": None,
+            f"{name.upper()}_NATS_NKEY_SEED": str(data / "nats-keys" / f"{name}.nk"),
         }
         assert f"http://127.0.0.1:{port}/v1/docs" in dev.output
     assert "not runnable yet" in dev.output  # health, education, notifications

@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.utils import Environment
+from nats_access import admin_options
 
 from shared.eventstore import NatsFactory, group_commit
 from shared.eventstore import envelope as env
@@ -114,7 +115,7 @@ def test_a_batch_interrupted_before_commit_leaves_nothing_visible(
     before = recorder.max_notification_id()
 
     async def publish_without_commit() -> None:
-        nc = await nats.connect(nats_url)
+        nc = await nats.connect(**admin_options(nats_url))
         for n in (1, 2, 3):
             await nc.publish(
                 subject,

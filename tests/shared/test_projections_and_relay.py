@@ -18,6 +18,7 @@ from uuid import uuid4
 import asyncpg
 import nats
 import pytest
+from nats_access import admin_options
 from toy_app import Counter, Counters, CounterTotals, app_for, translate
 
 from shared.contracts.base import IntegrationEvent
@@ -139,7 +140,7 @@ def test_a_malformed_event_stops_the_projection_naming_its_sequence(
     fill(app, counters=1, increments=1)
 
     async def scenario() -> ProjectionStopped:
-        nc = await nats.connect(nats_url)
+        nc = await nats.connect(**admin_options(nats_url))
         ack = await nc.jetstream().publish(
             f"{prefix}.events.{uuid4()}",
             b"\x00not an event",
@@ -391,7 +392,7 @@ def test_a_foreign_message_on_the_integration_stream_neither_doubles_nor_stalls_
     async def run() -> list[int]:
         relay = IntegrationRelay(service, nats_url, app.mapper, publishes, stream, prefix)
         published = [await relay.relay_available()]
-        client = await nats.connect(nats_url)
+        client = await nats.connect(**admin_options(nats_url))
         try:
             await client.jetstream().publish(f"integration.{service}.forged", b'{"forged": 1}')
         finally:

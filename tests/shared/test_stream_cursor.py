@@ -18,6 +18,7 @@ import nats
 import pytest
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.utils import Environment
+from nats_access import admin_options
 
 from shared.eventstore import NatsFactory
 from shared.eventstore.reader import StoredMessage, StreamReader, sequence_from_ack_subject
@@ -31,7 +32,7 @@ async def _fill(url: str, stream: str, count: int, first: int = 0) -> list[tuple
     """Appends `count` messages, events with a tracking record every tenth; returns them."""
     prefix = stream.lower()
     sent: list[tuple[str, bytes]] = []
-    nc = await nats.connect(url)
+    nc = await nats.connect(**admin_options(url))
     try:
         js = nc.jetstream()
         try:
@@ -49,7 +50,7 @@ async def _fill(url: str, stream: str, count: int, first: int = 0) -> list[tuple
 
 
 async def _consumer_names(url: str, stream: str) -> list[str]:
-    nc = await nats.connect(url)
+    nc = await nats.connect(**admin_options(url))
     try:
         return [c.name for c in await nc.jetstream().consumers_info(stream)]
     finally:
@@ -57,7 +58,7 @@ async def _consumer_names(url: str, stream: str) -> list[str]:
 
 
 async def _delete_consumers(url: str, stream: str) -> None:
-    nc = await nats.connect(url)
+    nc = await nats.connect(**admin_options(url))
     try:
         js = nc.jetstream()
         for info in await js.consumers_info(stream):

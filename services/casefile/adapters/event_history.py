@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
+from services.casefile.domain.break_glass import BreakGlass
 from shared.access_log import AccessLog
 from shared.eventstore import envelope as env
 from shared.eventstore.factory import NatsFactory
@@ -19,11 +20,12 @@ from shared.eventstore.reader import StoredMessage
 
 CASE = "case"
 ACCESS = "access"
+BREAK_GLASS = "break-glass"
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    record: str  # "case" (the child's record) or "access" (a read of it)
+    record: str  # "case" (the child's record), "access" (a read of it), "break-glass" (a grant)
     version: int
     event_type: str
     recorded_at: datetime
@@ -63,7 +65,7 @@ class EventHistory:
         recorded_by: datetime | None = None,
         include_reads: bool = False,
     ) -> History:
-        """The child's record (and optionally its reads), oldest first."""
+        """The child's record (and optionally its reads and break-glass grants), oldest first."""
         messages = self._messages(self.factory, child_id)
         intact = not env.verify_chain([(m.headers, m.data) for m in messages])
         entries = [_entry(CASE, m) for m in messages]
@@ -71,6 +73,10 @@ class EventHistory:
             reads = self._messages(self.access_logs, AccessLog.create_id(str(child_id)))
             intact = intact and not env.verify_chain([(m.headers, m.data) for m in reads])
             entries += [_entry(ACCESS, m) for m in reads]
+            # Who was given break-glass access, why and until when, and each review.
+            grants = self._messages(self.factory, BreakGlass.create_id(child_id))
+            intact = intact and not env.verify_chain([(m.headers, m.data) for m in grants])
+            entries += [_entry(BREAK_GLASS, m) for m in grants]
             # Two streams: their sequences do not compare, their recorded times do.
             entries.sort(key=lambda entry: (entry.recorded_at, entry.record, entry.sequence))
         if recorded_by is not None:

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from services.casefile.domain.break_glass import BreakGlass
 from services.casefile.domain.child import Child
+from services.casefile.domain.retention import Erasure
 from services.casefile.domain.values import AdoptionMilestone
 from shared.contracts import casefile as contract
 from shared.contracts.base import IntegrationEvent
+from shared.dates import ENGLAND
 
 #: Details a correction may change that consumers are told about.
-PUBLISHED_DETAILS = frozenset({"date_of_birth", "sex", "ethnicity", "uasc", "uasc_ceased_date"})
+PUBLISHED_DETAILS = frozenset({"date_of_birth", "uasc", "uasc_ceased_date"})
 
 
 def _child(e: Any) -> str:
@@ -30,8 +33,6 @@ def _registered(e: Any) -> IntegrationEvent:
         child_id=_child(e),
         effective_date=e.effective_date,
         date_of_birth=e.date_of_birth,
-        sex=e.sex,
-        ethnicity=e.ethnicity,
         uasc=e.uasc,
     )
 
@@ -43,8 +44,6 @@ def _corrected(e: Any) -> IntegrationEvent | None:
         child_id=_child(e),
         effective_date=e.effective_date,
         date_of_birth=e.date_of_birth,
-        sex=e.sex,
-        ethnicity=e.ethnicity,
         uasc=e.uasc,
         uasc_ceased_date=e.uasc_ceased_date,
     )
@@ -172,8 +171,34 @@ _TRANSLATIONS: dict[str, Callable[[Any], IntegrationEvent | None]] = {
 }
 
 
+def _break_glass(e: Any) -> list[IntegrationEvent]:
+    """A grant, without its reason (free text): other services honour it; reviews stay here."""
+    if type(e).__name__ != "Granted":
+        return []
+    return [
+        contract.BreakGlassGranted(
+            child_id=str(e.child_id),
+            effective_date=e.granted_at.astimezone(ENGLAND).date(),
+            grant_id=str(e.grant_id),
+            user_id=e.user_id,
+            role=e.role,
+            granted_at=e.granted_at,
+            expires_at=e.expires_at,
+        )
+    ]
+
+
 def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[IntegrationEvent]:
     """The integration events for one stored domain event (none for most internal facts)."""
+    if isinstance(domain_event, BreakGlass.Event):
+        return _break_glass(domain_event)
+    if isinstance(domain_event, Erasure.Event):
+        erased: Any = domain_event
+        return [
+            contract.ChildRecordErased(
+                child_id=str(erased.child_id), effective_date=erased.effective_date
+            )
+        ]
     if not isinstance(domain_event, Child.Event):
         return []  # the access log: reads are audited, not published
     build = _TRANSLATIONS.get(type(domain_event).__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.casefile.api import children, commands
+from services.casefile.api import break_glass, children, commands, retention
 
 
 def routers() -> list[APIRouter]:
-    return [children.router, commands.router]
+    return [children.router, commands.router, retention.router, break_glass.router]

@@ -22,6 +22,7 @@ from services.casefile.application import Casefile
 from services.casefile.domain.child import Child
 from services.casefile.domain.commands import RegisterChild
 from services.casefile.domain.summary import CaseSummary, case_summary
+from services.casefile.projections.break_glass import BreakGlassAlerts
 from services.casefile.projections.case_team import RELATIONSHIPS_FOR_ROLE
 from services.casefile.projections.children import (
     ChildrenRegister,
@@ -49,6 +50,7 @@ class CasefileReads:
     history: EventHistory
     register: ChildrenRegister
     team_managers: dict[str, list[str]]
+    break_glass: BreakGlassAlerts
 
 
 #: Endpoint parameter: the running service (503 while it starts or stops).
@@ -200,7 +202,9 @@ def get_history(
     as_of_recorded: Moment | None = Query(
         default=None, description="Only what had been recorded by this moment"
     ),
-    include_reads: bool = Query(default=False, description="Also list reads of the record"),
+    include_reads: bool = Query(
+        default=False, description="Also list reads of the record and break-glass grants to it"
+    ),
 ) -> HistoryView:
     """Who recorded what and when, from the audit envelope (no event bodies)."""
     casefile = _casefile(runtime)

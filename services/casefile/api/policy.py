@@ -3,8 +3,10 @@
 Each action maps to the roles allowed to perform it. For routes about one
 child the caller must also be related to that child in that role (the
 `case_team` read model: allocated social worker, their team's manager, the
-child's IRO or review chair, the personal adviser), or give a break-glass
-reason, which is recorded in the audit envelope of everything they do.
+child's IRO or review chair, the personal adviser), or act under a
+break-glass grant: asked for with a reason, recorded, time-limited, flagged in
+the audit envelope of everything done under it, and listed for the child's
+team manager to review (docs/adr/0015-break-glass.md).
 
 Social workers and team managers write the case; the IRO writes reviews
 (Care Planning Regulations 2010, Part 6) and may schedule them; the personal
@@ -64,10 +66,19 @@ POLICY: Mapping[str, frozenset[str]] = {
     "adoption.record": _CASE_WORKERS,
     # the child's voice
     "views.record": frozenset({SW, TM, IRO, PA}),
+    # break-glass: the child's team manager is told of each use and reviews it
+    # (docs/adr/0015-break-glass.md); auditors list every use
+    "break-glass.alerts.read": frozenset({TM, AUDITOR}),
+    "break-glass.alerts.review": frozenset({TM}),
+    # retention (reg. 50): the records manager, who reads no case
+    "retention.due": frozenset({Role.RECORDS_MANAGER}),
+    "child.erase": frozenset({Role.RECORDS_MANAGER}),
 }
 
 #: Actions that only read; every other action writes.
-READ_ACTIONS: frozenset[str] = frozenset({"children.list", "case.read", "case.history"})
+READ_ACTIONS: frozenset[str] = frozenset(
+    {"children.list", "case.read", "case.history", "retention.due", "break-glass.alerts.read"}
+)
 
 # The relationship checker lets UNRELATED_READERS past every child: that is
 # safe only while no write action admits them. Checked once, at import.

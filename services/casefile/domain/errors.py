@@ -206,4 +206,31 @@ class SubjectNotFound(RuleBroken):
     """Views and wishes are recorded against something in this child's record."""
 
 
+# --- break-glass -----------------------------------------------------------------------
+
+
+class BreakGlassGrantNotFound(NotFound):
+    """No break-glass grant (alert) has this id, or none the caller may see."""
+
+    def __init__(self, grant_id: object) -> None:
+        super().__init__(f"no break-glass alert {grant_id} is yours to see")
+        self.grant_id = grant_id
+        self.field = "alert_id"
+
+
+class OwnBreakGlassReview(RuleBroken):
+    """A break-glass use is reviewed by someone other than who used it."""
+
+
+class BreakGlassAlreadyReviewed(RuleBroken):
+    """A break-glass use is reviewed once."""
+
+
 # --- concurrency -----------------------------------------------------------------------
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+class RetentionNotEnded(RuleBroken):
+    """The record may not be erased before the end of its retention (reg. 50)."""

@@ -182,3 +182,36 @@ class ChildrenRegister:
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
             rows = cursor.execute(sql, params).fetchall()
         return [RegisteredChild(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RetentionCandidate:
+    """A registered child whose record may have reached the end of retention."""
+
+    child_id: str
+    local_child_id: str
+    date_of_birth: date
+
+
+def retention_candidates(
+    register: ChildrenRegister, on: date, limit: int, offset: int
+) -> list[RetentionCandidate]:
+    """Children whose record could be erased by `on`: born 75 years before, or
+    born at least 15 years before and out of care (a death before 18 ends a
+    period of care; the domain decides from the record)."""
+    sql = (
+        f'SELECT child_id, local_child_id, date_of_birth FROM "{register.schema}".children '
+        "WHERE date_of_birth <= %s AND (date_of_birth <= %s OR period_end IS NOT NULL) "
+        "ORDER BY date_of_birth, child_id LIMIT %s OFFSET %s"
+    )
+    params = [_years_before(on, 15), _years_before(on, 75), limit, offset]
+    with register.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(sql, params).fetchall()
+    return [RetentionCandidate(**row) for row in rows]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return date(day.year - years, 2, 28)

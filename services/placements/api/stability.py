@@ -40,7 +40,9 @@ router = APIRouter(tags=["stability"])
 
 #: Ten years of months: more is an export, not a board paper.
 MAX_TREND_MONTHS = 120
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+#: A month as the document gives it: YYYY-MM, from FIRST_DAY's year to LAST_DAY's.
+MONTH_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])$"
 
 AsOf = Annotated[
     Day | None,
@@ -116,8 +118,22 @@ def _month(value: str, field: str) -> date:
 def trend(
     principal: Annotated[Principal, Depends(require(COUNCIL_STABILITY, POLICY))],
     service: Runtime,
-    from_month: Annotated[str, Query(alias="from", description="First month, YYYY-MM")],
-    to_month: Annotated[str, Query(alias="to", description="Last month, YYYY-MM")],
+    from_month: Annotated[
+        str,
+        Query(
+            alias="from",
+            description="First month, YYYY-MM",
+            json_schema_extra={"pattern": MONTH_PATTERN},
+        ),
+    ],
+    to_month: Annotated[
+        str,
+        Query(
+            alias="to",
+            description="Last month, YYYY-MM",
+            json_schema_extra={"pattern": MONTH_PATTERN},
+        ),
+    ],
 ) -> StabilityTrendOut:
     start = _month(from_month, "query.from")
     end = _month(to_month, "query.to")

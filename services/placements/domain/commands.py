@@ -15,13 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.placements.domain.model import PlacementSetting
 from shared.commands import Command
 from shared.dates import Day
+from shared.ssda903 import codes
 
+# Documented as the code lists' enums (as `shared.commands.code` does), checked
+# by the domain, whose 422 names the list a code is missing from.
 PlacementType = Annotated[
     str,
     Field(
         pattern=r"^[A-Z][0-9A-Z]{1,2}$",
         description="SSDA903 PLACE code, e.g. U1 (foster placement with relative or friend)",
         examples=["U4"],
+        json_schema_extra={"enum": sorted(codes.PLACEMENT_TYPE)},
     ),
 ]
 ReasonPlaceChange = Annotated[
@@ -30,6 +34,7 @@ ReasonPlaceChange = Annotated[
         pattern=r"^[A-Z]{4,5}$",
         description="SSDA903 REASON_PLACE_CHANGE code, e.g. CARPL (implementation of care plan)",
         examples=["CARPL"],
+        json_schema_extra={"enum": sorted(codes.REASON_PLACE_CHANGE)},
     ),
 ]
 Postcode = Annotated[str, Field(min_length=2, max_length=10, examples=["AB1 2CD"])]

@@ -3,7 +3,9 @@
 Reads the `INTEGRATION_CASEFILE` stream (never casefile's code) into `children`,
 `periods_of_care`, `legal_statuses`, `social_worker_allocations` and
 `iro_appointments`: what placement commands, the stability figures and the
-relationship check need.
+relationship check need. Only what casefile's relay published is taken:
+anything else on the stream is quarantined, recorded in `quarantined_messages`
+and reported, never applied (`shared/contracts/quarantine.py`).
 See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 """
 
@@ -15,9 +17,17 @@ from typing import Any
 import asyncpg
 
 from shared.contracts import casefile
-from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream
+from shared.contracts.quarantine import (
+    QUARANTINE_DDL,
+    QUARANTINE_TABLE,
+    Quarantined,
+    accept_from_relay,
+    quarantine,
+)
+from shared.contracts.relay import IntegrationMessage, integration_stream
 from shared.eventstore.reader import StoredMessage
 from shared.projections import Delivered, Projection, Source
+from shared.projections.runner import Erased
 
 SCHEMA = "placements_care_periods"
 
@@ -60,18 +70,17 @@ CREATE TABLE IF NOT EXISTS iro_appointments (
 """
 
 
-def decode_casefile(message: StoredMessage) -> IntegrationMessage | None:
+def decode_casefile(message: StoredMessage) -> IntegrationMessage | Erased | Quarantined | None:
     """A casefile integration message, or None for a type this service does not know.
 
     A tolerant reader: casefile may publish new event types (or new
     versions) before this service learns them, and one it does not know
-    cannot change anything here. A message of a known type that does not
-    match its contract still fails, and stops the projection.
+    cannot change anything here. A message casefile's relay did not publish,
+    or that does not match its contract, is `Quarantined`: never applied.
     """
-    try:
-        return decode_integration(message)
-    except LookupError:
-        return None
+    decoded: IntegrationMessage | Erased | Quarantined | None
+    decoded = accept_from_relay(casefile.SERVICE, message)
+    return decoded
 
 
 class CarePeriods(Projection):
@@ -82,6 +91,7 @@ class CarePeriods(Projection):
         "legal_statuses",
         "social_worker_allocations",
         "iro_appointments",
+        QUARANTINE_TABLE,
     )
 
     def sources(self) -> Sequence[Source]:
@@ -94,15 +104,26 @@ class CarePeriods(Projection):
         ]
 
     def schema_sql(self) -> str:
-        return _DDL
+        return _DDL + QUARANTINE_DDL
 
     async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
         message = delivered.event
+        if isinstance(message, Quarantined):
+            await quarantine(
+                conn, self.name, delivered.stream, delivered.seq, delivered.subject, message
+            )
+            return
         if message is None:
             return
         assert isinstance(message, IntegrationMessage)
         e: Any = message.data
-        if isinstance(e, casefile.ChildRegistered | casefile.ChildDetailsCorrected):
+        if isinstance(
+            e,
+            casefile.ChildRegistered
+            | casefile.ChildDetailsCorrected
+            | casefile.ChildRegisteredV1
+            | casefile.ChildDetailsCorrectedV1,
+        ):
             await conn.execute(
                 "INSERT INTO children (child_id, date_of_birth) VALUES ($1, $2) "
                 "ON CONFLICT (child_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth",

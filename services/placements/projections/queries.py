@@ -24,9 +24,11 @@ from services.placements.domain.stability import (
     social_worker_changes,
     year_window,
 )
+from services.placements.projections.break_glass import SCHEMA as GRANTS
 from services.placements.projections.care_periods import SCHEMA as CARE
 from services.placements.projections.placement_spans import SCHEMA as SPANS
 from services.placements.projections.school_moves import SCHEMA as SCHOOLS
+from shared.auth.break_glass import Grant
 from shared.observability.logs import get_logger
 
 log = get_logger(__name__)
@@ -92,6 +94,19 @@ class ReadModels:
             on,
         )
         return str(rows[0][0]) if rows else None
+
+    def latest_break_glass(self, user_id: str, child_id: UUID | str) -> Grant | None:
+        """The user's most recent break-glass grant to the child, as casefile published it."""
+        rows = self._rows(
+            f"SELECT grant_id, role, granted_at, expires_at FROM {GRANTS}.break_glass_grants "
+            "WHERE user_id = %s AND child_id = %s ORDER BY granted_at DESC, grant_id LIMIT 1",
+            user_id,
+            str(child_id),
+        )
+        if not rows:
+            return None
+        grant_id, role, granted_at, expires_at = rows[0]
+        return Grant(str(grant_id), user_id, str(role), str(child_id), granted_at, expires_at)
 
     def child_record(self, child_id: UUID | str) -> ChildRecord | None:
         """Everything the stability rules need about one child, or None if casefile never
