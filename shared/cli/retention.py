@@ -76,6 +76,7 @@ def due(
     """List the records whose retention has ended (75th birthday; a death before 18: 15 years)."""
     bearer = _token(token, user)
     table = Table("child id", "local id", "born", "retention ended")
+    rows: list[tuple[str, str, str, str]] = []
     offset: int | None = 0
     day = on
     while offset is not None:
@@ -85,15 +86,21 @@ def due(
         page = _call("GET", f"{url}/retention/due", bearer, params=params)
         day = page["on"]
         for item in page["items"]:
-            table.add_row(
+            row = (
                 item["child_id"],
                 item["local_child_id"],
                 item["date_of_birth"],
                 item["retention_ended_on"],
             )
+            rows.append(row)
+            table.add_row(*row)
         offset = page.get("next_offset")
     console.print(f"Records past retention on {day or date.today().isoformat()}:")
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+    else:  # piped: one tab-separated line a record, whole ids, for scripts
+        for row in rows:
+            typer.echo("\t".join(row))
 
 
 @retention.command("erase")

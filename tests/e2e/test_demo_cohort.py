@@ -129,6 +129,56 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
             assert "differ" not in output, output
         assert _snapshot(http, urls, issuer) == first
 
+        # `belonging retention`: a record past retention is listed and erased
+        # through casefile's API, with a records manager's token.
+        writer = {
+            "Authorization": f"Bearer {issuer.mint('sw.e2e', ['social_worker'])}",
+            "Idempotency-Key": "e2e-old-child",
+        }
+        old = http.post(
+            f"{urls['casefile']}/v1/children",
+            headers=writer,
+            json={
+                "local_child_id": "E2EOLD1",
+                "date_of_birth": "1940-02-28",
+                "sex": "M",
+                "ethnicity": "WBRI",
+                "registration_date": "1941-01-02",
+            },
+        )
+        assert old.status_code == 201, old.text
+        old_id = old.json()["child_id"]
+        cli_env = {
+            **os.environ,
+            "CASEFILE_URL": f"{urls['casefile']}/v1",
+            "BELONGING_TOKEN": issuer.mint("rm.e2e", ["records_manager"]),
+        }
+        listed = subprocess.run(
+            [*CLI, "retention", "due"],
+            cwd=REPO_ROOT,
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        assert old_id in listed.stdout and "DEMO01" not in listed.stdout
+        erased = subprocess.run(
+            [*CLI, "retention", "erase", old_id, "--reason", "e2e ref 1", "--yes"],
+            cwd=REPO_ROOT,
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert erased.returncode == 0, erased.stdout + erased.stderr
+        assert "Erased" in erased.stdout
+        gone = http.get(
+            f"{urls['casefile']}/v1/children/{old_id}",
+            headers={"Authorization": f"Bearer {issuer.mint('aud.e2e', ['auditor'])}"},
+        )
+        assert gone.status_code == 410, gone.text
+
         unknown = subprocess.run(
             [*CLI, "replay", "placements.no_such_projection"],
             cwd=REPO_ROOT,
