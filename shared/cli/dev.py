@@ -28,7 +28,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 from rich.text import Text
 
-from shared.cli.app import dev_app
+from shared.cli.app import command_name, dev_app
 from shared.plugins import demo_cohort
 from shared.stack.supervisor import (
     DEFAULT_DATA_DIR,
@@ -101,7 +101,7 @@ def _show_failure(console: Console, error: StackError) -> None:
 
 
 def _token_command(stack: Stack) -> str:
-    command = f"belonging token {DEMO_TOKEN_EXAMPLE}"
+    command = f"{command_name()} token {DEMO_TOKEN_EXAMPLE}"
     if stack.data_dir != DEFAULT_DATA_DIR.resolve():
         command += f" --issuer-dir {stack.issuer_dir}"
     return command

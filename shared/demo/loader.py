@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from shared import dates
+from shared.cli.app import command_name
 from shared.demo.cohort import COHORT, PERFORMANCE, PERSONAL_ADVISER, TEAM_MANAGER
 from shared.demo.plan import (
     CaseStep,
@@ -353,8 +354,9 @@ def _summary(
     first, leaver = children[0], next(c for c in children if c.spec.care_leaver and c.placements)
     stories = {c.spec.local_id: c.spec.story for c in children}
     index = figures["stability_index"]
-    tm = '"Authorization: Bearer $(belonging token --role team_manager --user tm.demo)"'
-    sw = '"Authorization: Bearer $(belonging token --role social_worker --user sw.demo)"'
+    cli = command_name()
+    tm = f'"Authorization: Bearer $({cli} token --role team_manager --user tm.demo)"'
+    sw = f'"Authorization: Bearer $({cli} token --role social_worker --user sw.demo)"'
     loaded = "" if sent else " (already loaded: no placements to add)"
     ids = f"{children[0].spec.local_id}-{children[-1].spec.local_id}"
     return "\n".join(
