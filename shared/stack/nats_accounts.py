@@ -25,9 +25,9 @@ only their owner may read (0600); the server's config names public keys only.
 
 This module is the one place the table lives: `NatsAccounts` renders the
 `authorization { users = [...] }` block of a server we start and writes the
-seeds; `python -m shared.stack.nats_accounts k8s` prints the block the k8s
-ConfigMap carries (with `$<SERVICE>_NKEY` for each public key), and a test
-checks that the ConfigMap says the same.
+seeds; `python -m shared.stack.nats_accounts k8s --write` writes the block the
+k8s ConfigMaps carry (with `$<SERVICE>_NKEY` for each public key), and a test
+checks that they still say the same.
 """
 
 from __future__ import annotations
@@ -286,12 +286,36 @@ def k8s_authorization(services: Sequence[str]) -> str:
 
 #: The services the k8s manifests deploy (k8s/base/services/).
 K8S_SERVICES = ("casefile", "placements", "health", "education", "notifications")
+#: The NATS ConfigMaps, and the lines around the users block in each `nats.conf`.
+K8S_CONFIGMAPS = ("k8s/base/nats/configmap.yaml", "k8s/overlays/local/nats.yaml")
+K8S_BEGIN = "# NATS users: written by `python -m shared.stack.nats_accounts k8s --write`."
+K8S_END = "# End of NATS users."
+
+
+def write_k8s_configmaps(repo: Path) -> list[Path]:
+    """Puts the users block between `K8S_BEGIN` and `K8S_END` in each ConfigMap."""
+    indent = "    "  # nats.conf is a block scalar under `data:`
+    lines = [K8S_BEGIN, *k8s_authorization(K8S_SERVICES).rstrip("\n").split("\n"), K8S_END]
+    block = "".join(f"{indent}{line}\n" if line else "\n" for line in lines)
+    written = []
+    for name in K8S_CONFIGMAPS:
+        path = repo / name
+        text = path.read_text()
+        start = text.index(indent + K8S_BEGIN)
+        end = text.index(indent + K8S_END) + len(indent + K8S_END) + 1
+        path.write_text(text[:start] + block + text[end:])
+        written.append(path)
+    return written
 
 
 def main(argv: Sequence[str]) -> int:
-    """`k8s`: print the ConfigMap's block; `keys DIR`: make seeds and print public keys."""
-    if argv[:1] == ["k8s"]:
+    """`k8s [--write]`: the ConfigMaps' block; `keys DIR`: make seeds, print public keys."""
+    if argv == ["k8s"]:
         sys.stdout.write(k8s_authorization(K8S_SERVICES))
+        return 0
+    if argv == ["k8s", "--write"]:
+        for path in write_k8s_configmaps(Path(__file__).resolve().parents[2]):
+            print(f"wrote the NATS users into {path}")
         return 0
     if len(argv) == 2 and argv[0] == "keys":
         directory = Path(argv[1])
@@ -304,8 +328,8 @@ def main(argv: Sequence[str]) -> int:
             print(f"{nkey_variable(name)}={public}")
         return 0
     print(
-        "usage: python -m shared.stack.nats_accounts k8s | keys DIR\n"
-        "  k8s       the authorization block of k8s/base/nats/configmap.yaml\n"
+        "usage: python -m shared.stack.nats_accounts k8s [--write] | keys DIR\n"
+        "  k8s       the authorization block of the NATS ConfigMaps (--write: into them)\n"
         "  keys DIR  make (once) the admin's seed DIR/admin.nk and each service's\n"
         "            DIR/services/<service>.nk (0600), and print <NAME>_NKEY=<public key>\n"
         '            lines for the NATS servers (k8s/README.md, "NATS users")',

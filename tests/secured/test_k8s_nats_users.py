@@ -20,6 +20,9 @@ import nats
 import pytest
 
 from shared.stack.nats_accounts import (
+    K8S_BEGIN,
+    K8S_CONFIGMAPS,
+    K8S_END,
     K8S_SERVICES,
     k8s_authorization,
     load_or_create_seed,
@@ -35,9 +38,7 @@ from shared.stack.nats_server import (
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 K8S = REPO_ROOT / "k8s"
-CONFIGMAPS = (K8S / "base" / "nats" / "configmap.yaml", K8S / "overlays" / "local" / "nats.yaml")
-BEGIN = "# NATS users: from `python -m shared.stack.nats_accounts k8s`; edit the code, not this."
-END = "# End of NATS users."
+CONFIGMAPS = tuple(REPO_ROOT / name for name in K8S_CONFIGMAPS)
 
 
 def nats_conf(path: Path) -> str:
@@ -51,7 +52,7 @@ def nats_conf(path: Path) -> str:
 @pytest.mark.parametrize("path", CONFIGMAPS, ids=lambda p: p.parent.name)
 def test_the_configmaps_carry_the_users_the_code_defines(path: Path) -> None:
     conf = nats_conf(path)
-    start, end = conf.index(BEGIN) + len(BEGIN) + 1, conf.index(END)
+    start, end = conf.index(K8S_BEGIN) + len(K8S_BEGIN) + 1, conf.index(K8S_END)
     assert conf[start:end] == k8s_authorization(K8S_SERVICES)
     assert "no_auth_user" not in conf
     assert "sync_interval: always" in conf
@@ -105,7 +106,8 @@ def test_the_deployed_config_lets_in_each_service_and_nobody_else(tmp_path: Path
         env[nkey_variable(name)] = bytes(load_or_create_seed(seed).public_key).decode()
     port, monitor = free_port(), free_port()
     config = tmp_path / "nats.conf"
-    config.write_text(_runnable(nats_conf(CONFIGMAPS[1]), tmp_path, port, monitor))
+    local = REPO_ROOT / "k8s" / "overlays" / "local" / "nats.yaml"
+    config.write_text(_runnable(nats_conf(local), tmp_path, port, monitor))
     process = launch_nats_server(config, tmp_path / "nats.log", env)
     try:
         problem = wait_until_healthy(process, f"http://127.0.0.1:{monitor}", 15)
