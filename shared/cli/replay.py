@@ -14,6 +14,7 @@ from rich.table import Table
 from shared.cli.app import app
 from shared.projections.catalogue import all_projections, find
 from shared.projections.runner import rebuild
+from shared.stack.supervisor import DEFAULT_DATA_DIR
 
 console = Console()
 
@@ -35,6 +36,7 @@ def replay(
     if not database_url:
         raise typer.BadParameter("set DATABASE_URL or --database-url to the service's database")
     os.environ.setdefault("NATS_URL", nats_url)
+    _admin_on_the_local_stack()
     try:
         chosen = find(projection)
     except LookupError as unknown:
@@ -74,3 +76,17 @@ def replay(
             raise typer.Exit(1)
 
     asyncio.run(run())
+
+
+#: Where `belonging dev up` keeps the NATS admin's seed (`.data/nats-keys/admin.nk`).
+LOCAL_ADMIN_SEED = DEFAULT_DATA_DIR / "nats-keys" / "admin.nk"
+_CREDENTIALS = ("NATS_CREDS", "NATS_NKEY_SEED", "NATS_USER", "NATS_TOKEN")
+
+
+def _admin_on_the_local_stack() -> None:
+    """With no NATS credentials given, the local stack's admin seed when there is one.
+
+    NATS lets no anonymous client in; on a `make run` stack the CLI is its admin.
+    """
+    if not any(os.environ.get(name) for name in _CREDENTIALS) and LOCAL_ADMIN_SEED.exists():
+        os.environ["NATS_NKEY_SEED"] = str(LOCAL_ADMIN_SEED)
