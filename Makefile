@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint bench clean
+.PHONY: setup run test test-fast lint bench mutate clean
 
 setup: $(STAMP)
 
@@ -32,5 +32,14 @@ bench: setup
 	$(BIN)/python tests/bench/eventstore.py
 	$(BIN)/python tests/bench/api.py
 
+# Mutation testing of the domain packages with the server-free unit tests
+# (docs/mutation-testing.md). Slow: never in CI. `make mutate MUTANTS='services.casefile.*'`
+# runs one package's mutants only.
+MUTANTS ?=
+mutate: setup
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/mutmut results --all true > mutation-results.txt || true
+	@grep -c ': killed' mutation-results.txt | sed 's/^/killed: /'; grep -vc ': killed' mutation-results.txt | sed 's/^/not killed: /'
+
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data mutants mutation-results.txt

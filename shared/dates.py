@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,34 @@ def age_on(date_of_birth: date, day: date) -> int:
     """
     had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
     return day.year - date_of_birth.year - (0 if had_birthday else 1)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same date `years` earlier; 29 February becomes 28 February."""
+    year = day.year - years
+    if (day.month, day.day) == (2, 29) and not _leap(year):
+        return date(year, 2, 28)
+    return day.replace(year=year)
+
+
+def year_before(day: date) -> tuple[date, date]:
+    """The year before `day`: (first day, `day`), both included. The one definition.
+
+    DfE's "during the year" for the year ending 31 March 2024 is 1 April 2023
+    to 31 March 2024 (the SSDA903 collection year; the placement stability
+    indicators count placements "during the year"), so the window starts the
+    day after `day` minus one year: always twelve calendar months, 366 days
+    when a 29 February falls in it and 365 otherwise, never a fixed count of
+    days. For a 29 February the window starts on 1 March of the year before.
+    Every "in the last year" measure uses this: the placement stability
+    indicators and the Children's Commissioner's Stability Index (placements),
+    and the case summary's social worker changes (casefile).
+    """
+    return years_before(day, 1) + timedelta(days=1), day
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 #: The days a record may speak of: from 1900 (the oldest date of birth a care
@@ -82,10 +110,25 @@ Day = Annotated[
 
 def _moment_within(value: datetime) -> datetime:
     moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if not FIRST_DAY <= moment.astimezone(UTC).date() <= LAST_DAY:
+    # The day as written, as the document's pattern reads it (in UTC it may be a
+    # day either side, and 1900 to 2199 leaves room for that).
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
         raise ValueError(f"a moment between {FIRST_DAY} and {LAST_DAY}")
     return moment
 
 
+#: A moment as the OpenAPI document gives it: RFC 3339 with its offset, on a day
+#: from FIRST_DAY to LAST_DAY. (The server also takes a space for the `T`, and
+#: a moment without an offset as UTC.)
+MOMENT_PATTERN = (
+    r"^(19[0-9]{2}|20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
 #: A moment (recorded time), as every date-time in a request is checked.
-Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(_moment_within)]
+Moment = Annotated[
+    datetime,
+    BeforeValidator(_iso_moment),
+    AfterValidator(_moment_within),
+    Field(json_schema_extra={"pattern": MOMENT_PATTERN}),
+]

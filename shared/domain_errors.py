@@ -7,9 +7,17 @@ problem detail naming `field`, and changes nothing.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class RuleBroken(ValueError):
     """A command would break a rule of the domain; nothing was recorded."""
+
+    #: The services whose facts, learnt from their integration events, the rule was
+    #: checked against (`("casefile",)`): while this service's view of them is behind,
+    #: the failure may be only lag, and the API answers 503 with Retry-After instead
+    #: of 422 (docs/adr/0019-read-your-writes.md).
+    learned_from: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)

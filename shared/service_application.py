@@ -15,13 +15,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
 
 from shared.access_log import AccessLog, AccessLogs
 from shared.commands import Command
 from shared.contracts import sealing
 from shared.domain_errors import NotFound, RuleBroken, VersionConflict
 from shared.eventstore.envelope import protect_records
+from shared.read_your_writes import Published
 from shared.settings import CIPHER_TOPIC as CIPHER_TOPIC  # re-exported
 from shared.transcodings import DateAsISO
 
@@ -40,6 +41,17 @@ class ServiceApplication(Application[UUID], Generic[A]):
 
     #: Saves tried when other writers keep winning the race and the caller gave no If-Match.
     save_attempts: ClassVar[int] = 3
+
+    #: What the service's relay publishes, set by the lifecycle when it runs one: each
+    #: save notes the position of what it published for the request's answer
+    #: (`Belonging-Position`, docs/adr/0019-read-your-writes.md).
+    published: Published | None = None
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        recordings = super().save(*objs, **kwargs)
+        if self.published is not None:
+            self.published.note(recordings)
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

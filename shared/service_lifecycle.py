@@ -48,6 +48,7 @@ from shared.projections.runner import (
     Source,
     domain_event_decoder,
 )
+from shared.read_your_writes import LearnedViews, Published
 from shared.service_application import ServiceApplication
 from shared.settings import ServiceSettings
 
@@ -76,6 +77,8 @@ class Started(Generic[S]):
     leading: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    #: How far the read models of other services' integration streams are (ADR 0019).
+    views: LearnedViews | None = None
     _on_demand: dict[str, ProjectionRunner] = field(default_factory=dict)
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -185,9 +188,11 @@ def build_app(
                 parts.wire(started.application, reads)
             idempotency = PostgresIdempotencyStore(started.pool, chosen.service_name)
             app.state.runtime = ServiceRuntime(started.application, idempotency, reads)
+            app.state.learned_views = started.views
             yield
         finally:
             app.state.runtime = None
+            app.state.learned_views = None
             await _stop(started)
 
     def running() -> Started[S]:
@@ -259,6 +264,9 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
         return application, pool
 
     application, pool = await anyio.to_thread.run_sync(blocking)
+    if parts.translate is not None and settings.relay_enabled:
+        # Each write answers where what it published is (Belonging-Position, ADR 0019).
+        application.published = Published(settings.service_name, parts.translate)
     try:
         apg = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=5)
     except BaseException:
@@ -275,6 +283,7 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
         started.runners = [ProjectionRunner(p, apg, nats) for p in projections]
         for runner in started.runners:
             await runner.setup()  # the tables exist before the first request is served
+        started.views = _learned_views(started)
     except BaseException:
         await _stop(started)
         raise
@@ -283,6 +292,15 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
     )
     started.tasks[0].add_done_callback(_report_stopped)
     return started
+
+
+def _learned_views(started: Started[Any]) -> LearnedViews:
+    """Waits for other services' writes in this service's views of them (ADR 0019)."""
+    readers = {r.projection.name: r.reader for r in started.runners}
+    projections = list(started.projections.values())
+    followed = [p for p in projections if p.name in readers]
+    first = next(iter(readers.values()), None)  # thread-safe; reads by Direct Get
+    return LearnedViews(followed, started.apg, reader=lambda: first, catch_up=started._catch_up)
 
 
 async def _lead_the_background(parts: ServiceParts[S], started: Started[S]) -> None:

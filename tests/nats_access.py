@@ -52,7 +52,9 @@ class NatsAccess:
 
     def options(self, user: NatsUser | None) -> dict[str, Any]:
         """`nats.connect()` keyword arguments for a user (None: as the environment says)."""
-        options: dict[str, Any] = {"servers": [self.url]}
+        # A cluster's URL is every node's, comma-separated (as NATS_URL is).
+        servers = [url.strip() for url in self.url.split(",") if url.strip()]
+        options: dict[str, Any] = {"servers": servers}
         if user is not None:
             options["nkeys_seed"] = str(user.seed_path)
         elif os.environ.get("NATS_NKEY_SEED"):

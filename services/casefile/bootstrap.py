@@ -35,7 +35,6 @@ def reads(started: Started[CasefileSettings]) -> CasefileReads:
     return CasefileReads(
         history=EventHistory(started.application.factory, started.application.access_logs.factory),
         register=ChildrenRegister(started.pool),
-        team_managers=started.settings.team_managers,
         break_glass=BreakGlassAlerts(
             started.pool, catch_up=lambda: started.catch_up(BreakGlassProjection.name)
         ),
@@ -45,7 +44,6 @@ def reads(started: Started[CasefileSettings]) -> CasefileReads:
 def relationships(started: Started[CasefileSettings], reads: CasefileReads) -> CaseTeam:
     return CaseTeam(
         started.pool,
-        team_managers=started.settings.team_managers,
         unrelated_readers=UNRELATED_READERS,
         catch_up=lambda: started.catch_up(CaseTeamProjection.name),
     )

@@ -12,13 +12,6 @@ from shared.settings import ServiceSettings
 class CasefileSettings(ServiceSettings):
     service_name: str = "casefile"
     port: int = Field(default=8001, ge=0, le=65535)
-    #: Which teams each team manager manages: {"tm.okafor": ["north-1"]}. A team
-    #: manager is related to the children allocated to their teams. Tokens carry
-    #: no team, so this is configuration (JSON in `CASEFILE_TEAM_MANAGERS`).
-    team_managers: dict[str, list[str]] = Field(
-        default_factory=dict,
-        validation_alias=AliasChoices("team_managers", "CASEFILE_TEAM_MANAGERS"),
-    )
     #: How long a break-glass grant gives access (`CASEFILE_BREAK_GLASS_DURATION`:
     #: seconds, or an ISO 8601 duration such as `PT4H`). Casefile records every
     #: grant; placements honours the end casefile published (docs/adr/0015-break-glass.md).

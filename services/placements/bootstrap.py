@@ -36,19 +36,25 @@ def routers() -> Sequence[APIRouter]:
     return ROUTERS
 
 
+def school_moves() -> SchoolMoves:
+    """The school-moves read model: no source until the education service exists (ADR 0002)."""
+    return SchoolMoves()
+
+
 def projections(source: Source, settings: PlacementsSettings) -> Sequence[Projection]:
     """The service's read models, in the order they are set up."""
-    return [CarePeriods(), PlacementSpans(source), SchoolMoves(), CasefileGrants()]
+    return [CarePeriods(), PlacementSpans(source), school_moves(), CasefileGrants()]
 
 
 def reads(started: Started[PlacementsSettings]) -> ReadModels:
-    return ReadModels(started.pool)
+    # Without a source, school moves are unknown (null with a reason), never zero.
+    return ReadModels(started.pool, school_moves_connected=school_moves().connected)
 
 
 def relationships(
     started: Started[PlacementsSettings], read_models: ReadModels
 ) -> AllocationRelationships:
-    return AllocationRelationships(read_models)
+    return AllocationRelationships(read_models, catch_up=lambda: started.catch_up(CarePeriods.name))
 
 
 def break_glass(started: Started[PlacementsSettings], read_models: ReadModels) -> PublishedGrants:

@@ -27,6 +27,13 @@ from shared.auth.dependencies import Policy, require
 from shared.auth.tokens import Principal
 from shared.commands import Command, CommandResult
 from shared.domain_errors import NotFound, RuleBroken
+from shared.read_your_writes import (
+    POSITION_HEADER,
+    POSITION_HEADER_DOC,
+    collecting,
+    learned_facts_checked,
+    wait_for_positions,
+)
 
 _IDS = uuid5(NAMESPACE_URL, "https://belonging.example/command-ids")
 
@@ -35,7 +42,17 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No such child, or no such part of the record"},
     409: {"model": Problem, "description": "Concurrent writes kept winning the race; retry"},
     412: {"model": Problem, "description": "If-Match names a version that is not current"},
+    503: {
+        "model": Problem,
+        "description": "What another service wrote has not reached this one yet (the "
+        "Belonging-Wait-For positions within a few seconds, or a rule about that service's "
+        "facts failed while this service's view of them is behind), or a store is "
+        "unreachable: nothing was done; retry after Retry-After",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
 }
+#: Kept with an answer for its retries; never part of the body answered.
+_POSITION_KEY = "belonging_position"
 
 
 @dataclass(frozen=True)
@@ -76,12 +93,19 @@ def answer_once(
     fingerprint = request_hash(request.method, request.url.path, body)
 
     def once() -> tuple[int, JsonValue]:
-        payload: JsonValue = work().model_dump(mode="json")
+        with collecting() as written:
+            payload: dict[str, JsonValue] = work().model_dump(mode="json")
+        if written.position is not None:
+            payload[_POSITION_KEY] = written.position
         return status_code, payload
 
-    status, payload = idempotent(runtime.idempotency, key, principal.user_id, fingerprint, once)
+    status, stored = idempotent(runtime.idempotency, key, principal.user_id, fingerprint, once)
+    payload = dict(stored) if isinstance(stored, dict) else {}
+    position = payload.pop(_POSITION_KEY, None)
     result = CommandResult.model_validate(payload)
     headers = {"ETag": etag(result.version)}
+    if isinstance(position, str):
+        headers[POSITION_HEADER] = position
     if location is not None and status == 201:
         headers["Location"] = location(result)
     return JSONResponse(payload, status_code=status, headers=headers)
@@ -109,6 +133,7 @@ def command_router(routes: Sequence[CommandRoute], policy: Policy, **router: Any
             methods=["POST"],
             status_code=route.status_code,
             response_model=CommandResult,
+            responses={route.status_code: {"headers": {POSITION_HEADER: POSITION_HEADER_DOC}}},
             summary=route.summary,
             name=route.command.handler,
             tags=[route.tag] if route.tag else None,
@@ -136,6 +161,7 @@ def _endpoint(route: CommandRoute, policy: Policy) -> Callable[..., JSONResponse
         key: str,
         expected: int | None,
         runtime: ServiceRuntime[Any],
+        waited: None = None,
         **path: UUID,
     ) -> JSONResponse:
         filled: dict[str, Any] = {}
@@ -151,7 +177,7 @@ def _endpoint(route: CommandRoute, policy: Policy) -> Callable[..., JSONResponse
         )
 
         def work() -> CommandResult:
-            with request_locations(command, path):
+            with learned_facts_checked(request), request_locations(command, path):
                 version = runtime.application.execute(child_id, command, expected, path=path)
             return CommandResult(child_id=child_id, version=version, id=result_id)
 
@@ -171,6 +197,8 @@ def _endpoint(route: CommandRoute, policy: Policy) -> Callable[..., JSONResponse
         *(_parameter(name, Annotated[UUID, Path()]) for name in others),
         _parameter("body", command_type),
         _parameter("request", Request),
+        # Before the relationship check, which may depend on what another service wrote.
+        _parameter("waited", Annotated[None, Depends(wait_for_positions)]),
         _parameter("principal", Annotated[Principal, Depends(require(route.action, policy))]),
         _parameter("key", Annotated[str, Depends(idempotency_key)]),
         _parameter("expected", Annotated[int | None, Depends(if_match_version)]),

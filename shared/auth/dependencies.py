@@ -324,6 +324,8 @@ async def _related_role(
         # is a configuration error, never an open door.
         raise RuntimeError("no RelationshipChecker configured for a route with {child_id}")
     for role in permitted:
-        if await run_in_threadpool(checker.is_related, principal.user_id, role, child_id):
+        if await run_in_threadpool(
+            checker.is_related, principal.user_id, role, child_id, principal.teams
+        ):
             return role
     return None

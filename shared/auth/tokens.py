@@ -44,6 +44,10 @@ class KeysUnavailable(Exception):
     """The verification keys cannot be loaded: the service's fault, not the caller's."""
 
 
+#: A team name in a token, at most this long.
+MAX_TEAM_LENGTH = 64
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller.
@@ -57,6 +61,10 @@ class Principal:
     roles: tuple[str, ...]
     on_behalf_of: str | None = None
     role: str | None = None
+    #: The teams the caller manages (the `teams` claim the council's identity
+    #: provider issues): a team manager is related to the children allocated
+    #: to these teams, in every service alike.
+    teams: tuple[str, ...] = ()
 
 
 class SigningKeys(Protocol):
@@ -230,11 +238,19 @@ def _principal(claims: Mapping[str, Any]) -> Principal:
         raise InvalidToken("token name claim must be a string")
     if on_behalf_of is not None and not isinstance(on_behalf_of, str):
         raise InvalidToken("token on_behalf_of claim must be a string")
+    teams = claims.get("teams", [])
+    if not isinstance(teams, list) or not all(
+        isinstance(team, str) and 0 < len(team) <= MAX_TEAM_LENGTH for team in teams
+    ):
+        raise InvalidToken(
+            f"token teams claim must be a list of team names of 1 to {MAX_TEAM_LENGTH} characters"
+        )
     return Principal(
         user_id=subject,
         name=name,
         roles=tuple(dict.fromkeys(roles)),
         on_behalf_of=on_behalf_of or None,
+        teams=tuple(dict.fromkeys(teams)),
     )
 
 
@@ -311,6 +327,7 @@ class DevIssuer:
         name: str | None = None,
         on_behalf_of: str | None = None,
         audience: str | None = None,
+        teams: Iterable[str] = (),
     ) -> str:
         """A signed token for `user`, valid for `ttl` seconds (negative: already expired)."""
         now = int(time.time())
@@ -327,6 +344,8 @@ class DevIssuer:
             claims["name"] = name
         if on_behalf_of is not None:
             claims["on_behalf_of"] = on_behalf_of
+        if teams:
+            claims["teams"] = list(teams)
         return jwt.encode(claims, self._private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def verifier(self, *, audience: str | None = None) -> TokenVerifier:

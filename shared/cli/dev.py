@@ -154,8 +154,10 @@ def _seed(stack: Stack, console: Console, stop: _StopRequest) -> None:
 
     issuer = DevIssuer(stack.issuer_dir)
 
+    from shared.demo.cohort import MANAGED_TEAMS
+
     def token_for(role: str, user: str) -> str:
-        return issuer.mint(user, [role])
+        return issuer.mint(user, [role], teams=MANAGED_TEAMS.get(user, ()))
 
     base_urls = {service.name: service.spec.url for service in stack.services}
     outcome: dict[str, Any] = {}

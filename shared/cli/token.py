@@ -14,6 +14,7 @@ import typer
 from shared.auth.roles import Role
 from shared.auth.tokens import DEFAULT_DEV_ISSUER_DIR, DevIssuer
 from shared.cli.app import app
+from shared.demo.cohort import MANAGED_TEAMS
 
 
 @app.command("token")
@@ -26,6 +27,12 @@ def token(
     on_behalf_of: Annotated[
         str | None, typer.Option(help="The user this person is acting for.")
     ] = None,
+    team: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--team", "-t", help="A team the user manages (team managers); repeat for several."
+        ),
+    ] = None,
     ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds.")] = 3600,
     issuer_dir: Annotated[
         Path, typer.Option(help="Where the dev issuer keeps its key pair.")
@@ -33,6 +40,10 @@ def token(
 ) -> None:
     """Print a signed dev JWT, e.g. TOKEN=$(belonging token -r social_worker -u sw.jones)."""
     issuer = DevIssuer(issuer_dir)
+    # The demo's team manager manages the demo's teams unless told otherwise.
+    teams = team if team else list(MANAGED_TEAMS.get(user, ()))
     typer.echo(
-        issuer.mint(user, [r.value for r in role], ttl, name=name, on_behalf_of=on_behalf_of)
+        issuer.mint(
+            user, [r.value for r in role], ttl, name=name, on_behalf_of=on_behalf_of, teams=teams
+        )
     )

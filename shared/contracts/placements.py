@@ -8,7 +8,10 @@ move and an end together. See docs/adr/0010-published-language-minimised.md.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.base import IntegrationEvent
 
@@ -73,3 +76,49 @@ class StayingPutStarted(PlacementsEvent):
     event_type: ClassVar[str] = "staying-put.started.v1"
 
     placement_id: str
+
+
+# ------------------------------------------------------------------ corrections
+# Late corrections (docs/adr/0018-corrections-and-recorded-time.md): new types,
+# so a consumer of v1 facts that does not know them is not misled; each says
+# which placements now run when, and why the record was corrected (a code; the
+# note stays in the placements service).
+
+
+class PlacementDates(BaseModel):
+    """A placement's days after a correction (half-open: `start_date <= day < end_date`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    placement_id: str
+    start_date: date
+    end_date: date | None = None
+    placement_type: str
+
+
+class PlacementCorrected(PlacementsEvent):
+    """Base of the corrections: `effective_date` is the first day the correction changes."""
+
+    placement_id: str
+    #: Why: a code of `services.placements.domain.corrections.CORRECTION_REASONS`.
+    reason: str
+    #: Every placement the correction changed or added, as it now runs.
+    placements: tuple[PlacementDates, ...] = ()
+
+
+class PlacementAmended(PlacementCorrected):
+    """A placement's dates, type or carer were corrected (and a neighbour's joining day)."""
+
+    event_type: ClassVar[str] = "placement.amended.v1"
+
+
+class PlacementInserted(PlacementCorrected):
+    """A placement missed at the time was entered late; its neighbours were trimmed to fit."""
+
+    event_type: ClassVar[str] = "placement.inserted.v1"
+
+
+class PlacementVoided(PlacementCorrected):
+    """`placement_id` was recorded in error and is no longer a placement of the child."""
+
+    event_type: ClassVar[str] = "placement.voided.v1"

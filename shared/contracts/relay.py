@@ -36,6 +36,8 @@ log = structlog.get_logger(__name__)
 
 SOURCE_SEQUENCE = "Belonging-Source-Sequence"
 SOURCE_INDEX = "Belonging-Source-Index"
+#: How many integration events the source event gave (so a consumer knows when it has them all).
+SOURCE_COUNT = "Belonging-Source-Count"
 #: Messages read at a time when looking back past messages this relay did not publish.
 FOREIGN_PAGE = 100
 _FORMAT = JSONFormat()
@@ -219,7 +221,9 @@ class IntegrationRelay:
                 for index, event in enumerate(outputs):
                     if message.seq == source_seq and index <= source_index:
                         continue  # relayed before a restart
-                    stream_last = await self._publish(client, message, index, event, stream_last)
+                    stream_last = await self._publish(
+                        client, message, index, event, stream_last, count=len(outputs)
+                    )
                     published += 1
             looked_at = page[-1].seq
             start = looked_at + 1
@@ -231,10 +235,12 @@ class IntegrationRelay:
         index: int,
         event: IntegrationEvent,
         expected: int,
+        count: int = 1,
     ) -> int:
         headers: dict[str, str] = {
             SOURCE_SEQUENCE: str(message.seq),
             SOURCE_INDEX: str(index),
+            SOURCE_COUNT: str(count),
             "Nats-Msg-Id": f"{self.service}-{message.seq}-{index}",
             "Nats-Expected-Last-Sequence": str(expected),
             "Content-Type": "application/cloudevents+json",

@@ -23,6 +23,9 @@ TEAMS = {
     "sw.jones": "south-2",
     "sw.patel": "south-2",
 }
+#: The teams the demo's team manager manages: what the council's identity
+#: provider would put in the token's `teams` claim (dev tokens carry it too).
+MANAGED_TEAMS: dict[str, tuple[str, ...]] = {TEAM_MANAGER[1]: tuple(sorted(set(TEAMS.values())))}
 
 
 @dataclass(frozen=True)

@@ -360,6 +360,15 @@ REASON_PLACED_CEASED: Final[dict[str, str]] = {
 # (no reason for placement change), all listing exactly T0-T4.
 TEMPORARY_PLACEMENTS: Final[frozenset[str]] = frozenset({"T0", "T1", "T2", "T3", "T4"})
 
+# Short breaks: an agreed series of short-term placements, legal status V3
+# (recorded as individual episodes) or V4 (recorded as agreements). Rule 382
+# ("a child receiving respite care cannot be in a temporary placement") and 426
+# (not V3 and V4 in the same year) identify a child on short breaks by LS alone:
+# SSDA903 has no per-placement short-break item. DfE's placement stability
+# indicators exclude "children looked after under an agreed series of
+# short-term placements" (docs/adr/0002-placement-stability-measures.md).
+SHORT_BREAK_LEGAL_STATUSES: Final[frozenset[str]] = frozenset({"V3", "V4"})
+
 # Placed for adoption: rules 390 (adopted, E11/E12, only from these) and 551
 # (needs a date of decision to place for adoption), both listing A3-A6.
 PLACED_FOR_ADOPTION: Final[frozenset[str]] = frozenset({"A3", "A4", "A5", "A6"})

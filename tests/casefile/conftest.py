@@ -7,7 +7,6 @@ API tests (`casefile_service`) run the whole service against real servers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +18,7 @@ from eventsourcing.cipher import AESCipher
 from fastapi.testclient import TestClient
 from nats_access import NatsAccess
 
-from casefile.harness import TEAM_MANAGERS, CasefileService
+from casefile.harness import CasefileService
 from services.casefile.application import Casefile
 from services.casefile.bootstrap import build_app
 from services.casefile.domain import commands as c
@@ -107,7 +106,6 @@ def casefile_service(
     with pytest.MonkeyPatch.context() as env_vars:
         env_vars.setenv("CASEFILE_NATS_STREAM", stream)
         env_vars.setenv("CASEFILE_NATS_SUBJECT_PREFIX", prefix)
-        env_vars.setenv("CASEFILE_TEAM_MANAGERS", json.dumps(TEAM_MANAGERS))
         env_vars.setenv("CASEFILE_RELAY", "true" if relay else "false")
         env_vars.setenv("PERSISTENCE_MODULE", "shared.eventstore")
         env_vars.setenv("NATS_URL", nats_url)

@@ -41,7 +41,8 @@ class CasefileService:
         if_match: int | None = None,
         **extra: str,
     ) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self.issuer.mint(user, roles)}"}
+        teams = TEAM_MANAGERS.get(user, []) if "team_manager" in roles else []
+        headers = {"Authorization": f"Bearer {self.issuer.mint(user, roles, teams=teams)}"}
         if key is not None:
             headers["Idempotency-Key"] = str(uuid4()) if key == "new" else key
         if if_match is not None:

@@ -126,3 +126,17 @@ def test_pathway_plan_agreed_then_reviewed(case: Case) -> None:
     summary = case.app.summarise_case(case.child_id, as_at=date(2024, 9, 1))
     # Reviewed 30 August: next review within 6 months, 28 February 2025 (no 30 February).
     assert summary.pathway_plan_review_due == date(2025, 2, 28)
+
+
+def test_social_worker_changes_in_the_last_year_use_the_shared_year(case: Case) -> None:
+    # The year before 31 January 2025 is 1 February 2024 - 31 January 2025
+    # (shared.dates.year_before, as the Stability Index counts it). It holds
+    # 29 February 2024, so it is 366 days: "the last 365 days" would start on
+    # 2 February and miss the change of 1 February 2024.
+    allocate(case, date(2024, 1, 8), "sw-101")
+    allocate(case, date(2024, 2, 1), "sw-202", reason="LEFTRL")
+    summary = case.app.summarise_case(case.child_id, as_at=date(2025, 1, 31))
+    assert summary.social_worker_changes_in_last_year == 1
+    # The day after, 1 February 2024 is outside the year.
+    later = case.app.summarise_case(case.child_id, as_at=date(2025, 2, 1))
+    assert later.social_worker_changes_in_last_year == 0

@@ -16,7 +16,19 @@ from .conftest import CARE_STARTS, Case
 NOTE = "a private note about the family"
 VIEWS = "I miss my brother"
 #: Domain events that are never published, and why.
-PRIVATE = {"ViewsAndWishesRecorded"}  # the child's own words
+PRIVATE = {
+    "ViewsAndWishesRecorded",  # the child's own words
+    # The child as a person (docs/adr/0017-person-details.md): only through the API.
+    "ChildNameRecorded",
+    "AddressAdded",
+    "FirstLanguageRecorded",
+    "ReligionRecorded",
+    "DisabilityRecorded",
+    "PersonWhoMattersRecorded",
+    "RelationshipEnded",
+    # Health detail goes to health systems through their own channel (ADR 0010).
+    "HealthAssessmentRecorded",
+}
 
 
 def published(case: Case) -> list[IntegrationEvent]:
@@ -84,3 +96,45 @@ def test_a_case_is_published_without_free_text_or_identifiers(case: Case) -> Non
     assert isinstance(review_held, contract.ReviewHeld)
     assert (review_held.review_date, review_held.participation) == (date(2024, 2, 5), "PN1")
     assert all(e.child_id == str(child) for e in events)
+
+
+def test_the_child_as_a_person_is_never_published(case: Case) -> None:
+    app, child = case.app, case.child_id
+    before = len(published(case))
+    app.execute(child, c.RecordName(given_names="Amira", family_name="Haddad"))
+    app.execute(
+        child,
+        c.AddAddress(
+            address_id=uuid4(),
+            effective_date=CARE_STARTS,
+            address="1 Mill Lane",
+            postcode="LS1 4AP",
+        ),
+    )
+    app.execute(child, c.RecordFirstLanguage(effective_date=CARE_STARTS, first_language="Arabic"))
+    app.execute(child, c.RecordReligion(effective_date=CARE_STARTS, religion="Muslim"))
+    app.execute(child, c.RecordDisability(effective_date=CARE_STARTS, disabilities=["HEAR"]))
+    person = uuid4()
+    app.execute(
+        child,
+        c.RecordPersonWhoMatters(
+            person_id=person,
+            effective_date=CARE_STARTS,
+            name="Yusuf Haddad",
+            relationship="sibling",
+            parental_responsibility=False,
+            placed_together=False,
+        ),
+    )
+    app.execute(child, c.EndRelationship(end_date=date(2024, 3, 1)), path={"person_id": person})
+    app.execute(child, c.RecordHealthAssessment(effective_date=date(2024, 1, 30), kind="initial"))
+
+    events = [
+        app.mapper.to_domain_event(stored)
+        for stored in app.recorder.select_notifications(start=1, limit=10_000)
+    ]
+    private = [e for e in events if type(e).__name__ in PRIVATE - {"ViewsAndWishesRecorded"}]
+    assert len(private) == 8
+    for event in private:
+        assert translate(event, {}) == []
+    assert len(published(case)) == before

@@ -48,7 +48,7 @@ def test_writes_during_a_nats_outage_are_503_and_a_retry_after_records_once(
         jwks_path=str(issuer.jwks_path),
         log_level="WARNING",
     )
-    token = issuer.mint("tm.okafor", ["team_manager"])
+    token = issuer.mint("tm.okafor", ["team_manager"], teams=["north-1"])
     body = {
         "local_child_id": f"OUT{unique.upper()}",
         "date_of_birth": "2015-03-01",

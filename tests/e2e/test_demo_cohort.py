@@ -25,7 +25,7 @@ from devstack import CLI, READY, REPO_ROOT, DevUp
 from shared import dates
 from shared.auth.tokens import DevIssuer
 from shared.demo import seed
-from shared.demo.cohort import COHORT
+from shared.demo.cohort import COHORT, MANAGED_TEAMS
 from shared.projections.catalogue import all_projections
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -47,7 +47,8 @@ def stack() -> Iterator[DevUp]:
 def _snapshot(http: httpx.Client, urls: dict[str, str], issuer: DevIssuer) -> dict[str, Any]:
     """Every demo child's case and placement versions, and the council's figures."""
     performance = {"Authorization": f"Bearer {issuer.mint('perf.demo', ['performance'])}"}
-    manager = {"Authorization": f"Bearer {issuer.mint('tm.demo', ['team_manager'])}"}
+    teams = MANAGED_TEAMS["tm.demo"]
+    manager = {"Authorization": f"Bearer {issuer.mint('tm.demo', ['team_manager'], teams=teams)}"}
     listed = http.get(f"{urls['casefile']}/v1/children", headers=performance, params={"limit": 500})
     assert listed.status_code == 200, listed.text
     children = [c for c in listed.json()["items"] if c["local_child_id"].startswith("DEMO")]
@@ -80,7 +81,7 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
     issuer = DevIssuer(stack.data_dir / "dev-issuer")  # the issuer `dev up` made
 
     def token_for(role: str, user: str) -> str:
-        return issuer.mint(user, [role])
+        return issuer.mint(user, [role], teams=MANAGED_TEAMS.get(user, ()))
 
     summary = seed(urls, token_for)
     assert f"{len(COHORT)} children" in summary and len(COHORT) == 12

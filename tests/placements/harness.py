@@ -37,6 +37,9 @@ from shared.contracts.relay import (
 
 T = TypeVar("T")
 
+#: The teams each test team manager manages (the token's `teams` claim).
+MANAGED_TEAMS: dict[str, list[str]] = {"tm.shah": ["Team A"], "tm.north": ["north-1"]}
+
 
 def wait_for(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "it") -> T:
     """Poll until `probe` returns something truthy (projections are eventually consistent)."""
@@ -97,7 +100,9 @@ class Service:
         return found
 
     def headers(self, user: str, *roles: str, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.issuer.mint(user, roles)}", **extra}
+        teams = MANAGED_TEAMS.get(user, []) if "team_manager" in roles else []
+        token = self.issuer.mint(user, roles, teams=teams)
+        return {"Authorization": f"Bearer {token}", **extra}
 
     def write_headers(
         self, user: str, role: str = "social_worker", if_match: str | None = None

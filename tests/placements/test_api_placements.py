@@ -144,8 +144,10 @@ def test_council_short_term_indicator_counts_the_child_in_its_numerator(
         index_after["placement_moves"]["numerator"]
         == index_before["placement_moves"]["numerator"] + 1
     )
-    # No school moves until the education service is connected.
-    assert index_after["school_moves"]["numerator"] == index_before["school_moves"]["numerator"]
+    # Nothing feeds school moves until the education service is connected: the
+    # measure says so (null, with the reason), never 0.0 %.
+    assert index_after["school_moves"] is None
+    assert "no data source" in index_after["unavailable"]["school_moves"]  # type: ignore[index]
 
 
 def test_trend_gives_every_month_with_its_counts(

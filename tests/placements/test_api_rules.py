@@ -121,10 +121,29 @@ def test_bad_start_is_a_422_naming_the_field_and_records_nothing(
 
 def test_a_child_casefile_never_took_into_care_cannot_be_placed(service: Service) -> None:
     child = uuid4()
+    # Registered and allocated (so the team's manager is related), never looked after.
+    publish_casefile(
+        service.casefile_nats,
+        casefile.ChildRegistered(
+            child_id=str(child),
+            effective_date=date(2022, 12, 1),
+            date_of_birth=date(2012, 5, 1),
+            uasc=False,
+        ),
+        casefile.SocialWorkerAllocated(
+            child_id=str(child),
+            effective_date=date(2022, 12, 1),
+            social_worker_id=SW,
+            team="Team A",
+        ),
+    )
+    wait_for(
+        lambda: service.runtime.reads.allocated_social_worker(child, date.today()) == SW,
+        what="the allocation",
+    )
     response = service.client.post(
         f"/v1/children/{child}/placements",
         json={"effective_date": "2023-01-10", "placement_type": "U4"},
-        # A team manager: no per-child relationship needed, so the rule is reached.
         headers=service.write_headers("tm.shah", "team_manager"),
     )
     assert response.status_code == 422, response.text
@@ -195,9 +214,14 @@ def test_ending_before_the_placement_began_names_the_date(
 
 def test_a_stale_if_match_is_412_and_records_nothing(service: Service) -> None:
     child = service.child_in_care(social_worker=SW)
-    started = service.start(child, SW)
+    started = service.start(child, SW, carer_id="household-1")
     placement = started.json()["id"]
-    move = {"effective_date": "2023-06-01", "placement_type": "U4", "reason_place_change": "CARPL"}
+    move = {
+        "effective_date": "2023-06-01",
+        "placement_type": "U4",
+        "reason_place_change": "CARPL",
+        "carer_id": "household-2",
+    }
     url = f"/v1/children/{child}/placements/{placement}/move"
     moved = service.client.post(url, json=move, headers=service.write_headers(SW, if_match='"2"'))
     assert moved.status_code == 200
@@ -227,8 +251,13 @@ def test_a_start_with_if_match_on_a_new_history_expects_version_0(service: Servi
 
 def test_moving_from_a_placement_that_already_ended_names_it(service: Service) -> None:
     child = service.child_in_care(social_worker=SW)
-    first = service.start(child, SW).json()["id"]
-    move = {"effective_date": "2023-06-01", "placement_type": "U4", "reason_place_change": "CARPL"}
+    first = service.start(child, SW, carer_id="household-1").json()["id"]
+    move = {
+        "effective_date": "2023-06-01",
+        "placement_type": "U4",
+        "reason_place_change": "CARPL",
+        "carer_id": "household-2",
+    }
     service.client.post(
         f"/v1/children/{child}/placements/{first}/move",
         json=move,
@@ -296,6 +325,8 @@ def test_every_endpoint_needs_a_token(service: Service, placed: tuple[UUID, str]
         (SW, "social_worker", 200, True, 403),
         ("sw.someone-else", "social_worker", 403, False, 403),
         ("tm.shah", "team_manager", 200, True, 200),
+        # another team's manager: the council's figures, not this child's record
+        ("tm.north", "team_manager", 403, False, 200),
         (IRO, "iro", 200, False, 403),
         ("iro.other", "iro", 403, False, 403),
         ("aud.green", "auditor", 200, False, 200),

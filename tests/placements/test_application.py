@@ -47,6 +47,7 @@ def run(
 
 
 def start(placement_type: str = "U6", day: date = date(2023, 1, 10), **fields: Any) -> Command:
+    fields.setdefault("carer_id", "household-7")
     return c.StartPlacement(
         placement_id=fields.pop("placement_id", uuid4()),
         effective_date=day,
@@ -56,6 +57,7 @@ def start(placement_type: str = "U6", day: date = date(2023, 1, 10), **fields: A
 
 
 def move(day: date, placement_type: str = "U4", **fields: Any) -> Command:
+    fields.setdefault("carer_id", f"household-{placement_type}")
     return c.MovePlacement(
         new_placement_id=uuid4(),
         effective_date=day,

@@ -525,3 +525,127 @@ def test_spans_are_what_the_stability_rules_read() -> None:
     ]
     assert spans[0].carer_id == "household-7"
     assert spans[0].postcode == "AB1 2CD"
+
+
+# ------------------------------------------- carers named where counts depend on them
+
+
+def test_a_move_names_its_carers_and_so_does_the_placement_it_leaves() -> None:
+    from services.placements.domain.errors import CarersRequired
+
+    h, _ = placed()  # FOSTER names household-7
+    # U6 -> U4: a new placement, or long-term fostering with the same carers (RNE T/U)?
+    with pytest.raises(CarersRequired) as raised:
+        move(h, date(2023, 6, 1), "U4", setting=PlacementSetting(provider="PR1"))
+    assert raised.value.field == "carer_id"
+    move(h, date(2023, 6, 1), "U4", setting=FOSTER)  # same carers, named: recorded
+    # Recorded without carers (the first placement of a period may be): no move from it.
+    bare, _ = placed(setting=PlacementSetting(provider="PR1"))
+    with pytest.raises(CarersRequired) as raised:
+        move(bare, date(2023, 6, 1), "U4", setting=FOSTER)
+    assert raised.value.field == "carer_id"
+    # A move into a temporary placement names none (it is never counted).
+    move(bare, date(2023, 6, 1), "T2", reason=None, setting=PlacementSetting())
+
+
+def test_a_placement_after_another_in_the_period_names_its_carers() -> None:
+    from services.placements.domain.errors import CarersRequired
+
+    h, first = placed()
+    h.end_placement(placement_id=first, effective_date=date(2023, 3, 1), periods_of_care=IN_CARE)
+    with pytest.raises(CarersRequired) as raised:
+        h.start_placement(
+            placement_id=uuid4(),
+            effective_date=date(2023, 3, 5),
+            placement_type="U6",
+            setting=PlacementSetting(provider="PR1"),
+            periods_of_care=IN_CARE,
+        )
+    assert raised.value.field == "carer_id"
+
+
+def test_placed_for_adoption_with_new_adopters_names_them() -> None:
+    from services.placements.domain.errors import CarersRequired
+
+    h, _ = placed()
+    with pytest.raises(CarersRequired) as raised:
+        h.record_placed_for_adoption(
+            new_placement_id=uuid4(),
+            effective_date=date(2024, 2, 1),
+            placement_type="A6",
+            periods_of_care=IN_CARE,
+            adopters=PlacementSetting(provider="PR1"),
+        )
+    assert raised.value.field == "carer_id"
+
+
+# ------------------------------------------- SSDA903 temporary placement rules at entry
+
+
+def test_rule_375_a_hospital_stay_as_t1_lasts_at_most_six_weeks() -> None:
+    from services.placements.domain.errors import TemporaryPlacementTooLong
+
+    h, _ = placed()
+    move(h, date(2023, 6, 1), "T1", reason=None, setting=PlacementSetting())
+    # 1 June + 42 days = 13 July: allowed; 14 July is more than six weeks.
+    with pytest.raises(TemporaryPlacementTooLong) as raised:
+        move(h, date(2023, 7, 14), "U6", reason=None, setting=FOSTER)
+    assert raised.value.field == "effective_date"
+    move(h, date(2023, 7, 13), "U6", reason=None, setting=FOSTER)
+
+
+def test_rule_375_agrees_with_the_validator() -> None:
+    import pandas as pd
+    from lac_validator.rules.lac2026_27 import registry
+
+    from services.placements.domain.model import HOSPITAL_TEMPORARY_MAX_DAYS
+
+    episodes = pd.DataFrame(
+        {
+            "CHILD": ["1", "2"],
+            "DECOM": ["01/06/2023", "01/06/2023"],
+            "DEC": ["13/07/2023", "14/07/2023"],
+            "PLACE": ["T1", "T1"],
+        }
+    )
+    header = pd.DataFrame({"CHILD": ["1", "2"], "DOB": ["01/01/2015", "01/01/2015"]})
+    assert registry["375"].func({"Episodes": episodes, "Header": header}) == {"Episodes": [1]}
+    assert (date(2023, 7, 13) - date(2023, 6, 1)).days == HOSPITAL_TEMPORARY_MAX_DAYS
+
+
+def test_rule_377_at_most_two_carer_holiday_placements_in_any_12_months() -> None:
+    from services.placements.domain.errors import TooManyCarerHolidayPlacements
+
+    h, _ = placed()
+    for away, back in ((date(2023, 4, 1), date(2023, 4, 8)), (date(2023, 8, 1), date(2023, 8, 8))):
+        move(h, away, "T3", reason=None, setting=PlacementSetting())
+        move(h, back, "U6", reason=None, setting=FOSTER)
+    # A third T3 on 31 March 2024: 1 April 2023 is in the year before it.
+    with pytest.raises(TooManyCarerHolidayPlacements) as raised:
+        move(h, date(2024, 3, 31), "T3", reason=None, setting=PlacementSetting())
+    assert raised.value.field == "placement_type"
+    # On 1 April 2024 the first is more than 12 months before: allowed.
+    move(h, date(2024, 4, 1), "T3", reason=None, setting=PlacementSetting())
+
+
+@pytest.mark.parametrize(
+    ("placement_type", "setting", "field"),
+    [
+        ("U4", FOSTER, "placement_type"),  # another PLACE
+        ("T2", PlacementSetting(), "placement_type"),  # another temporary placement
+        ("U6", PlacementSetting(postcode="ZZ9 9ZZ", carer_id="household-7"), "postcode"),
+        ("U6", PlacementSetting(postcode="AB1 2CD", carer_id="household-8"), "carer_id"),
+        ("U6", PlacementSetting(postcode="AB1 2CD"), "carer_id"),  # carers not named
+    ],
+)
+def test_rule_383_a_temporary_placement_is_followed_by_the_usual_one(
+    placement_type: str, setting: PlacementSetting, field: str
+) -> None:
+    from services.placements.domain.errors import CarersRequired, NotReturnedToUsualPlacement
+
+    h, _ = placed()
+    move(h, date(2023, 6, 1), "T4", reason=None, setting=PlacementSetting())
+    with pytest.raises((NotReturnedToUsualPlacement, CarersRequired)) as raised:
+        move(h, date(2023, 6, 5), placement_type, reason=None, setting=setting)
+    assert raised.value.field == field
+    move(h, date(2023, 6, 5), "U6", reason=None, setting=FOSTER)

@@ -186,6 +186,7 @@ def test_school_moves_extension_point(service: Service, histories: dict[str, UUI
     child = histories["moved"]
     unique = uuid4().hex[:8]
     stream, subject = f"EDUCATION_TEST_{unique.upper()}", f"education_test_{unique}"
+    projection_connected: list[bool] = []
 
     async def publish_and_project() -> None:
         client = await nats.connect(**admin_options(service.nats_url))
@@ -211,6 +212,7 @@ def test_school_moves_extension_point(service: Service, histories: dict[str, UUI
             sources=[Source(stream, f"{subject}.>", lambda m: json.loads(m.data))],
             read_move=read_move,
         )
+        projection_connected.append(projection.connected)
         pool = await asyncpg.create_pool(service.settings.database_url, min_size=1, max_size=2)
         runner = ProjectionRunner(projection, pool, service.nats_url)
         try:
@@ -221,11 +223,19 @@ def test_school_moves_extension_point(service: Service, histories: dict[str, UUI
             await pool.close()
 
     asyncio.run(publish_and_project())
-    stability = service.client.get(
-        f"/v1/children/{child}/stability?as_of=2024-03-31",
-        headers=service.headers(SW, "social_worker"),
-    ).json()
+    # Connected, `bootstrap.school_moves()` gives a projection with a source and
+    # ReadModels counts what it holds; until then the figure is null (ADR 0002).
+    reads = service.runtime.reads
+    reads.school_moves_connected = projection_connected[0]
+    try:
+        stability = service.client.get(
+            f"/v1/children/{child}/stability?as_of=2024-03-31",
+            headers=service.headers(SW, "social_worker"),
+        ).json()
+    finally:
+        reads.school_moves_connected = False
     assert stability["mid_year_school_moves"] == ["2023-11-06"]
+    assert stability["unavailable"] == {}
 
 
 def test_casefile_events_of_unknown_types_are_passed_over(service: Service) -> None:

@@ -17,6 +17,7 @@ from services.placements.domain import PeriodOfCare, PlacementHistory, Placement
 from services.placements.domain.stability import (
     ChildRecord,
     Indicator,
+    LegalStatus,
     PlacementSpan,
     age_on,
     child_stability,
@@ -42,7 +43,6 @@ def span(
     place: str = "U6",
     carer: str | None = None,
     postcode: str | None = None,
-    short_break: bool = False,
 ) -> PlacementSpan:
     return PlacementSpan(
         placement_id=pid,
@@ -51,7 +51,6 @@ def span(
         placement_type=place,
         carer_id=carer,
         postcode=postcode,
-        short_break=short_break,
     )
 
 
@@ -61,8 +60,12 @@ def child(
     periods: list[PeriodOfCare],
     placements: list[PlacementSpan],
     social_worker_changes: tuple[date, ...] = (),
-    mid_year_school_moves: tuple[date, ...] = (),
+    mid_year_school_moves: tuple[date, ...] | None = (),
+    legal_statuses: tuple[tuple[date, str], ...] | None = None,
 ) -> ChildRecord:
+    """A child; unless said otherwise, under a care order (C2) from each period's start."""
+    if legal_statuses is None:
+        legal_statuses = tuple((p.start, "C2") for p in periods)
     return ChildRecord(
         child_id=cid,
         date_of_birth=born,
@@ -70,6 +73,7 @@ def child(
         placements=placements,
         social_worker_changes=social_worker_changes,
         mid_year_school_moves=mid_year_school_moves,
+        legal_statuses=tuple(LegalStatus(day, ls) for day, ls in legal_statuses),
     )
 
 
@@ -199,19 +203,76 @@ def test_placed_for_adoption_with_current_foster_carers_is_not_a_change_of_place
     assert (result.placement_count, result.move_count) == (1, 0)
 
 
-def test_short_breaks_are_not_placements() -> None:
+def test_days_under_short_breaks_are_not_placements() -> None:
+    # DfE excludes "children looked after under an agreed series of short-term
+    # placements" (LS V3/V4): judged by the legal status on each day. Short
+    # breaks with carers "b" under V4 from 1 May 2023; a care order (C2) from
+    # 1 September 2023, placed with carers "a", then long-term with "a".
     c = child(
         "SB",
         date(2014, 3, 1),
         [PeriodOfCare(date(2023, 5, 1))],
         [
-            span("s1", date(2023, 5, 1), date(2023, 7, 1), "U6", carer="a"),
-            span("s2", date(2023, 7, 1), date(2023, 7, 4), "U6", carer="b", short_break=True),
-            span("s3", date(2023, 7, 4), None, "U6", carer="a"),
+            span("s1", date(2023, 5, 1), date(2023, 5, 4), "U6", carer="b"),
+            span("s2", date(2023, 7, 1), date(2023, 7, 4), "U6", carer="b"),
+            span("s3", date(2023, 9, 1), date(2023, 12, 1), "U6", carer="a"),
+            span("s4", date(2023, 12, 1), None, "U4", carer="a"),
         ],
+        legal_statuses=((date(2023, 5, 1), "V4"), (date(2023, 9, 1), "C2")),
     )
-    # Without s2, s1 and s3 are the same carers: 1 placement, no move.
-    assert child_stability(c, AS_OF).placement_count == 1
+    # s1 and s2 were under V4: not placements. s3 + s4 are one placement with "a".
+    result = child_stability(c, AS_OF)
+    assert [p.placement_ids for p in result.placements] == [("s3", "s4")]
+    assert (result.placement_count, result.move_count) == (1, 0)
+    assert result.in_cohort and result.legal_status == "C2"
+    # On 1 August 2023 (under V4, at home between breaks): not in any cohort.
+    between = child_stability(c, date(2023, 8, 1))
+    assert between.looked_after and not between.in_cohort
+    assert between.legal_status == "V4"
+
+
+def test_a_placement_that_began_under_short_breaks_counts_from_the_care_order() -> None:
+    # Placed with carers "r" on a short break under V3 on 1 June 2023; a care
+    # order (C2) on 10 June 2023 while there, and the child stays with "r".
+    c = child(
+        "SBC",
+        date(2014, 3, 1),
+        [PeriodOfCare(date(2023, 6, 1))],
+        [span("r1", date(2023, 6, 1), None, "U6", carer="r")],
+        legal_statuses=((date(2023, 6, 1), "V3"), (date(2023, 6, 10), "C2")),
+    )
+    result = child_stability(c, AS_OF)
+    assert [(p.placement_ids, p.start) for p in result.placements] == [(("r1",), date(2023, 6, 10))]
+    assert result.current_placement_id == "r1"
+    assert result.in_cohort
+
+
+@pytest.mark.parametrize(
+    ("legal_status", "placed", "in_cohort"),
+    [
+        ("V4", False, False),  # at home between breaks: looked after, excluded
+        ("V4", True, False),  # on a break, whatever the placement record says
+        ("V3", True, False),
+        ("C2", True, True),  # a care order is never a short break
+        ("V2", False, True),
+    ],
+)
+def test_short_breaks_are_decided_by_the_legal_status_on_the_day(
+    legal_status: str, placed: bool, in_cohort: bool
+) -> None:
+    c = child(
+        "LS",
+        date(2012, 3, 1),
+        [PeriodOfCare(date(2023, 2, 1))],
+        [span("p1", date(2024, 3, 29), None if placed else date(2024, 3, 30), "U6", carer="p")],
+        legal_statuses=((date(2023, 2, 1), legal_status),),
+    )
+    result = child_stability(c, AS_OF)
+    assert result.looked_after
+    assert result.in_cohort is in_cohort
+    short_term = short_term_indicator([c], AS_OF)
+    assert short_term.denominator == (1 if in_cohort else 0)
+    assert stability_index([c], AS_OF).placement_moves.denominator == (1 if in_cohort else 0)
 
 
 def test_a_child_still_in_a_temporary_placement_is_presumed_to_be_going_back() -> None:
@@ -322,7 +383,8 @@ SHORT_BREAK = child(
     "G",
     date(2013, 1, 1),
     [PeriodOfCare(date(2024, 3, 29), date(2024, 4, 2))],
-    [span("g1", date(2024, 3, 29), date(2024, 4, 2), "U6", carer="g", short_break=True)],
+    [span("g1", date(2024, 3, 29), date(2024, 4, 2), "U6", carer="g")],
+    legal_statuses=((date(2024, 3, 29), "V3"),),
 )
 SHORT_TERM_COUNCIL = [SETTLED, THREE, TEMPORARY, REENTERED, MOVED_TODAY, LEFT_TODAY, SHORT_BREAK]
 
@@ -648,3 +710,55 @@ def test_the_aggregates_spans_feed_the_rules() -> None:
     )
     result = child_stability(record, AS_OF)
     assert (result.placement_count, result.move_count) == (1, 0)
+
+
+# ------------------------------------------------ measures without a data source
+
+
+def test_school_moves_without_a_data_source_are_null_with_a_reason_never_zero() -> None:
+    # Nothing feeds school moves (the education service is not connected): the
+    # records say None (unknown), which is not "no moves".
+    unknown = [
+        ChildRecord(
+            child_id=c.child_id,
+            date_of_birth=c.date_of_birth,
+            periods_of_care=c.periods_of_care,
+            placements=c.placements,
+            legal_statuses=c.legal_statuses,
+        )
+        for c in INDEX_COUNCIL
+    ]
+    index = stability_index(unknown, AS_OF)
+    assert index.school_moves is None
+    assert "no data source" in index.unavailable["school_moves"]
+    # The other measures are still counted.
+    assert (index.placement_moves.numerator, index.placement_moves.denominator) == (1, 5)
+    assert child_stability(unknown[0], AS_OF).mid_year_school_moves is None
+    trend = monthly_trend(date(2024, 1, 1), date(2024, 3, 1), unknown)
+    assert [t.stability_index.school_moves for t in trend] == [None, None, None]
+    # Fed, and none in the year: a real 0.0 %.
+    fed = stability_index([STEADY], AS_OF)
+    assert fed.school_moves == Indicator(0, 1) and fed.unavailable == {}
+
+
+# ------------------------------------------------ one definition of "the year before"
+
+
+def test_one_year_before_for_every_measure() -> None:
+    from shared.dates import year_before
+
+    # 12 calendar months, not 365 days: the year to 31 March 2024 holds
+    # 29 February 2024 and starts on 1 April 2023 (365 days back is 2 April).
+    assert year_before(date(2024, 3, 31)) == (date(2023, 4, 1), date(2024, 3, 31))
+    assert year_before(date(2024, 2, 29)) == (date(2023, 3, 1), date(2024, 2, 29))
+    assert year_before(date(2023, 3, 31)) == (date(2022, 4, 1), date(2023, 3, 31))
+    assert year_window(date(2024, 3, 31)) == year_before(date(2024, 3, 31))
+    # A social worker change on 1 April 2023 is in the year to 31 March 2024.
+    c = child(
+        "Y1",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2020, 1, 1))],
+        [span("y", date(2020, 1, 1), None, "U4", carer="y")],
+        social_worker_changes=(date(2023, 4, 1),),
+    )
+    assert child_stability(c, AS_OF).social_worker_changes == (date(2023, 4, 1),)

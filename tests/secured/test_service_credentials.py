@@ -37,7 +37,7 @@ from uuid import UUID, uuid4
 import nats
 import psycopg
 import pytest
-from casefile.harness import TEAM_MANAGERS, CasefileService, wait_for
+from casefile.harness import CasefileService, wait_for
 from eventsourcing.cipher import AESCipher
 from fastapi.testclient import TestClient
 from opentelemetry import metrics
@@ -144,7 +144,6 @@ def deployment(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
                 env.setenv(name, value)
         for name in ("CASEFILE_NATS_STREAM", "CASEFILE_NATS_SUBJECT_PREFIX"):
             env.delenv(name, raising=False)
-        env.setenv("CASEFILE_TEAM_MANAGERS", json.dumps(TEAM_MANAGERS))
         env.setenv("CASEFILE_RELAY", "true")
         env.setenv("PERSISTENCE_MODULE", "shared.eventstore")
         env.setenv("CIPHER_KEY", AESCipher.create_key(16))

@@ -11,7 +11,7 @@ import hmac as hmac_module
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -49,7 +49,9 @@ class Allocations:
     def __init__(self, *related: tuple[str, str, str]) -> None:
         self.related = set(related)
 
-    def is_related(self, user_id: str, role: str, child_id: str) -> bool:
+    def is_related(
+        self, user_id: str, role: str, child_id: str, teams: Collection[str] = ()
+    ) -> bool:
         return (user_id, role, child_id) in self.related
 
 

@@ -168,6 +168,10 @@ _TRANSLATIONS: dict[str, Callable[[Any], IntegrationEvent | None]] = {
         child_id=_child(e), effective_date=e.effective_date, reason=e.reason
     ),
     # "ViewsAndWishesRecorded" is the child's own words: never published.
+    # The child as a person (name, address, first language, religion, disability, the
+    # people who matter, "RelationshipEnded") is never published: only the API shows it,
+    # to the roles that need it (docs/adr/0017-person-details.md). Nor is
+    # "HealthAssessmentRecorded": health detail reaches health systems their own way.
 }
 
 

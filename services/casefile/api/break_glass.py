@@ -11,7 +11,7 @@ the manager's review. See docs/adr/0015-break-glass.md.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
@@ -131,11 +131,11 @@ def _alert(row: BreakGlassAlertRow) -> BreakGlassAlert:
     )
 
 
-def _teams(principal: Principal, team_managers: Mapping[str, list[str]]) -> Collection[str] | None:
-    """The teams whose alerts the caller sees; None: every team (auditors)."""
+def _teams(principal: Principal) -> Collection[str] | None:
+    """The teams whose alerts the caller sees (the token's); None: every team (auditors)."""
     if Role.AUDITOR in principal.roles:
         return None
-    return team_managers.get(principal.user_id, [])
+    return principal.teams
 
 
 @router.get("/break-glass-alerts", response_model=BreakGlassAlertsPage)
@@ -155,7 +155,7 @@ def list_alerts(
     """
     reads = runtime.reads
     rows = reads.break_glass.list(
-        teams=_teams(principal, reads.team_managers), status=status, limit=limit, offset=offset
+        teams=_teams(principal), status=status, limit=limit, offset=offset
     )
     record_accesses(runtime.application, [row.child_id for row in rows], what="break-glass alerts")
     return BreakGlassAlertsPage(items=[_alert(row) for row in rows], limit=limit, offset=offset)
@@ -185,7 +185,7 @@ def review_alert(
     reads = runtime.reads
 
     def work() -> CommandResult:
-        alert = reads.break_glass.find(str(alert_id), teams=_teams(principal, reads.team_managers))
+        alert = reads.break_glass.find(str(alert_id), teams=_teams(principal))
         if alert is None:
             raise BreakGlassGrantNotFound(alert_id)
         child_id = UUID(alert.child_id)

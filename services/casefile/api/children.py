@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.casefile.adapters.event_history import EventHistory, HistoryEntry
+from services.casefile.api.person import PersonView, person_view
 from services.casefile.api.policy import UNRELATED_READERS, allowed
 from services.casefile.application import Casefile
 from services.casefile.domain.child import Child
@@ -49,7 +50,6 @@ class CasefileReads:
 
     history: EventHistory
     register: ChildrenRegister
-    team_managers: dict[str, list[str]]
     break_glass: BreakGlassAlerts
 
 
@@ -81,12 +81,32 @@ class CaseView(BaseModel):
     nhs_number: str | None
     as_of_recorded: datetime | None
     summary: CaseSummary
+    person: PersonView = Field(description="Who the child is: only what your role may see")
+
+
+class HistoryLink(BaseModel):
+    """Another service's history of the child: each service keeps and serves its own."""
+
+    service: str
+    href: str = Field(description="The path of that history on the service's own API")
+
+
+#: Where each other service serves its events about a child (ADR 0018): casefile does
+#: not read their streams or databases, and the caller asks each with the same token.
+OTHER_HISTORIES: dict[str, str] = {
+    "placements": "/v1/children/{child_id}/history",
+}
 
 
 class HistoryView(BaseModel):
     child_id: UUID
     chain_intact: bool = Field(description="False if any event's integrity hash fails")
     entries: list[HistoryEntry]
+    elsewhere: list[HistoryLink] = Field(
+        default_factory=list,
+        description="The child's histories in the other services (placements and moves, "
+        "with their corrections): ask each service at its path",
+    )
 
 
 @router.post("/children", status_code=201, response_model=CommandResult)
@@ -140,7 +160,10 @@ def _may_know_of(request: Request, principal: Principal, casefile: Casefile, chi
     if not casefile.has_record(child):
         return True
     checker: RelationshipChecker = request.app.state.relationships
-    return any(checker.is_related(principal.user_id, role, str(child)) for role in principal.roles)
+    return any(
+        checker.is_related(principal.user_id, role, str(child), principal.teams)
+        for role in principal.roles
+    )
 
 
 @router.get("/children", response_model=ChildrenPage)
@@ -158,7 +181,7 @@ def list_children(
         visibility = Visibility(everyone=True)
     else:
         relationships = set().union(*(RELATIONSHIPS_FOR_ROLE.get(r, set()) for r in roles))
-        teams = reads.team_managers.get(principal.user_id, ()) if Role.TEAM_MANAGER in roles else ()
+        teams = principal.teams if Role.TEAM_MANAGER in roles else ()
         visibility = Visibility(
             user_id=principal.user_id, relationships=relationships, teams=list(teams)
         )
@@ -191,6 +214,7 @@ def get_case(
         nhs_number=child.details.nhs_number,
         as_of_recorded=as_of_recorded,
         summary=summary,
+        person=person_view(child, summary.as_at, principal.roles),
     )
 
 
@@ -214,5 +238,11 @@ def get_history(
     )
     record_access(casefile, str(child_id), what="history")
     return HistoryView(
-        child_id=child_id, chain_intact=history.chain_intact, entries=history.entries
+        child_id=child_id,
+        chain_intact=history.chain_intact,
+        entries=history.entries,
+        elsewhere=[
+            HistoryLink(service=name, href=path.format(child_id=child_id))
+            for name, path in OTHER_HISTORIES.items()
+        ],
     )

@@ -209,6 +209,67 @@ ROUTES = (
         status_code=201,
         tag="views and wishes",
     ),
+    # health assessments (that one was done, and when)
+    CommandRoute(
+        f"{CHILD}/health-assessments",
+        c.RecordHealthAssessment,
+        "health-assessment.record",
+        "Record that an initial or review health assessment was done",
+        tag="health assessments",
+    ),
+    # the child as a person (docs/adr/0017-person-details.md)
+    CommandRoute(
+        f"{CHILD}/name",
+        c.RecordName,
+        "person.record",
+        "Record or correct the child's name and preferred name",
+        tag="person",
+    ),
+    CommandRoute(
+        f"{CHILD}/addresses",
+        c.AddAddress,
+        "person.record",
+        "The child lives at an address from a day (earlier addresses are kept)",
+        status_code=201,
+        tag="person",
+    ),
+    CommandRoute(
+        f"{CHILD}/first-language",
+        c.RecordFirstLanguage,
+        "person.record",
+        "Record the child's first language",
+        tag="person",
+    ),
+    CommandRoute(
+        f"{CHILD}/religion",
+        c.RecordReligion,
+        "person.record",
+        "Record the child's religion or belief",
+        tag="person",
+    ),
+    CommandRoute(
+        f"{CHILD}/disability",
+        c.RecordDisability,
+        "person.record",
+        "Record the child's disabilities (CIN census codes)",
+        tag="person",
+    ),
+    CommandRoute(
+        f"{CHILD}/people-who-matter",
+        c.RecordPersonWhoMatters,
+        "person.record",
+        "Record someone who matters to the child (parent, sibling, ...)",
+        status_code=201,
+        tag="person",
+    ),
+    CommandRoute(
+        f"{CHILD}/people-who-matter/{{person_id}}/end",
+        c.EndRelationship,
+        "person.record",
+        "The relationship as recorded ends",
+        result_id="person_id",
+        tag="person",
+    ),
 )
 
 router = command_router(ROUTES, POLICY)

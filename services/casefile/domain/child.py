@@ -20,13 +20,20 @@ from eventsourcing.domain import Aggregate, event
 
 from services.casefile.domain import errors
 from services.casefile.domain.values import (
+    Address,
     AdoptionMilestone,
     AdoptionProgress,
     CareLeaverStatus,
     CareLeaverStatusRecord,
     CarePlan,
     ChildDetails,
+    ChildName,
+    DatedText,
     DetailsCorrection,
+    Disability,
+    DisabilityRecord,
+    HealthAssessment,
+    HealthAssessmentKind,
     InTouchContact,
     IroAppointment,
     LegalStatusSpell,
@@ -36,6 +43,8 @@ from services.casefile.domain.values import (
     PermanencePlan,
     PermanencePlanType,
     PersonalAdviserAppointment,
+    PersonWhoMatters,
+    Relationship,
     SocialWorkerAllocation,
     SocialWorkerChangeReason,
     StatutoryReview,
@@ -245,6 +254,14 @@ class Child(Aggregate):
         self.adoption: AdoptionProgress | None = None
         self.previous_adoption_plans: list[AdoptionProgress] = []
         self.views_and_wishes: dict[UUID, ViewsAndWishes] = {}
+        self.health_assessments: list[HealthAssessment] = []
+        # The child as a person (docs/adr/0017-person-details.md): histories, latest last.
+        self.names: list[ChildName] = []
+        self.addresses: dict[UUID, Address] = {}
+        self.first_languages: list[DatedText] = []
+        self.religions: list[DatedText] = []
+        self.disabilities: list[DisabilityRecord] = []
+        self.people_who_matter: dict[UUID, PersonWhoMatters] = {}
 
     # ------------------------------------------------------------------ corrections
 
@@ -533,7 +550,8 @@ class Child(Aggregate):
 
     def agree_care_plan(self, *, effective_date: date, note: str | None = None) -> None:
         """A care plan is agreed (CPPCR 2010 reg. 4), while the child is looked after."""
-        if any(p.effective_date == effective_date for p in self.care_plans):
+        period = self._plan_period(effective_date)
+        if CarePlan(effective_date, period) in self.care_plans:
             return
         self._check_fact_date(effective_date, "effective_date")
         self._require_looked_after(effective_date, "effective_date", errors.NotLookedAfter)
@@ -541,14 +559,17 @@ class Child(Aggregate):
 
     @event("CarePlanAgreed")
     def _agree_care_plan(self, effective_date: date, note: str | None) -> None:
-        self.care_plans = _in_date_order([*self.care_plans, CarePlan(effective_date)])
+        plan = CarePlan(effective_date, self._plan_period(effective_date))
+        self.care_plans = _in_date_order([*self.care_plans, plan])
 
     def agree_permanence_plan(
         self, *, effective_date: date, plan_type: str, note: str | None = None
     ) -> None:
         """The permanence plan (the long-term plan for the child) is agreed."""
         member = _enum_member(PermanencePlanType, plan_type, "plan_type")
-        if PermanencePlan(effective_date, member) in self.permanence_plans:
+        if PermanencePlan(effective_date, member, self._plan_period(effective_date)) in (
+            self.permanence_plans
+        ):
             return
         self._check_fact_date(effective_date, "effective_date")
         self._require_looked_after(effective_date, "effective_date", errors.NotLookedAfter)
@@ -558,7 +579,9 @@ class Child(Aggregate):
     def _agree_permanence_plan(
         self, effective_date: date, plan_type: str, note: str | None
     ) -> None:
-        plan = PermanencePlan(effective_date, PermanencePlanType(plan_type))
+        plan = PermanencePlan(
+            effective_date, PermanencePlanType(plan_type), self._plan_period(effective_date)
+        )
         self.permanence_plans = _in_date_order([*self.permanence_plans, plan])
 
     def agree_pathway_plan(self, *, effective_date: date, note: str | None = None) -> None:
@@ -748,9 +771,10 @@ class Child(Aggregate):
             start_date, "start_date", errors.MissingEpisodeOutsidePeriodOfCare
         )
         for other in self.missing_episodes.values():
-            clashes = other.start_date == start_date or (
-                other.start_date < start_date
-                and (other.end_date is None or start_date < other.end_date)
+            # Whole days that may touch: one may start on the day the last ended
+            # (even one that started and ended that same day), never while one is open.
+            clashes = other.start_date <= start_date and (
+                other.end_date is None or start_date < other.end_date
             )
             if clashes:
                 raise errors.MissingEpisodesOverlap(
@@ -1171,6 +1195,245 @@ class Child(Aggregate):
             views_id, effective_date, ViewsSubject(about), about_id, views
         )
 
+    # ------------------------------------------------------------------ the child as a person
+
+    def record_name(
+        self,
+        *,
+        effective_date: date,
+        given_names: str,
+        family_name: str,
+        preferred_name: str | None = None,
+    ) -> None:
+        """Record (or correct) the child's name and the name they like to be called.
+
+        Each is a new record from `effective_date`; earlier ones stay in the history.
+        """
+        name = ChildName(
+            effective_date,
+            _require_text(given_names, "given_names"),
+            _require_text(family_name, "family_name"),
+            None if preferred_name is None else _require_text(preferred_name, "preferred_name"),
+        )
+        current = self.name_on(effective_date)
+        if current is not None and replace(current, effective_date=effective_date) == name:
+            return  # the name on that day already (a retry, or no change)
+        self._check_fact_date(effective_date, "effective_date")
+        self._record_name(
+            effective_date=effective_date,
+            given_names=name.given_names,
+            family_name=name.family_name,
+            preferred_name=name.preferred_name,
+        )
+
+    @event("ChildNameRecorded")
+    def _record_name(
+        self,
+        effective_date: date,
+        given_names: str,
+        family_name: str,
+        preferred_name: str | None,
+    ) -> None:
+        name = ChildName(effective_date, given_names, family_name, preferred_name)
+        self.names = _in_date_order([*self.names, name])
+
+    def add_address(
+        self, *, address_id: UUID, effective_date: date, address: str, postcode: str | None = None
+    ) -> None:
+        """The child lives at `address` from `effective_date`; earlier addresses stay."""
+        added = Address(
+            address_id,
+            effective_date,
+            _require_text(address, "address"),
+            None if postcode is None else _require_text(postcode, "postcode").upper(),
+        )
+        existing = self.addresses.get(address_id)
+        if existing is not None:
+            if existing == added:
+                return
+            raise errors.IdAlreadyUsed(
+                f"address {address_id} is already recorded, with other details",
+                field="address_id",
+            )
+        self._check_fact_date(effective_date, "effective_date")
+        for other in self.addresses.values():
+            if other.effective_date == effective_date:
+                raise errors.PersonDetailsClash(
+                    f"another address is recorded from {effective_date}", field="effective_date"
+                )
+        self._add_address(
+            effective_date=effective_date,
+            address_id=address_id,
+            address=added.address,
+            postcode=added.postcode,
+        )
+
+    @event("AddressAdded")
+    def _add_address(
+        self, effective_date: date, address_id: UUID, address: str, postcode: str | None
+    ) -> None:
+        self.addresses[address_id] = Address(address_id, effective_date, address, postcode)
+
+    def record_first_language(self, *, effective_date: date, first_language: str) -> None:
+        """The child's first language (in words: no national code list covers it)."""
+        language = _require_text(first_language, "first_language")
+        if self.first_language_on(effective_date) == language:
+            return
+        self._check_fact_date(effective_date, "effective_date")
+        self._record_first_language(effective_date=effective_date, first_language=language)
+
+    @event("FirstLanguageRecorded")
+    def _record_first_language(self, effective_date: date, first_language: str) -> None:
+        record = DatedText(effective_date, first_language)
+        self.first_languages = _in_date_order([*self.first_languages, record])
+
+    def record_religion(self, *, effective_date: date, religion: str) -> None:
+        """The child's religion or belief, as the child or family describe it."""
+        religion = _require_text(religion, "religion")
+        if self.religion_on(effective_date) == religion:
+            return
+        self._check_fact_date(effective_date, "effective_date")
+        self._record_religion(effective_date=effective_date, religion=religion)
+
+    @event("ReligionRecorded")
+    def _record_religion(self, effective_date: date, religion: str) -> None:
+        self.religions = _in_date_order([*self.religions, DatedText(effective_date, religion)])
+
+    def record_disability(self, *, effective_date: date, disabilities: list[str]) -> None:
+        """The child's disabilities from `effective_date` (CIN census codes; NONE alone)."""
+        members = tuple(sorted({_enum_member(Disability, d, "disabilities") for d in disabilities}))
+        if not members:
+            raise errors.MissingValue(
+                "disabilities lists at least one code (NONE for no disability)",
+                field="disabilities",
+            )
+        if Disability.NONE in members and len(members) > 1:
+            raise errors.UnknownCode(
+                "NONE (no disability) cannot be recorded with a disability", field="disabilities"
+            )
+        if self.disabilities_on(effective_date) == members:
+            return
+        self._check_fact_date(effective_date, "effective_date")
+        self._record_disability(
+            effective_date=effective_date, disabilities=[str(m) for m in members]
+        )
+
+    @event("DisabilityRecorded")
+    def _record_disability(self, effective_date: date, disabilities: list[str]) -> None:
+        record = DisabilityRecord(effective_date, tuple(Disability(d) for d in disabilities))
+        self.disabilities = _in_date_order([*self.disabilities, record])
+
+    def record_person_who_matters(
+        self,
+        *,
+        person_id: UUID,
+        effective_date: date,
+        name: str,
+        relationship: str,
+        parental_responsibility: bool,
+        placed_together: bool | None = None,
+    ) -> None:
+        """Someone who matters to the child: a parent (with or without parental
+        responsibility), a sibling (placed together or not), a grandparent, a friend."""
+        member = _enum_member(Relationship, relationship, "relationship")
+        person = PersonWhoMatters(
+            person_id,
+            effective_date,
+            _require_text(name, "name"),
+            member,
+            parental_responsibility,
+            placed_together,
+        )
+        existing = self.people_who_matter.get(person_id)
+        if existing is not None:
+            if replace(existing, end_date=None) == person:
+                return
+            raise errors.IdAlreadyUsed(
+                f"person {person_id} is already recorded, with other details", field="person_id"
+            )
+        if member.is_sibling and placed_together is None:
+            raise errors.RelationshipInconsistent(
+                "for a sibling, say whether they are placed together with the child",
+                field="placed_together",
+            )
+        if not member.is_sibling and placed_together is not None:
+            raise errors.RelationshipInconsistent(
+                "only a sibling is placed together (or not) with the child",
+                field="placed_together",
+            )
+        self._check_fact_date(effective_date, "effective_date")
+        self._record_person_who_matters(
+            effective_date=effective_date,
+            person_id=person_id,
+            name=person.name,
+            relationship=str(member),
+            parental_responsibility=parental_responsibility,
+            placed_together=placed_together,
+        )
+
+    @event("PersonWhoMattersRecorded")
+    def _record_person_who_matters(
+        self,
+        effective_date: date,
+        person_id: UUID,
+        name: str,
+        relationship: str,
+        parental_responsibility: bool,
+        placed_together: bool | None,
+    ) -> None:
+        self.people_who_matter[person_id] = PersonWhoMatters(
+            person_id,
+            effective_date,
+            name,
+            Relationship(relationship),
+            parental_responsibility,
+            placed_together,
+        )
+
+    def end_relationship(self, *, person_id: UUID, end_date: date) -> None:
+        """The person no longer matters to the child as recorded (or no longer holds PR)."""
+        person = self.people_who_matter.get(person_id)
+        if person is None:
+            raise errors.PersonWhoMattersNotFound(
+                f"no person {person_id} is recorded as mattering to this child",
+                field="person_id",
+            )
+        if person.end_date is not None:
+            if person.end_date == end_date:
+                return
+            raise errors.RelationshipAlreadyEnded(
+                f"the relationship already ended on {person.end_date}", field="person_id"
+            )
+        self._check_fact_date(end_date, "end_date")
+        if end_date < person.effective_date:
+            raise errors.DatesOutOfOrder(
+                f"the relationship cannot end before it was recorded ({person.effective_date})",
+                field="end_date",
+            )
+        self._end_relationship(effective_date=end_date, person_id=person_id)
+
+    @event("RelationshipEnded")
+    def _end_relationship(self, effective_date: date, person_id: UUID) -> None:
+        self.people_who_matter[person_id] = replace(
+            self.people_who_matter[person_id], end_date=effective_date
+        )
+
+    # ------------------------------------------------------------------ health assessments
+
+    def record_health_assessment(self, *, effective_date: date, kind: str) -> None:
+        """That an initial or review health assessment was done on a day: no clinical detail."""
+        member = _enum_member(HealthAssessmentKind, kind, "kind")
+        if HealthAssessment(effective_date, member) in self.health_assessments:
+            return
+        self._check_fact_date(effective_date, "effective_date")
+        self._require_looked_after(effective_date, "effective_date", errors.NotLookedAfter)
+        self._record_health_assessment(effective_date=effective_date, kind=str(member))
+
+    @event("HealthAssessmentRecorded")
+    def _record_health_assessment(self, effective_date: date, kind: str) -> None:
+        assessment = HealthAssessment(effective_date, HealthAssessmentKind(kind))
+        self.health_assessments = _in_date_order([*self.health_assessments, assessment])
+
     # ------------------------------------------------------------------ queries
 
     @property
@@ -1195,6 +1458,30 @@ class Child(Aggregate):
 
     def age_on(self, day: date) -> int:
         return age_on(self.details.date_of_birth, day)
+
+    def name_on(self, day: date) -> ChildName | None:
+        return _latest_on(self.names, day)
+
+    def address_on(self, day: date) -> Address | None:
+        return _latest_on(_in_date_order(list(self.addresses.values())), day)
+
+    def first_language_on(self, day: date) -> str | None:
+        record = _latest_on(self.first_languages, day)
+        return None if record is None else record.value
+
+    def religion_on(self, day: date) -> str | None:
+        record = _latest_on(self.religions, day)
+        return None if record is None else record.value
+
+    def disabilities_on(self, day: date) -> tuple[Disability, ...] | None:
+        record = _latest_on(self.disabilities, day)
+        return None if record is None else record.disabilities
+
+    def people_who_matter_on(self, day: date) -> list[PersonWhoMatters]:
+        return sorted(
+            (p for p in self.people_who_matter.values() if p.current_on(day)),
+            key=lambda p: (p.effective_date, p.name),
+        )
 
     def allocation_on(self, day: date) -> SocialWorkerAllocation | None:
         return _latest_on(self.allocations, day)
@@ -1255,6 +1542,18 @@ class Child(Aggregate):
                 field=field,
             )
         _check_not_future(day, field)
+
+    def _plan_period(self, day: date) -> UUID | None:
+        """The period of care a plan agreed on `day` belongs to, as the record stands.
+
+        The period the child is in at the end of `day`, else one that ended that
+        day: recorded before the child came back into care, a plan on the last
+        day of a period is that period's (and stays so on replay).
+        """
+        period = self.period_on(day) or next(
+            (p for p in self.periods.values() if p.spans(day)), None
+        )
+        return None if period is None else period.period_id
 
     def _require_looked_after(
         self, day: date, field: str, error: type[errors.NotLookedAfter]

@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from services.casefile.domain.child import UNCHANGED
 from services.casefile.domain.values import (
     CareLeaverStatus,
+    Disability,
+    HealthAssessmentKind,
     PermanencePlanType,
+    Relationship,
     SocialWorkerChangeReason,
     ViewsSubject,
 )
@@ -71,8 +74,23 @@ class RegisterChild(Command):
         return {**super().arguments(), "registration_date": self.registration_date or today()}
 
 
+#: Details every child has: a correction changes them, and cannot clear them.
+_NOT_CLEARED = ("local_child_id", "date_of_birth", "sex", "ethnicity", "uasc")
+
+
+def _documented_correction(schema: dict[str, Any]) -> None:
+    """The document gives `null` only to what may be cleared (`upn`, say)."""
+    for name in _NOT_CLEARED:
+        field = schema["properties"][name]
+        field.pop("default", None)  # left out, it stays as it is
+        branches = [b for b in field.pop("anyOf", []) if b.get("type") != "null"]
+        field.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
+
+
 class CorrectDetails(Command):
     """Only the fields present change; `null` clears an optional identifier."""
+
+    model_config = ConfigDict(json_schema_extra=_documented_correction)
 
     handler: ClassVar[str] = "correct_details"
 
@@ -86,6 +104,13 @@ class CorrectDetails(Command):
     nhs_number: NhsNumber | None = None
     uasc: StrictBool | None = None
     uasc_ceased_date: Day | None = None
+
+    @field_validator(*_NOT_CLEARED)
+    @classmethod
+    def _not_cleared(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("a detail every child has is corrected, never cleared (null)")
+        return value
 
     def arguments(self) -> dict[str, Any]:
         # Fields left out stay as they are (the domain's UNCHANGED is the default).
@@ -311,3 +336,108 @@ class RecordViewsAndWishes(Command):
         default=ViewsSubject.CASE.value,
     )
     about_id: UUID | None = Field(default=None, description="The review, visit, ... they are about")
+
+
+# --------------------------------------------------------------------------- health assessments
+
+
+class RecordHealthAssessment(Command):
+    """That a health assessment was done: the date and kind only, no clinical detail."""
+
+    handler: ClassVar[str] = "record_health_assessment"
+
+    effective_date: Day = Field(description="The day of the assessment")
+    kind: str = code({k.value: k.name for k in HealthAssessmentKind}, "Initial or review")
+
+
+# --------------------------------------------------------------------------- the child as a person
+#
+# Free text here is bounded and never published (docs/adr/0017-person-details.md).
+
+#: A name as the child and family write it: any script, bounded.
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+#: A detail in words (first language, religion): no national code list covers it.
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+#: A UK postcode, as Royal Mail writes it (the space is optional).
+Postcode = Annotated[
+    str,
+    StringConstraints(
+        min_length=5, max_length=8, pattern=r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
+    ),
+]
+DisabilityCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4),
+    Field(json_schema_extra={"enum": sorted(d.value for d in Disability)}),
+]
+
+
+class RecordName(Command):
+    """Record or correct the child's name; earlier names stay in the history."""
+
+    handler: ClassVar[str] = "record_name"
+
+    effective_date: Day | None = Field(default=None, description="From this day; default today")
+    given_names: PersonName
+    family_name: PersonName
+    preferred_name: PersonName | None = Field(
+        default=None, description="What the child likes to be called"
+    )
+
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments(), "effective_date": self.effective_date or today()}
+
+
+class AddAddress(Command):
+    handler: ClassVar[str] = "add_address"
+    creates: ClassVar[str | None] = "address_id"
+
+    address_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    effective_date: Day = Field(description="The child lives here from this day")
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    postcode: Postcode | None = None
+
+
+class RecordFirstLanguage(Command):
+    handler: ClassVar[str] = "record_first_language"
+
+    effective_date: Day
+    first_language: ShortText
+
+
+class RecordReligion(Command):
+    handler: ClassVar[str] = "record_religion"
+
+    effective_date: Day
+    religion: ShortText = Field(description="Religion or belief, as the child or family say")
+
+
+class RecordDisability(Command):
+    handler: ClassVar[str] = "record_disability"
+
+    effective_date: Day
+    disabilities: list[DisabilityCode] = Field(
+        min_length=1,
+        max_length=len(Disability),
+        description="DfE CIN census DISABILITY codes; NONE alone for no disability",
+    )
+
+
+class RecordPersonWhoMatters(Command):
+    handler: ClassVar[str] = "record_person_who_matters"
+    creates: ClassVar[str | None] = "person_id"
+
+    person_id: UUID | None = Field(default=None, description="Default: derived from the key")
+    effective_date: Day
+    name: PersonName
+    relationship: str = code({r.value: r.name for r in Relationship}, "What they are to the child")
+    parental_responsibility: StrictBool = Field(description="Holds parental responsibility")
+    placed_together: StrictBool | None = Field(
+        default=None, description="Siblings only (required for them): placed with the child"
+    )
+
+
+class EndRelationship(Command):
+    handler: ClassVar[str] = "end_relationship"
+
+    end_date: Day

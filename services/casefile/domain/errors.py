@@ -234,3 +234,22 @@ class BreakGlassAlreadyReviewed(RuleBroken):
 
 class RetentionNotEnded(RuleBroken):
     """The record may not be erased before the end of its retention (reg. 50)."""
+
+
+# --- the child as a person -----------------------------------------------------------------
+
+
+class PersonDetailsClash(RuleBroken):
+    """Another address is already recorded from that day."""
+
+
+class RelationshipInconsistent(RuleBroken):
+    """Only a sibling is placed (or not) together with the child, and a sibling says which."""
+
+
+class PersonWhoMattersNotFound(RuleBroken):
+    """The person named is not recorded as someone who matters to this child."""
+
+
+class RelationshipAlreadyEnded(RuleBroken):
+    """The relationship was already ended, on another day."""

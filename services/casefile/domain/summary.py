@@ -2,14 +2,15 @@
 
 What the API shows at the top of a case and what a worker needs to act on:
 the current period of care and legal status, who is allocated, the plans, and
-when the next statutory review is due (deadlines from `StatutoryTimescales`).
+when the next statutory review, visit and health assessment are due, and
+whether they are overdue (deadlines from `StatutoryTimescales`).
 Pure: the same child, day and timescales always give the same summary.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -18,11 +19,8 @@ from services.casefile.domain.timescales import (
     DEFAULT_TIMESCALES,
     StatutoryTimescales,
 )
-from services.casefile.domain.values import AdoptionProgress
-from shared.dates import today
-
-#: The Stability Index counts social worker changes "in the year" (Children's Commissioner).
-STABILITY_INDEX_WINDOW = timedelta(days=365)
+from services.casefile.domain.values import AdoptionProgress, PermanencePlanType
+from shared.dates import today, year_before
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,14 @@ class CaseSummary:
     next_review_due: date | None
     next_review_scheduled: date | None
     last_visit: date | None
+    #: CPPCR reg. 28, counted from the start of the period of care: casefile does not
+    #: know placement moves (placements does), so a move does not restart the count.
+    next_visit_due: date | None
+    visit_overdue: bool
+    last_health_assessment: date | None
+    #: The initial health assessment's deadline until one is recorded, then the review's.
+    next_health_assessment_due: date | None
+    health_assessment_overdue: bool
     open_missing_episodes: int
     care_leaver_status: str | None
     personal_adviser_id: str | None
@@ -101,6 +107,7 @@ def case_summary(
     permanence_type = None
     permanence_agreed = permanence_due = None
     last_review = next_review_due = next_review_scheduled = None
+    next_visit_due = last_health_assessment = next_health_assessment_due = None
     if period is not None:
         current = CurrentPeriod(
             period_id=period.period_id,
@@ -111,13 +118,15 @@ def case_summary(
         plans = [
             p.effective_date
             for p in child.care_plans
-            if period.start_date <= p.effective_date <= day
+            if p.period_id == period.period_id and p.effective_date <= day
         ]
         care_plan_agreed = max(plans, default=None)
         if care_plan_agreed is None:
             care_plan_due = timescales.care_plan_due(period.start_date)
         permanence = [
-            p for p in child.permanence_plans if period.start_date <= p.effective_date <= day
+            p
+            for p in child.permanence_plans
+            if p.period_id == period.period_id and p.effective_date <= day
         ]
         if permanence:
             permanence_type = str(permanence[-1].plan_type)
@@ -137,6 +146,20 @@ def case_summary(
             if not r.is_held and r.scheduled_date is not None and r.scheduled_date >= day
         ]
         next_review_scheduled = min(scheduled, default=None)
+        visited = [v.visit_date for v in child.visits.values() if v.visit_date <= day]
+        long_term = bool(permanence) and (
+            permanence[-1].plan_type is PermanencePlanType.LONG_TERM_FOSTERING
+        )
+        next_visit_due = timescales.next_visit_due(period.start_date, visited, long_term=long_term)
+        assessed = [
+            a.effective_date
+            for a in child.health_assessments
+            if period.start_date <= a.effective_date <= day
+        ]
+        last_health_assessment = max(assessed, default=None)
+        next_health_assessment_due = timescales.next_health_assessment_due(
+            period.start_date, assessed, child.details.date_of_birth
+        )
 
     allocation = child.allocation_on(day)
     worker = (
@@ -175,9 +198,10 @@ def case_summary(
         current_period=current,
         periods_of_care=len([p for p in child.periods.values() if p.start_date <= day]),
         allocated_worker=worker,
-        social_worker_changes_in_last_year=child.social_worker_changes(
-            day - STABILITY_INDEX_WINDOW + timedelta(days=1), day
-        ),
+        # "In the year" as the Stability Index counts it (Children's Commissioner,
+        # Stability Index: changes of social worker in the 12 months): the one
+        # definition of the year before a day, shared with placements.
+        social_worker_changes_in_last_year=child.social_worker_changes(*year_before(day)),
         iro_id=None if iro is None else iro.iro_id,
         care_plan_agreed=care_plan_agreed,
         care_plan_due=care_plan_due,
@@ -188,6 +212,13 @@ def case_summary(
         next_review_due=next_review_due,
         next_review_scheduled=next_review_scheduled,
         last_visit=max(visits, default=None),
+        next_visit_due=next_visit_due,
+        visit_overdue=next_visit_due is not None and day > next_visit_due,
+        last_health_assessment=last_health_assessment,
+        next_health_assessment_due=next_health_assessment_due,
+        health_assessment_overdue=(
+            next_health_assessment_due is not None and day > next_health_assessment_due
+        ),
         open_missing_episodes=len(open_missing),
         care_leaver_status=None if status is None else str(status),
         personal_adviser_id=None if adviser is None else adviser.personal_adviser_id,

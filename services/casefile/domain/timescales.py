@@ -17,6 +17,8 @@ from typing import Any
 
 import holidays
 
+from shared.dates import age_on
+
 
 @lru_cache(maxsize=8)
 def _bank_holidays(subdivision: str) -> holidays.HolidayBase:
@@ -80,6 +82,15 @@ class StatutoryTimescales:
     visit_interval_weeks: int = 6
     #: ... then not more than 3 months where the placement is agreed to be long-term.
     long_term_visit_interval_months: int = 3
+    #: Statutory guidance on the health of looked-after children (2015): the initial
+    #: health assessment within 20 working days of becoming looked after ...
+    initial_health_assessment_working_days: int = 20
+    #: ... then reviewed every 6 months while the child is under 5 ...
+    health_review_months_under_5: int = 6
+    #: ... and every 12 months from their 5th birthday.
+    health_review_months_from_5: int = 12
+    #: The age from which health assessments are reviewed yearly.
+    health_review_yearly_from_age: int = 5
     #: Pathway plan by the 16th birthday of an eligible child.
     pathway_plan_by_age: int = 16
     #: Care Leavers (England) Regulations 2010: pathway plan reviewed at least every 6 months.
@@ -118,6 +129,43 @@ class StatutoryTimescales:
         if len(held) == 1:
             return add_months(held[0], self.second_review_months)
         return add_months(held[-1], self.later_review_months)
+
+    def next_visit_due(
+        self, placement_start: date, visits: Iterable[date], *, long_term: bool = False
+    ) -> date:
+        """The last day for the next statutory visit (CPPCR reg. 28(2)).
+
+        Within `first_visit_days` of the placement starting; then within
+        `visit_interval_weeks` of the last visit while that visit was in the
+        placement's first year; after it, within `long_term_visit_interval_months`
+        where the placement is agreed to be long-term, else `visit_interval_weeks`.
+        Visits before the placement started do not count.
+        """
+        made = [v for v in visits if v >= placement_start]
+        if not made:
+            return placement_start + timedelta(days=self.first_visit_days)
+        last = max(made)
+        if long_term and last >= add_months(placement_start, 12):
+            return add_months(last, self.long_term_visit_interval_months)
+        return last + timedelta(weeks=self.visit_interval_weeks)
+
+    def initial_health_assessment_due(self, became_looked_after: date) -> date:
+        return self.add_working_days(
+            became_looked_after, self.initial_health_assessment_working_days
+        )
+
+    def next_health_assessment_due(
+        self, became_looked_after: date, assessments: Iterable[date], date_of_birth: date
+    ) -> date:
+        """The initial assessment's deadline until one is done; then the next review's,
+        six-monthly while the child is under 5 on the last assessment, yearly after."""
+        done = [a for a in assessments if a >= became_looked_after]
+        if not done:
+            return self.initial_health_assessment_due(became_looked_after)
+        last = max(done)
+        under_5 = age_on(date_of_birth, last) < self.health_review_yearly_from_age
+        months = self.health_review_months_under_5 if under_5 else self.health_review_months_from_5
+        return add_months(last, months)
 
     def pathway_plan_due(self, date_of_birth: date) -> date:
         return add_months(date_of_birth, 12 * self.pathway_plan_by_age)

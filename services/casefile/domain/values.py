@@ -176,13 +176,22 @@ class IroAppointment:
 
 @dataclass(frozen=True)
 class CarePlan:
+    """A care plan agreed on `effective_date`, in the period of care `period_id`.
+
+    The period is fixed when the plan is recorded: a plan agreed on the day one
+    period ended belongs to that period, even when the child comes back into care
+    that same day (the new period needs its own plan).
+    """
+
     effective_date: date
+    period_id: UUID | None = None
 
 
 @dataclass(frozen=True)
 class PermanencePlan:
     effective_date: date
     plan_type: PermanencePlanType
+    period_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -308,9 +317,121 @@ class ViewsAndWishes:
     views: str
 
 
+class HealthAssessmentKind(StrEnum):
+    """Statutory guidance "Promoting the health and well-being of looked-after children"."""
+
+    INITIAL = "initial"  # within 20 working days of becoming looked after
+    REVIEW = "review"  # every 6 months under 5, every 12 months from 5
+
+
+@dataclass(frozen=True)
+class HealthAssessment:
+    """That a health assessment was done on `effective_date` (no clinical detail)."""
+
+    effective_date: date
+    kind: HealthAssessmentKind
+
+
 @dataclass(frozen=True)
 class DetailsCorrection:
     """That the child's details were corrected, and which fields (the values are on the child)."""
 
     effective_date: date
     corrected_fields: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- the child as a person
+#
+# Names, addresses, language, religion, disability and the people who matter to
+# the child: who the child is beyond the SSDA903 header. Shown on the case only
+# to roles that need each (docs/adr/0017-person-details.md); never published.
+
+
+class Disability(StrEnum):
+    """The child's disability: the DfE Children in Need census codes (CIN `DISABILITY`)."""
+
+    NONE = "NONE"  # no disability
+    MOB = "MOB"  # mobility
+    HAND = "HAND"  # hand function
+    PC = "PC"  # personal care
+    INC = "INC"  # incontinence
+    COMM = "COMM"  # communication
+    LD = "LD"  # learning
+    HEAR = "HEAR"  # hearing
+    VIS = "VIS"  # vision
+    BEH = "BEH"  # behaviour
+    CON = "CON"  # consciousness
+    AUT = "AUT"  # autism or Asperger syndrome
+    DDA = "DDA"  # other disability under the Equality Act 2010 (formerly DDA)
+
+
+class Relationship(StrEnum):
+    """How a person who matters is related to the child."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    PARENT = "parent"
+    STEP_PARENT = "step_parent"
+    SIBLING = "sibling"
+    HALF_SIBLING = "half_sibling"
+    STEP_SIBLING = "step_sibling"
+    GRANDPARENT = "grandparent"
+    AUNT_OR_UNCLE = "aunt_or_uncle"
+    OTHER_RELATIVE = "other_relative"
+    SPECIAL_GUARDIAN = "special_guardian"
+    FRIEND = "friend"
+    OTHER = "other"
+
+    @property
+    def is_sibling(self) -> bool:
+        return self in {Relationship.SIBLING, Relationship.HALF_SIBLING, Relationship.STEP_SIBLING}
+
+
+@dataclass(frozen=True)
+class ChildName:
+    """The child's name from `effective_date`; a correction is a later record."""
+
+    effective_date: date
+    given_names: str
+    family_name: str
+    preferred_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where the child lived from `effective_date` (until the next address)."""
+
+    address_id: UUID
+    effective_date: date
+    address: str
+    postcode: str | None = None
+
+
+@dataclass(frozen=True)
+class DatedText:
+    """A detail in the child's or family's words (first language, religion), from a date."""
+
+    effective_date: date
+    value: str
+
+
+@dataclass(frozen=True)
+class DisabilityRecord:
+    effective_date: date
+    disabilities: tuple[Disability, ...]
+
+
+@dataclass(frozen=True)
+class PersonWhoMatters:
+    """Someone who matters to the child, and what they are to them, from `effective_date`."""
+
+    person_id: UUID
+    effective_date: date
+    name: str
+    relationship: Relationship
+    parental_responsibility: bool
+    placed_together: bool | None = None
+    end_date: date | None = None
+
+    def current_on(self, day: date) -> bool:
+        return self.effective_date <= day and (self.end_date is None or day < self.end_date)

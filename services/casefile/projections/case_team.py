@@ -136,30 +136,32 @@ class CaseTeam:
         self,
         pool: ConnectionPool[Connection[Any]],
         *,
-        team_managers: Mapping[str, Collection[str]],
         unrelated_readers: Collection[str],
         catch_up: Callable[[], None] | None = None,
         schema: str = CaseTeamProjection.name,
     ) -> None:
         self.pool = pool
-        self.team_managers = team_managers
         self.unrelated_readers = frozenset(unrelated_readers)
         self.catch_up = catch_up
         self.schema = schema
 
-    def is_related(self, user_id: str, role: str, child_id: str) -> bool:
+    def is_related(
+        self, user_id: str, role: str, child_id: str, teams: Collection[str] = ()
+    ) -> bool:
         if role in self.unrelated_readers:
             return True
-        if self._related(user_id, role, child_id):
+        if self._related(user_id, role, child_id, teams):
             return True
         if self.catch_up is None:
             return False
         self.catch_up()
-        return self._related(user_id, role, child_id)
+        return self._related(user_id, role, child_id, teams)
 
-    def _related(self, user_id: str, role: str, child_id: str) -> bool:
+    def _related(self, user_id: str, role: str, child_id: str, managed: Collection[str]) -> bool:
         relationships = sorted(RELATIONSHIPS_FOR_ROLE.get(role, frozenset()))
-        teams = sorted(self.teams_of(user_id)) if role == Role.TEAM_MANAGER else []
+        # The team rule of every service (shared.auth.relationships.manages_childs_team):
+        # the child's team from the allocation in `case_team`, the manager's from the token.
+        teams = sorted(managed) if role == Role.TEAM_MANAGER else []
         if not relationships and not teams:
             return False
         with self.pool.connection() as conn:
@@ -170,6 +172,3 @@ class CaseTeam:
                 (child_id, user_id, relationships, teams),
             ).fetchone()
         return row is not None
-
-    def teams_of(self, user_id: str) -> frozenset[str]:
-        return frozenset(self.team_managers.get(user_id, ()))

@@ -77,4 +77,27 @@ def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[Integratio
                 placement_id=str(e.placement_id),
             )
         ]
+    if isinstance(e, events.PlacementAmended | events.PlacementInserted | events.PlacementVoided):
+        kind = {
+            events.PlacementAmended: contract.PlacementAmended,
+            events.PlacementInserted: contract.PlacementInserted,
+            events.PlacementVoided: contract.PlacementVoided,
+        }[type(e)]
+        return [
+            kind(
+                child_id=child_id,
+                effective_date=e.effective_date,
+                placement_id=str(e.placement_id),
+                reason=e.reason,
+                placements=tuple(
+                    contract.PlacementDates(
+                        placement_id=span["placement_id"],
+                        start_date=span["start"],
+                        end_date=span["end"],
+                        placement_type=span["placement_type"],
+                    )
+                    for span in e.spans
+                ),
+            )
+        ]
     return []

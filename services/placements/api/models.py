@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from services.placements.domain.stability import (
+    NO_SCHOOL_MOVES_SOURCE,
     ChildStability,
     CouncilStability,
     Indicator,
@@ -29,7 +30,11 @@ class PlacementOut(BaseModel):
     inside_council_area: bool | None
     distance_from_home_miles: float | None
     carer_id: str | None
-    short_break: bool
+    short_break: bool = Field(
+        description="As recorded; decides nothing (deprecated). Short breaks are legal status "
+        "V3/V4 (DfE, SSDA903), read from casefile",
+        json_schema_extra={"deprecated": True},
+    )
     reason_place_change: str | None = Field(
         description="Why the child moved on from this placement, when a move ended it"
     )
@@ -67,13 +72,21 @@ class IndicatorOut(BaseModel):
 
 
 class StabilityIndexOut(BaseModel):
-    """Children's Commissioner's Stability Index: share of the cohort with one or more of each."""
+    """Children's Commissioner's Stability Index: share of the cohort with one or more of each.
+
+    A measure with no data source is null, and `unavailable` gives the reason.
+    """
 
     placement_moves: IndicatorOut
-    school_moves: IndicatorOut = Field(
-        description="Mid-year school moves; the cohort is the children of school age (Years 1-11)"
+    school_moves: IndicatorOut | None = Field(
+        description="Mid-year school moves; the cohort is the children of school age "
+        "(Years 1-11). Null while nothing feeds it (see unavailable.school_moves)"
     )
     social_worker_changes: IndicatorOut
+    unavailable: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why each null measure is null, by measure name (e.g. no data source)",
+    )
 
 
 class CouncilStabilityOut(BaseModel):
@@ -95,8 +108,11 @@ class CouncilStabilityOut(BaseModel):
             long_term=IndicatorOut.of(council.long_term),
             stability_index=StabilityIndexOut(
                 placement_moves=IndicatorOut.of(index.placement_moves),
-                school_moves=IndicatorOut.of(index.school_moves),
+                school_moves=(
+                    IndicatorOut.of(index.school_moves) if index.school_moves is not None else None
+                ),
                 social_worker_changes=IndicatorOut.of(index.social_worker_changes),
+                unavailable=dict(index.unavailable),
             ),
         )
 
@@ -123,7 +139,10 @@ class ChildStabilityOut(BaseModel):
     looked_after: bool
     legal_status: str | None = Field(description="SSDA903 LS on as_of, if looked after")
     looked_after_since: date | None
-    in_cohort: bool = Field(description="Counted in the council's cohorts on as_of")
+    in_cohort: bool = Field(
+        description="Counted in the council's cohorts on as_of: looked after and not under "
+        "short breaks (legal status V3/V4)"
+    )
     placement_count: int = Field(description="Placements in the 12 months up to as_of")
     placements: list[CountedPlacementOut]
     move_count: int = Field(description="Placement moves in the 12 months up to as_of")
@@ -131,18 +150,23 @@ class ChildStabilityOut(BaseModel):
     current_placement_id: str | None
     days_in_current_placement: int | None
     social_worker_changes: list[date]
-    mid_year_school_moves: list[date]
+    mid_year_school_moves: list[date] | None = Field(
+        description="Null while nothing feeds school moves (see unavailable)"
+    )
+    unavailable: dict[str, str] = Field(
+        default_factory=dict, description="Why each null figure is null, by field name"
+    )
     long_term_cohort: bool
     long_term_stable: bool
 
     @classmethod
-    def of(cls, child: ChildStability, legal_status: str | None) -> ChildStabilityOut:
+    def of(cls, child: ChildStability) -> ChildStabilityOut:
         return cls(
             child_id=str(child.child_id),
             as_of=child.as_of,
             age=child.age,
             looked_after=child.looked_after,
-            legal_status=legal_status,
+            legal_status=child.legal_status,
             looked_after_since=child.looked_after_since,
             in_cohort=child.in_cohort,
             placement_count=child.placement_count,
@@ -162,7 +186,14 @@ class ChildStabilityOut(BaseModel):
             ),
             days_in_current_placement=child.days_in_current_placement,
             social_worker_changes=list(child.social_worker_changes),
-            mid_year_school_moves=list(child.mid_year_school_moves),
+            mid_year_school_moves=(
+                None if child.mid_year_school_moves is None else list(child.mid_year_school_moves)
+            ),
+            unavailable=(
+                {"mid_year_school_moves": NO_SCHOOL_MOVES_SOURCE}
+                if child.mid_year_school_moves is None
+                else {}
+            ),
             long_term_cohort=child.long_term_cohort,
             long_term_stable=child.long_term_stable,
         )

@@ -7,7 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from services.placements.adapters.event_history import PlacementHistoryEntry, of_history
 from services.placements.api.models import PlacementHistoryOut, PlacementOut, StayingPutOut
 from services.placements.api.policy import POLICY, READ, RECORD
 from services.placements.api.runtime import Runtime
@@ -62,6 +64,33 @@ ROUTES = (
         result_id="placement_id",
         tag="placements",
     ),
+    # Late corrections (docs/adr/0018-corrections-and-recorded-time.md): each is an event of
+    # its own, with a reason; the corrected events stay in the history.
+    CommandRoute(
+        "/children/{child_id}/placements/missed",
+        c.InsertPlacement,
+        RECORD,
+        "Enter a placement missed at the time, between two recorded ones (a late correction)",
+        status_code=201,
+        location="/v1/children/{child_id}/placements",
+        tag="corrections",
+    ),
+    CommandRoute(
+        f"{PLACEMENT}/amend",
+        c.AmendPlacement,
+        RECORD,
+        "Correct this placement's dates, type or carer (a late correction)",
+        result_id="placement_id",
+        tag="corrections",
+    ),
+    CommandRoute(
+        f"{PLACEMENT}/void",
+        c.VoidPlacement,
+        RECORD,
+        "This placement was recorded in error: take it out of the history (a late correction)",
+        result_id="placement_id",
+        tag="corrections",
+    ),
 )
 
 commands = command_router(ROUTES, POLICY)
@@ -86,6 +115,31 @@ def history(
     record_access(service.application, str(child_id), "placements.history")
     body = _history_out(found).model_dump(mode="json")
     return JSONResponse(body, headers={"ETag": etag(found.version)})
+
+
+class EventHistoryOut(BaseModel):
+    """Who recorded what about the child's placements, when and why, oldest first."""
+
+    child_id: UUID
+    chain_intact: bool = Field(description="False if any event's integrity hash fails")
+    entries: list[PlacementHistoryEntry]
+
+
+@router.get(
+    "/children/{child_id}/history",
+    response_model=EventHistoryOut,
+    responses={404: {"model": Problem, "description": "No placement was ever recorded"}},
+    summary="Every event of the child's placement history, corrections beside what they "
+    "corrected: who, when, why (the read is recorded in the access log)",
+)
+def event_history(child_id: ChildId, principal: Reader, service: Runtime) -> EventHistoryOut:
+    application = service.application
+    found = application.load(child_id)
+    entries, intact = of_history(
+        application.factory, found.id, list(application.events.get(found.id))
+    )
+    record_access(application, str(child_id), "placements.event-history")
+    return EventHistoryOut(child_id=child_id, chain_intact=intact, entries=entries)
 
 
 def _history_out(history: PlacementHistory) -> PlacementHistoryOut:

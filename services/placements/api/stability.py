@@ -3,7 +3,9 @@
 Every figure comes from the pure functions in `domain.stability` applied to
 the rows `ReadModels` loads, and every percentage is returned with its
 numerator and denominator so anyone can check the arithmetic. "As of" is
-valid time: what was true on that date, by what the record now says.
+valid time: what was true on that date, by what the record now says;
+`as_of_recorded` adds recorded time: by what the record said at that moment,
+before any later correction (docs/adr/0018-corrections-and-recorded-time.md).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from shared.access_log import record_access
 from shared.api.problems import FieldError, Problem, ProblemError, problem_type
 from shared.auth.dependencies import require
 from shared.auth.tokens import Principal
-from shared.dates import FIRST_DAY, LAST_DAY, Day, today
+from shared.dates import FIRST_DAY, LAST_DAY, Day, Moment, today
 from shared.domain_errors import RuleBroken
 
 router = APIRouter(tags=["stability"])
@@ -47,6 +49,16 @@ MONTH_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])$"
 AsOf = Annotated[
     Day | None,
     Query(description="The date the figures are for (YYYY-MM-DD); today if omitted"),
+]
+
+
+AsOfRecorded = Annotated[
+    Moment | None,
+    Query(
+        description="Recorded time: the figures from the placements as recorded at this moment "
+        "(ISO 8601), so a figure once reported can be reproduced after later corrections; "
+        "now if omitted (docs/adr/0018-corrections-and-recorded-time.md)"
+    ),
 ]
 
 
@@ -70,15 +82,14 @@ def child(
     principal: Annotated[Principal, Depends(require(CHILD_STABILITY, POLICY))],
     service: Runtime,
     as_of: AsOf = None,
+    as_of_recorded: AsOfRecorded = None,
 ) -> ChildStabilityOut:
     day = _as_of(as_of)
-    record = service.reads.child_record(child_id)
+    record = service.reads.child_record(child_id, as_of_recorded)
     if record is None:
         raise ProblemError(404, detail=f"no care record is known for child {child_id}")
     record_access(service.application, str(child_id), "placements.stability")
-    return ChildStabilityOut.of(
-        child_stability(record, day), service.reads.legal_status_on(child_id, day)
-    )
+    return ChildStabilityOut.of(child_stability(record, day))
 
 
 @router.get(
@@ -90,10 +101,12 @@ def council(
     principal: Annotated[Principal, Depends(require(COUNCIL_STABILITY, POLICY))],
     service: Runtime,
     as_of: AsOf = None,
+    as_of_recorded: AsOfRecorded = None,
 ) -> CouncilStabilityOut:
     day = _as_of(as_of)
     first, last = year_window(day)
-    return CouncilStabilityOut.of(council_stability(service.reads.cohort(first, last), day))
+    cohort = service.reads.cohort(first, last, as_of_recorded)
+    return CouncilStabilityOut.of(council_stability(cohort, day))
 
 
 def _month(value: str, field: str) -> date:
@@ -134,6 +147,7 @@ def trend(
             json_schema_extra={"pattern": MONTH_PATTERN},
         ),
     ],
+    as_of_recorded: AsOfRecorded = None,
 ) -> StabilityTrendOut:
     start = _month(from_month, "query.from")
     end = _month(to_month, "query.to")
@@ -144,7 +158,7 @@ def trend(
         raise RuleBroken(f"a trend covers at most {MAX_TREND_MONTHS} months", "query.to")
     first = year_window(month_end(start.year, start.month))[0]
     last = month_end(end.year, end.month)
-    cohort = service.reads.cohort(first, last)
+    cohort = service.reads.cohort(first, last, as_of_recorded)
     return StabilityTrendOut(
         months=[CouncilStabilityOut.of(c) for c in monthly_trend(start, end, cohort)]
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.placements.domain.corrections import CORRECTION_REASONS, NOTE_MAX
 from services.placements.domain.model import PlacementSetting
 from shared.commands import Command
 from shared.dates import Day
@@ -75,7 +76,10 @@ class SettingFields(BaseModel):
             max_length=100,
             pattern=r"^[\x21-\x7e]+$",
             description="Opaque reference to the carer household or setting; how stability "
-            "tells a move to new carers from a change with the same carers",
+            "tells a move to new carers from a change with the same carers. Required (422 "
+            "naming body.carer_id) wherever that decides a count: every move to a placement "
+            "that is not temporary (T0-T4), and a placement after another in the same period "
+            "of care; optional only for the first placement of a period",
         ),
     ] = None
 
@@ -111,7 +115,10 @@ class StartPlacement(_PlacedCommand):
     effective_date: Day = Field(description="The day the child started living there")
     placement_type: PlacementType
     short_break: bool = Field(
-        default=False, description="Part of an agreed series of short breaks (LS V3/V4)"
+        default=False,
+        description="Deprecated: recorded as given, decides nothing. Short breaks are legal "
+        "status V3/V4 (DfE, SSDA903), which casefile records",
+        json_schema_extra={"deprecated": True},
     )
 
 
@@ -131,7 +138,11 @@ class MovePlacement(_PlacedCommand):
         default=None,
         description="Required, except for moves into or out of a temporary placement (T0-T4)",
     )
-    short_break: bool = False
+    short_break: bool = Field(
+        default=False,
+        description="Deprecated: recorded as given, decides nothing (legal status V3/V4 does)",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 class EndPlacement(Command):
@@ -173,3 +184,86 @@ class StartStayingPut(Command):
     handler: ClassVar[str] = "record_staying_put"
 
     effective_date: Day = Field(description="The day the period of care ended")
+
+
+# --------------------------------------------------------------- corrections
+# Late corrections (domain/corrections.py): each says why, as a code and an
+# optional bounded note; who and when are in the audit envelope.
+
+CorrectionReason = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=20,
+        description="Why the record is corrected (a code, so corrections can be counted)",
+        examples=["LATE"],
+        json_schema_extra={"enum": list(CORRECTION_REASONS)},
+    ),
+]
+CorrectionNote = Annotated[
+    str | None,
+    Field(default=None, min_length=1, max_length=NOTE_MAX, description="Why, in words"),
+]
+
+
+_AMENDABLE = ("start_date", "end_date", "placement_type", "carer_id")
+
+
+def _documented_amendment(schema: dict[str, Any]) -> None:
+    """The document says what `_something` checks: at least one amendable field, not null."""
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in _AMENDABLE
+    ]
+
+
+class AmendPlacement(Command):
+    """Correct the placement in the path: its dates, type or carer (give at least one)."""
+
+    model_config = ConfigDict(json_schema_extra=_documented_amendment)
+
+    handler: ClassVar[str] = "amend_placement"
+
+    reason: CorrectionReason
+    note: CorrectionNote = None
+    start_date: Day | None = Field(default=None, description="The day it really started")
+    end_date: Day | None = Field(default=None, description="The day it really ended")
+    placement_type: PlacementType | None = None
+    carer_id: Annotated[
+        str | None, Field(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")
+    ] = None
+
+    @model_validator(mode="after")
+    def _something(self) -> AmendPlacement:
+        if all(getattr(self, name) is None for name in _AMENDABLE):
+            raise ValueError("give at least one of start_date, end_date, placement_type, carer_id")
+        return self
+
+
+class InsertPlacement(_PlacedCommand):
+    """Enter a placement missed at the time, between two recorded ones (or in a gap)."""
+
+    handler: ClassVar[str] = "insert_placement"
+    creates: ClassVar[str | None] = "placement_id"
+
+    placement_id: UUID | None = Field(
+        default=None, description="Choose the new placement's id; derived from the key if omitted"
+    )
+    start_date: Day = Field(description="The day the child started living there")
+    end_date: Day = Field(description="The day the child left (the next placement starts)")
+    placement_type: PlacementType
+    short_break: bool = False
+    reason_place_change: ReasonPlaceChange | None = Field(
+        default=None, description="SSDA903 REASON_PLACE_CHANGE of the move that ended it"
+    )
+    reason: CorrectionReason
+    note: CorrectionNote = None
+
+
+class VoidPlacement(Command):
+    """The placement in the path was recorded in error: take it out of the history."""
+
+    handler: ClassVar[str] = "void_placement"
+
+    reason: CorrectionReason
+    note: CorrectionNote = None

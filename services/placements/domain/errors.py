@@ -31,6 +31,8 @@ class NegativeDistance(RuleBroken):
 class OutsidePeriodOfCare(RuleBroken):
     """A placement must start, change and end within one period of care."""
 
+    learned_from = ("casefile",)  # periods of care are casefile's (ADR 0009, ADR 0019)
+
 
 class PlacementsOverlap(RuleBroken):
     """A child lives in one placement at a time."""
@@ -71,6 +73,8 @@ class NotAFosterPlacement(RuleBroken):
 class StayingPutNotAtLeavingCare(RuleBroken):
     """Staying Put starts on the day the period of care ends, in the placement then current."""
 
+    learned_from = ("casefile",)
+
 
 class StayingPutAlreadyRecorded(RuleBroken):
     """A young person has one Staying Put arrangement per period of care."""
@@ -85,12 +89,40 @@ class UrnNotApplicable(RuleBroken):
 
 
 class TemporaryPlacementNotAllowed(RuleBroken):
-    """SSDA903 rules 380-382: a temporary placement sits between two others in one period.
+    """SSDA903 rules 380, 381: a temporary placement sits between two others in one period.
 
-    A period of care cannot start (380) or end (381) with a temporary placement,
-    and a short break cannot be one (382): a child enters and leaves a
-    temporary placement only by a move.
+    A period of care cannot start (380) or end (381) with a temporary placement:
+    a child enters and leaves a temporary placement only by a move.
     """
+
+
+class CarersRequired(RuleBroken):
+    """The carers (`carer_id`) must be named where a stability count depends on them.
+
+    DfE counts placements with carers: a change of placement with the same
+    carers (SSDA903 reason for new episode T/U) is not a new placement, a
+    change to new carers is. So a move, or a placement after another in the
+    same period of care, names its carers, and so must the placement it is
+    compared with (docs/adr/0002-placement-stability-measures.md).
+    """
+
+
+class TemporaryPlacementTooLong(RuleBroken):
+    """SSDA903 rule 375: "Hospitalisation coded as a temporary placement exceeds six weeks."
+
+    lac_validator: a T1 episode is an error when DEC > DECOM + 42 days.
+    """
+
+
+class TooManyCarerHolidayPlacements(RuleBroken):
+    """SSDA903 rule 377: "Only two temporary placements coded as being due to holiday of
+    usual foster carer(s) are allowed in any 12-month period" (PLACE T3)."""
+
+
+class NotReturnedToUsualPlacement(RuleBroken):
+    """SSDA903 rule 383: "A child in a temporary placement must subsequently return to
+    his/her normal placement": after a T0-T4 episode, the next has the PLACE and PL_POST
+    of the one before it (lac2025_26)."""
 
 
 class AdoptiveCarersMismatch(RuleBroken):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.placements.domain import corrections
 from services.placements.domain.model import PlacementHistory
 
 Opened: type[Any] = PlacementHistory.Opened  # type: ignore[attr-defined]
@@ -18,3 +19,8 @@ PlacementChanged: type[Any] = PlacementHistory.PlacementChanged  # type: ignore[
 PlacementEnded: type[Any] = PlacementHistory.PlacementEnded  # type: ignore[attr-defined]
 PlacedForAdoption: type[Any] = PlacementHistory.PlacedForAdoption  # type: ignore[attr-defined]
 StayingPutStarted: type[Any] = PlacementHistory.StayingPutStarted  # type: ignore[attr-defined]
+
+# Late corrections (domain/corrections.py): event classes of their own, not `@event` methods.
+PlacementAmended: type[Any] = corrections.PlacementAmended
+PlacementInserted: type[Any] = corrections.PlacementInserted
+PlacementVoided: type[Any] = corrections.PlacementVoided

@@ -12,14 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.placements.domain.corrections import PlacementCorrections
 from services.placements.domain.errors import (
     AdoptiveCarersMismatch,
+    CarersRequired,
     DateInFuture,
     DatesOutOfOrder,
     DistanceWithoutPostcodes,
@@ -30,6 +32,7 @@ from services.placements.domain.errors import (
     NotAFosterPlacement,
     NotCurrentPlacement,
     NotPlacedForAdoption,
+    NotReturnedToUsualPlacement,
     OutsidePeriodOfCare,
     PlacementAlreadyEnded,
     PlacementNotFound,
@@ -40,12 +43,14 @@ from services.placements.domain.errors import (
     StayingPutAlreadyRecorded,
     StayingPutNotAtLeavingCare,
     TemporaryPlacementNotAllowed,
+    TemporaryPlacementTooLong,
+    TooManyCarerHolidayPlacements,
     UnknownCode,
     UrnNotApplicable,
 )
 from services.placements.domain.period_of_care import PeriodOfCare, period_covering
 from services.placements.domain.stability import PlacementSpan
-from shared.dates import today
+from shared.dates import today, year_before
 from shared.ssda903 import codes
 
 #: Namespace for placement history ids: uuid5(NAMESPACE, str(child_id)).
@@ -58,6 +63,12 @@ FOSTER_PLACEMENTS = frozenset({"U1", "U2", "U3", "U4", "U5", "U6"})
 
 #: PLACE codes that mean "placed for adoption with current foster carer(s)".
 WITH_CURRENT_FOSTER_CARERS = frozenset({"A3", "A5"})
+
+#: SSDA903 rule 375 (lac_validator `dec_after_decom(dfs, p_code="T1", y_gap=42)`): a
+#: hospital stay coded as temporary (T1) ends at most 42 days (six weeks) after it began.
+HOSPITAL_TEMPORARY_MAX_DAYS = 42
+#: SSDA903 rule 377: at most two T3 (usual foster carers on holiday) in any 12 months.
+CARER_HOLIDAY_TEMPORARY_PER_YEAR = 2
 
 #: SSDA903 rule 213: no PLACE_PROVIDER for these placement types.
 _NO_PROVIDER = codes.TEMPORARY_PLACEMENTS | {"Z11", "Z12", "Z13", "Z14"}
@@ -109,6 +120,9 @@ class Placement:
     start: date
     placement_type: str  # 903 PLACE
     setting: PlacementSetting
+    #: As the worker recorded it; decides nothing. Short breaks are legal status
+    #: V3/V4 (DfE, SSDA903); kept because stored events and the published
+    #: contract carry it (docs/adr/0002-placement-stability-measures.md).
     short_break: bool = False
     end: date | None = None
     #: 903 REASON_PLACE_CHANGE, recorded on the placement a move ended.
@@ -135,7 +149,6 @@ class Placement:
             placement_type=self.placement_type,
             carer_id=self.setting.carer_id,
             postcode=self.setting.postcode,
-            short_break=self.short_break,
         )
 
 
@@ -147,7 +160,7 @@ class StayingPut:
     start: date
 
 
-class PlacementHistory(Aggregate):
+class PlacementHistory(PlacementCorrections, Aggregate):
     """Every placement of one child, so no-overlap is checked in one consistency boundary."""
 
     @staticmethod
@@ -219,7 +232,10 @@ class PlacementHistory(Aggregate):
 
         Used for the first placement of a period of care (SSDA903 reason for
         new episode S) and for recording a placement after a gap. The same
-        placement again (a retry) records nothing.
+        placement again (a retry) records nothing. The first placement of a
+        period is always a new placement for the stability rules, so it may be
+        recorded without `carer_id`; a placement after another in the same
+        period is compared with it (same carers?), so both must name them.
         """
         _check_not_future(effective_date)
         if self._already_started(placement_id, effective_date, placement_type):
@@ -232,8 +248,15 @@ class PlacementHistory(Aggregate):
                 "never as the first placement (SSDA903 rule 380)",
                 "placement_type",
             )
-        _period_covering(periods_of_care, effective_date)
+        period = _period_covering(periods_of_care, effective_date)
         self._check_free_from(effective_date)
+        before = [
+            p
+            for p in self._placements
+            if period.covers(p.start) and p.start < effective_date and not p.temporary
+        ]
+        if before:
+            _check_carers_named(setting, before[-1])
         self._placement_started(
             child_id=self.child_id,
             effective_date=effective_date,
@@ -262,6 +285,13 @@ class PlacementHistory(Aggregate):
         required, except that moves into or out of a temporary placement carry
         none (SSDA903 rules 225, 226). `from_placement_id`, when given, must
         name the current placement. The same move again (a retry) records nothing.
+
+        A move to a placement that is not temporary names its carers
+        (`carer_id`), as must the placement it leaves: whether it is a new
+        placement for the stability rules depends on them. The SSDA903
+        temporary-placement rules are checked here: 375 (T1 at most six
+        weeks), 377 (at most two T3 in any 12 months), 383 (back to the usual
+        placement afterwards).
         """
         _check_not_future(effective_date)
         if self._already_moved(new_placement_id, from_placement_id, effective_date, placement_type):
@@ -270,6 +300,12 @@ class PlacementHistory(Aggregate):
         setting = _checked_setting(placement_type, setting, short_break)
         current = self._move_from(effective_date, periods_of_care)
         self._check_reason(current.placement_type, placement_type, reason_place_change)
+        if current.temporary:
+            self._check_return(current, effective_date, placement_type, setting)
+        elif placement_type in codes.TEMPORARY_PLACEMENTS:
+            self._check_carer_holidays(effective_date, placement_type)
+        else:
+            _check_carers_named(setting, current)
         self._placement_changed(
             child_id=self.child_id,
             effective_date=effective_date,
@@ -370,6 +406,7 @@ class PlacementHistory(Aggregate):
             setting = current.setting
         else:
             setting = _checked_setting(placement_type, adopters, short_break=False)
+            _check_carers_named(setting, current)
         reason = reason_place_change or ("PLACE" if with_current_carers else "CARPL")
         self._check_reason(current.placement_type, placement_type, reason)
         self._placed_for_adoption(
@@ -633,6 +670,66 @@ class PlacementHistory(Aggregate):
             )
         return current
 
+    def _check_return(
+        self, temporary: Placement, day: date, placement_type: str, setting: PlacementSetting
+    ) -> None:
+        """A move out of a temporary placement: SSDA903 rules 375 and 383."""
+        last = temporary.start + timedelta(days=HOSPITAL_TEMPORARY_MAX_DAYS)
+        if temporary.placement_type == "T1" and day > last:
+            raise TemporaryPlacementTooLong(
+                f"a hospital stay recorded as a temporary placement (T1, from {temporary.start}) "
+                f"lasts at most six weeks, to {last} (SSDA903 rule 375: hospitalisation coded "
+                "as a temporary placement exceeds six weeks)",
+                "effective_date",
+            )
+        usual = next(
+            p for p in reversed(self._placements) if p.start < temporary.start and not p.temporary
+        )
+        where = f"placement {usual.id} ({usual.placement_type}, from {usual.start})"
+        rule = (
+            "a child in a temporary placement must subsequently return to his/her normal "
+            "placement (SSDA903 rule 383)"
+        )
+        if placement_type != usual.placement_type:
+            raise NotReturnedToUsualPlacement(
+                f"{rule}: the same PLACE as {where}", "placement_type"
+            )
+        if setting.postcode != usual.setting.postcode:
+            raise NotReturnedToUsualPlacement(
+                f"{rule}: the same PL_POST as {where} ({usual.setting.postcode or 'none'})",
+                "postcode",
+            )
+        if setting.carer_id is None:
+            raise CarersRequired(
+                "name the carers (carer_id): the return from a temporary placement is to the "
+                f"carers of {where}, and the stability counts depend on it",
+                "carer_id",
+            )
+        if usual.setting.carer_id is not None and setting.carer_id != usual.setting.carer_id:
+            raise NotReturnedToUsualPlacement(
+                f"{rule}: the same carers as {where} ({usual.setting.carer_id})", "carer_id"
+            )
+
+    def _check_carer_holidays(self, day: date, placement_type: str) -> None:
+        """SSDA903 rule 377: at most two T3 placements in any 12-month period.
+
+        A move is always the history's latest placement, so "any 12 months"
+        holding this one is the year before its day (`shared.dates.year_before`).
+        """
+        if placement_type != "T3":
+            return
+        first, last = year_before(day)
+        earlier = [
+            p for p in self._placements if p.placement_type == "T3" and first <= p.start <= last
+        ]
+        if len(earlier) >= CARER_HOLIDAY_TEMPORARY_PER_YEAR:
+            raise TooManyCarerHolidayPlacements(
+                "only two temporary placements while the usual foster carers are on holiday "
+                "(T3) are allowed in any 12-month period (SSDA903 rule 377); this child "
+                f"began them on {', '.join(str(p.start) for p in earlier)}",
+                "placement_type",
+            )
+
     @staticmethod
     def _check_reason(from_type: str, to_type: str, reason: str | None) -> None:
         temporary = codes.TEMPORARY_PLACEMENTS
@@ -661,6 +758,29 @@ def _period_covering(
     if period is None:
         raise OutsidePeriodOfCare(f"the child was not looked after on {day}", field)
     return period
+
+
+def _check_carers_named(setting: PlacementSetting, before: Placement) -> None:
+    """Both placements name their carers, so "the same carers?" is answered from facts.
+
+    DfE's placement stability indicators count placements with carers: a change
+    of placement with the same carers (SSDA903 reason for new episode T/U, e.g.
+    U6 becoming U4 long-term fostering) is not a new placement, a change to new
+    carers is. The answer changes the counts, so it is never guessed.
+    """
+    if setting.carer_id is None:
+        raise CarersRequired(
+            "name the carers (carer_id): whether this is a new placement or a change with the "
+            "same carers (SSDA903 reason for new episode T/U) decides the stability counts",
+            "carer_id",
+        )
+    if before.setting.carer_id is None:
+        raise CarersRequired(
+            f"placement {before.id} (from {before.start}) was recorded without carer_id, so "
+            "whether this placement is with the same carers cannot be told; the stability "
+            "counts depend on it (amend that placement's carer_id first)",
+            "carer_id",
+        )
 
 
 def _checked_setting(

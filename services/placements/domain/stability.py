@@ -1,23 +1,38 @@
 """Placement stability: DfE's two indicators and the Children's Commissioner's Stability Index.
 
 Pure functions over plain values (`ChildRecord`: a child's date of birth,
-periods of care, placement spans, social worker changes and mid-year school
-moves), so the read side can call them over projection rows and the tests over
-hand-written examples. The counting rules (windows, short breaks, temporary
-placements, same-carer changes, re-entry to care) are repeated beside the code
-that applies them; all together: docs/adr/0002-placement-stability-measures.md.
+periods of care, legal statuses, placement spans, social worker changes and
+mid-year school moves), so the read side can call them over projection rows and
+the tests over hand-written examples. The counting rules (windows, short breaks,
+temporary placements, same-carer changes, re-entry to care) are repeated beside
+the code that applies them, each with its DfE or SSDA903 source; all together:
+docs/adr/0002-placement-stability-measures.md.
+
+Sources cited below:
+- DfE, "Children looked after in England including adoptions", methodology,
+  placement stability indicators (short-term: "3 or more placements during the
+  year"; long-term: "aged under 16 ... looked after continuously for at least
+  2.5 years ... in the same placement for at least 2 years, or placed for
+  adoption and their adoptive placement together with their previous placement
+  last for at least 2 years"; both exclude "children looked after under an
+  agreed series of short-term placements").
+- DfE, SSDA903 guide (legal status V3/V4, PLACE T0-T4, reason for new episode
+  T/U "change of placement ... with the same carer(s)") and its validation
+  rules, as `csc-validator-be-903` (lac_validator) implements them.
+- Children's Commissioner, Stability Index (placement moves, mid-year school
+  moves, social worker changes, "in the year").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from services.placements.domain.period_of_care import PeriodOfCare, period_covering
-from shared.dates import age_on
+from shared.dates import age_on, year_before, years_before
 from shared.ssda903 import codes
 
 ChildId = UUID | str
@@ -50,7 +65,6 @@ class PlacementSpan:
     placement_type: str  # SSDA903 PLACE
     carer_id: str | None = None
     postcode: str | None = None  # SSDA903 PL_POST
-    short_break: bool = False
 
     @property
     def temporary(self) -> bool:
@@ -65,13 +79,32 @@ class PlacementSpan:
 
 
 @dataclass(frozen=True)
+class LegalStatus:
+    """A legal status (SSDA903 LS) in force from `start` (casefile's period of care
+    start or legal status change), until the next one or the end of the period."""
+
+    start: date
+    legal_status: str
+
+
+#: Why a measure is null: nothing feeds it (never shown as 0.0 %).
+NO_SCHOOL_MOVES_SOURCE = (
+    "no data source: mid-year school moves come from the education service, which is not "
+    "connected (docs/adr/0002-placement-stability-measures.md)"
+)
+
+
+@dataclass(frozen=True)
 class ChildRecord:
     """What the stability rules need to know about one child.
 
-    `social_worker_changes` are the days the child's allocated social worker
-    changed (from the casefile service; the first allocation is not a change).
-    `mid_year_school_moves` are the days of school moves the education service
-    classed as mid-year (not at the normal transition points).
+    `legal_statuses` are the child's legal statuses from casefile (each period
+    of care starts with one). `social_worker_changes` are the days the child's
+    allocated social worker changed (from the casefile service; the first
+    allocation is not a change). `mid_year_school_moves` are the days of school
+    moves the education service classed as mid-year (not at the normal
+    transition points); `None` means nothing feeds them (no data source), which
+    is not the same as none.
     """
 
     child_id: ChildId
@@ -79,7 +112,33 @@ class ChildRecord:
     periods_of_care: Sequence[PeriodOfCare]
     placements: Sequence[PlacementSpan]
     social_worker_changes: Sequence[date] = ()
-    mid_year_school_moves: Sequence[date] = ()
+    mid_year_school_moves: Sequence[date] | None = None
+    legal_statuses: Sequence[LegalStatus] = ()
+
+
+def legal_status_on(child: ChildRecord, day: date) -> str | None:
+    """The legal status in force on `day`: the latest from the start of the period of
+    care covering `day` up to `day`; `None` if not looked after or not yet known."""
+    period = period_covering(child.periods_of_care, day)
+    if period is None:
+        return None
+    return _status_within(child.legal_statuses, period, day)
+
+
+def _status_within(statuses: Sequence[LegalStatus], period: PeriodOfCare, day: date) -> str | None:
+    in_force = [s for s in statuses if period.start <= s.start <= day]
+    return max(in_force, key=lambda s: s.start).legal_status if in_force else None
+
+
+def on_short_breaks(legal_status: str | None) -> bool:
+    """Looked after under an agreed series of short-term placements (SSDA903 LS V3/V4).
+
+    DfE excludes these children from both placement stability indicators;
+    SSDA903 knows short breaks only by legal status (rules 382, 426), so a
+    child under V4 at home between breaks is on short breaks, and a child on a
+    care order (C2) never is, whatever a placement says.
+    """
+    return legal_status in codes.SHORT_BREAK_LEGAL_STATUSES
 
 
 def social_worker_changes(allocations: Iterable[tuple[date, str]]) -> tuple[date, ...]:
@@ -122,7 +181,7 @@ class CountedPlacement:
 
     @property
     def placement_ids(self) -> tuple[PlacementId, ...]:
-        return tuple(p.placement_id for p in self.parts)
+        return tuple(dict.fromkeys(p.placement_id for p in self.parts))
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
@@ -136,7 +195,9 @@ class ChildStability:
     as_of: date
     age: int
     looked_after: bool
-    #: Looked after on `as_of` and not on a short break: in every council cohort.
+    #: SSDA903 LS on `as_of` (None if not looked after or not yet known).
+    legal_status: str | None
+    #: Looked after on `as_of` and not under short breaks (LS V3/V4): in every cohort.
     in_cohort: bool
     looked_after_since: date | None
     #: Counted placements during the 12 months up to and including `as_of`.
@@ -148,7 +209,8 @@ class ChildStability:
     #: Days since the child arrived in the current counted placement (0 on arrival day).
     days_in_current_placement: int | None
     social_worker_changes: tuple[date, ...]
-    mid_year_school_moves: tuple[date, ...]
+    #: None when nothing feeds school moves (no data source).
+    mid_year_school_moves: tuple[date, ...] | None
     school_age: bool
     long_term_cohort: bool
     long_term_stable: bool
@@ -180,11 +242,16 @@ class Indicator:
 
 @dataclass(frozen=True)
 class StabilityIndex:
-    """Children's Commissioner's Stability Index: share of the cohort with 1+ of each."""
+    """Children's Commissioner's Stability Index: share of the cohort with 1+ of each.
+
+    A measure nothing feeds is `None`, and `unavailable` says why (by measure
+    name): never a 0.0 % made of missing data.
+    """
 
     placement_moves: Indicator
-    school_moves: Indicator
+    school_moves: Indicator | None
     social_worker_changes: Indicator
+    unavailable: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -203,15 +270,11 @@ class CouncilStability:
 def year_window(as_of: date) -> tuple[date, date]:
     """The 12 months before `as_of`: (first day, `as_of`), both included.
 
-    DfE's year ending 31 March 2024 is 1 April 2023 to 31 March 2024; for a
-    29 February the window starts on 1 March of the year before.
+    `shared.dates.year_before`, the one definition every measure shares (DfE:
+    "during the year"; the year ending 31 March 2024 is 1 April 2023 to
+    31 March 2024).
     """
-    return years_before(as_of, 1) + timedelta(days=1), as_of
-
-
-def years_before(day: date, years: int) -> date:
-    """The same date `years` earlier; 29 February becomes 28 February."""
-    return _clipped(day.year - years, day.month, day.day)
+    return year_before(as_of)
 
 
 def months_before(day: date, months: int) -> date:
@@ -226,7 +289,7 @@ def month_end(year: int, month: int) -> date:
 
 
 def _clipped(year: int, month: int, day: int) -> date:
-    return min(date(year, month, 1) + timedelta(days=day - 1), month_end(year, month))
+    return date(year, month, min(day, month_end(year, month).day))
 
 
 # ---------------------------------------------------------- counted placements
@@ -235,21 +298,23 @@ def _clipped(year: int, month: int, day: int) -> date:
 def counted_placements(child: ChildRecord) -> tuple[CountedPlacement, ...]:
     """The child's placements as the stability rules count them, earliest first.
 
-    Per period of care, in date order: short breaks are dropped; temporary
-    placements are skipped but remembered, so that the next placement can be
-    recognised as a return to the same carer; a placement with the same carer
-    as the counted placement before it extends that one; anything else is a
-    new counted placement, and a move unless it is the period's first.
-    Recorded placements are clipped to the period they started in, so a
-    placement left open after the child left care ends with the period.
+    Per period of care, in date order: the days under short breaks (legal
+    status V3/V4 on the day) are dropped; temporary placements are skipped but
+    remembered, so that the next placement can be recognised as a return to
+    the same carer; a placement with the same carer as the counted placement
+    before it extends that one; anything else is a new counted placement, and
+    a move unless it is the period's first. Recorded placements are clipped to
+    the period they started in, so a placement left open after the child left
+    care ends with the period.
     """
     counted: list[CountedPlacement] = []
     for period in sorted(child.periods_of_care, key=lambda p: p.start):
         spans = sorted(
             (
-                _clip(span, period)
+                part
                 for span in child.placements
-                if period.covers(span.start) and not span.short_break
+                if period.covers(span.start)
+                for part in _outside_short_breaks(_clip(span, period), child, period)
             ),
             key=lambda s: s.start,
         )
@@ -282,15 +347,63 @@ def counted_placements(child: ChildRecord) -> tuple[CountedPlacement, ...]:
     return tuple(counted)
 
 
+def _outside_short_breaks(
+    span: PlacementSpan, child: ChildRecord, period: PeriodOfCare
+) -> tuple[PlacementSpan, ...]:
+    """The parts of `span` on days the child was not under short breaks (LS V3/V4).
+
+    DfE's placement stability indicators exclude "children looked after under
+    an agreed series of short-term placements" (SSDA903 legal status V3/V4):
+    those are not placements for these measures. Judged by the legal status on
+    each day (SSDA903 rule 382 knows short breaks by LS alone), so a placement
+    that began under V4 and continued under a care order counts from the day
+    the care order took effect.
+    """
+    statuses = sorted(
+        (s for s in child.legal_statuses if period.covers(s.start)), key=lambda s: s.start
+    )
+    if not any(on_short_breaks(s.legal_status) for s in statuses):
+        return (span,)
+    # Days the legal status changes within the span, and the status from each.
+    cuts = [span.start] + [
+        s.start
+        for s in statuses
+        if span.start < s.start and (span.end is None or s.start < span.end)
+    ]
+    parts: list[PlacementSpan] = []
+    for index, start in enumerate(cuts):
+        end = cuts[index + 1] if index + 1 < len(cuts) else span.end
+        if on_short_breaks(_status_within(statuses, period, start)):
+            continue
+        if parts and parts[-1].end == start:
+            parts[-1] = replace(parts[-1], end=end)
+        else:
+            parts.append(replace(span, start=start, end=end))
+    return tuple(parts)
+
+
 def _same_carer(before: PlacementSpan, after: PlacementSpan, after_temporary: bool) -> bool:
-    """Is `after` a continuation of `before` with the same carer (not a new placement)?"""
+    """Is `after` a continuation of `before` with the same carer (not a new placement)?
+
+    DfE counts placements with carers, not records: the SSDA903 guide's reason
+    for new episode T/U ("change of placement ... with the same carer(s)", e.g.
+    U6 short-term fostering becoming U4 long-term) and a return from a temporary
+    placement (PLACE T0-T4, rule 383) are not new placements; DfE: "a child
+    being placed for adoption with their existing foster carer is not included
+    as a change of placement". The carers are identified by `carer_id`, which
+    the API requires wherever this answer changes a count (docs/adr/0002). The
+    fallbacks below only read records made before it was required.
+    """
+    if before.placement_id == after.placement_id:
+        return True  # one placement, split only by a spell of short breaks
     if before.carer_id is not None and after.carer_id is not None:
         return before.carer_id == after.carer_id
     if after.placement_type in WITH_CURRENT_FOSTER_CARERS:
+        # PLACE A3/A5: "placed for adoption ... with current foster carer(s)".
         return True
     if after_temporary:
-        # SSDA903 rule 383: the return from a temporary placement is to the same
-        # PLACE at the same PL_POST.
+        # SSDA903 rule 383 (lac2025_26): the return from a temporary placement is
+        # to the same PLACE at the same PL_POST.
         return (
             after.placement_type == before.placement_type
             and before.postcode is not None
@@ -302,15 +415,7 @@ def _same_carer(before: PlacementSpan, after: PlacementSpan, after_temporary: bo
 def _clip(span: PlacementSpan, period: PeriodOfCare) -> PlacementSpan:
     if period.end is None or (span.end is not None and span.end <= period.end):
         return span
-    return PlacementSpan(
-        placement_id=span.placement_id,
-        start=span.start,
-        end=period.end,
-        placement_type=span.placement_type,
-        carer_id=span.carer_id,
-        postcode=span.postcode,
-        short_break=span.short_break,
-    )
+    return replace(span, end=period.end)
 
 
 # ------------------------------------------------------------------- per child
@@ -366,7 +471,14 @@ def _child_stability(timeline: _Timeline, as_of: date) -> ChildStability:
     else:
         days = None
 
-    in_cohort = period is not None and not (actual is not None and actual.short_break)
+    # DfE: both indicators' cohorts are the children looked after on the date,
+    # excluding "children looked after under an agreed series of short-term
+    # placements" (SSDA903 LS V3/V4), judged by the legal status on the day, not
+    # by any placement: a child under V4 at home between breaks is excluded, a
+    # child on a care order (C2) is in. An unknown status (not yet published by
+    # casefile) is not a short break.
+    legal_status = _status_within(child.legal_statuses, period, as_of) if period else None
+    in_cohort = period is not None and not on_short_breaks(legal_status)
     age = age_on(child.date_of_birth, as_of)
     long_term_cohort = (
         in_cohort
@@ -382,6 +494,7 @@ def _child_stability(timeline: _Timeline, as_of: date) -> ChildStability:
         as_of=as_of,
         age=age,
         looked_after=period is not None,
+        legal_status=legal_status,
         in_cohort=in_cohort,
         looked_after_since=period.start if period is not None else None,
         placements=in_window,
@@ -389,7 +502,11 @@ def _child_stability(timeline: _Timeline, as_of: date) -> ChildStability:
         current_placement_id=actual.placement_id if actual is not None else None,
         days_in_current_placement=days,
         social_worker_changes=_while_looked_after(child, child.social_worker_changes, first, last),
-        mid_year_school_moves=_while_looked_after(child, child.mid_year_school_moves, first, last),
+        mid_year_school_moves=(
+            None
+            if child.mid_year_school_moves is None
+            else _while_looked_after(child, child.mid_year_school_moves, first, last)
+        ),
         school_age=age_on(child.date_of_birth, school_year_start) in SCHOOL_AGE,
         long_term_cohort=long_term_cohort,
         long_term_stable=long_term_stable,
@@ -441,7 +558,8 @@ def _while_looked_after(
 def short_term_indicator(children: Iterable[ChildRecord], as_of: date) -> Indicator:
     """DfE short-term placement stability indicator (formerly NI 062).
 
-    Denominator: children looked after on `as_of` (not on a short break).
+    Denominator: children looked after on `as_of`, not under an agreed series
+    of short-term placements (legal status V3/V4 on `as_of`).
     Numerator: those with 3 or more counted placements during the 12 months up
     to and including `as_of`.
     """
@@ -451,7 +569,7 @@ def short_term_indicator(children: Iterable[ChildRecord], as_of: date) -> Indica
 def long_term_indicator(children: Iterable[ChildRecord], as_of: date) -> Indicator:
     """DfE long-term placement stability indicator (formerly NI 063).
 
-    Denominator: children looked after on `as_of` (not on a short break), aged
+    Denominator: children looked after on `as_of` (not under short breaks, LS V3/V4), aged
     under 16 on `as_of`, whose current period of care began on or before
     `as_of` minus 30 months (looked after continuously for at least 2.5 years;
     for 31 March, from 30 September two and a half years before or earlier).
@@ -525,10 +643,19 @@ def _long_term(rows: Sequence[ChildStability]) -> Indicator:
 def _stability_index(rows: Sequence[ChildStability]) -> StabilityIndex:
     cohort = [r for r in rows if r.in_cohort]
     school = [r for r in cohort if r.school_age]
+    # A child whose school moves nothing feeds cannot be counted as having none:
+    # the measure is null, with the reason, never 0.0 %.
+    if any(r.mid_year_school_moves is None for r in school):
+        school_moves = None
+        unavailable = {"school_moves": NO_SCHOOL_MOVES_SOURCE}
+    else:
+        school_moves = Indicator(sum(1 for r in school if r.mid_year_school_moves), len(school))
+        unavailable = {}
     return StabilityIndex(
         placement_moves=Indicator(sum(1 for r in cohort if r.moves), len(cohort)),
-        school_moves=Indicator(sum(1 for r in school if r.mid_year_school_moves), len(school)),
+        school_moves=school_moves,
         social_worker_changes=Indicator(
             sum(1 for r in cohort if r.social_worker_changes), len(cohort)
         ),
+        unavailable=unavailable,
     )

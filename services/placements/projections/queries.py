@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from services.placements.domain import PeriodOfCare
 from services.placements.domain.stability import (
     ChildRecord,
+    LegalStatus,
     PlacementSpan,
     social_worker_changes,
     year_window,
@@ -37,8 +38,13 @@ log = get_logger(__name__)
 class ReadModels:
     """The placements read models, read through the service's connection pool."""
 
-    def __init__(self, pool: ConnectionPool[Connection[Any]]) -> None:
+    def __init__(
+        self, pool: ConnectionPool[Connection[Any]], *, school_moves_connected: bool = False
+    ) -> None:
         self.pool = pool
+        #: Whether anything feeds `mid_year_school_moves` (the education service):
+        #: until then every child's school moves are unknown (None), not none.
+        self.school_moves_connected = school_moves_connected
 
     def ping(self) -> bool:
         with self.pool.connection() as conn:
@@ -85,6 +91,17 @@ class ReadModels:
         )
         return str(rows[0][0]) if rows else None
 
+    def allocated_team(self, child_id: UUID | str, on: date) -> str | None:
+        """The team of the allocation on `on` (the child's team, from casefile's record)."""
+        rows = self._rows(
+            f"SELECT team FROM {CARE}.social_worker_allocations "
+            "WHERE child_id = %s AND effective_date <= %s "
+            "ORDER BY effective_date DESC, seq DESC LIMIT 1",
+            str(child_id),
+            on,
+        )
+        return str(rows[0][0]) if rows else None
+
     def appointed_iro(self, child_id: UUID | str, on: date) -> str | None:
         rows = self._rows(
             f"SELECT iro_id FROM {CARE}.iro_appointments "
@@ -108,19 +125,24 @@ class ReadModels:
         grant_id, role, granted_at, expires_at = rows[0]
         return Grant(str(grant_id), user_id, str(role), str(child_id), granted_at, expires_at)
 
-    def child_record(self, child_id: UUID | str) -> ChildRecord | None:
+    def child_record(
+        self, child_id: UUID | str, recorded_by: datetime | None = None
+    ) -> ChildRecord | None:
         """Everything the stability rules need about one child, or None if casefile never
-        registered them."""
-        records = self._records([str(child_id)])
+        registered them. With `recorded_by`, the placements as recorded by then (ADR 0018)."""
+        records = self._records([str(child_id)], recorded_by)
         return records[0] if records else None
 
     # -------------------------------------------------------------- cohorts
 
-    def cohort(self, first: date, last: date) -> list[ChildRecord]:
+    def cohort(
+        self, first: date, last: date, recorded_by: datetime | None = None
+    ) -> list[ChildRecord]:
         """Every child with a period of care touching `first`..`last` (both included).
 
         A superset of every cohort on any day in the range (the children looked
-        after on that day); the domain decides who is in which cohort.
+        after on that day); the domain decides who is in which cohort. With
+        `recorded_by`, each child's placements as recorded by then.
         """
         ids = [
             str(row[0])
@@ -132,9 +154,33 @@ class ReadModels:
                 first,
             )
         ]
-        return self._records(ids)
+        return self._records(ids, recorded_by)
 
-    def _records(self, ids: Sequence[str]) -> list[ChildRecord]:
+    def _span_rows(self, ids: list[str], recorded_by: datetime | None) -> list[tuple[Any, ...]]:
+        """Each child's placement rows: as they stand, or as recorded by `recorded_by`."""
+        columns = "child_id, placement_id, start_date, end_date, placement_type, carer_id, postcode"
+        if recorded_by is None:
+            return self._rows(
+                f"SELECT {columns} FROM {SPANS}.placement_spans "
+                "WHERE child_id = ANY(%s) ORDER BY child_id, start_date, placement_id",
+                ids,
+            )
+        if recorded_by.tzinfo is None:
+            recorded_by = recorded_by.replace(tzinfo=UTC)
+        return self._rows(
+            f"SELECT {columns} FROM ("
+            f"SELECT DISTINCT ON (placement_id) {columns}, voided "
+            f"FROM {SPANS}.placement_span_history "
+            "WHERE child_id = ANY(%s) AND recorded_at <= %s "
+            "ORDER BY placement_id, seq DESC) AS stood WHERE NOT voided "
+            "ORDER BY child_id, start_date, placement_id",
+            ids,
+            recorded_by,
+        )
+
+    def _records(
+        self, ids: Sequence[str], recorded_by: datetime | None = None
+    ) -> list[ChildRecord]:
         if not ids:
             return []
         ids = list(ids)
@@ -152,11 +198,8 @@ class ReadModels:
         ):
             periods[child].append(PeriodOfCare(start, end))
         spans: dict[str, list[PlacementSpan]] = defaultdict(list)
-        for child, placement_id, start, end, place, carer, postcode, short_break in self._rows(
-            "SELECT child_id, placement_id, start_date, end_date, placement_type, carer_id, "
-            f"postcode, short_break FROM {SPANS}.placement_spans "
-            "WHERE child_id = ANY(%s) ORDER BY child_id, start_date, placement_id",
-            ids,
+        for child, placement_id, start, end, place, carer, postcode in self._span_rows(
+            ids, recorded_by
         ):
             spans[child].append(
                 PlacementSpan(
@@ -166,9 +209,15 @@ class ReadModels:
                     placement_type=place,
                     carer_id=carer,
                     postcode=postcode,
-                    short_break=short_break,
                 )
             )
+        statuses: dict[str, list[LegalStatus]] = defaultdict(list)
+        for child, day, legal_status in self._rows(
+            f"SELECT child_id, effective_date, legal_status FROM {CARE}.legal_statuses "
+            "WHERE child_id = ANY(%s) ORDER BY child_id, effective_date",
+            ids,
+        ):
+            statuses[child].append(LegalStatus(day, legal_status))
         allocations: dict[str, list[tuple[date, str]]] = defaultdict(list)
         for child, day, worker in self._rows(
             f"SELECT child_id, effective_date, social_worker_id FROM "
@@ -199,7 +248,10 @@ class ReadModels:
                     periods_of_care=tuple(periods[child]),
                     placements=tuple(spans[child]),
                     social_worker_changes=social_worker_changes(allocations[child]),
-                    mid_year_school_moves=tuple(school_moves[child]),
+                    mid_year_school_moves=(
+                        tuple(school_moves[child]) if self.school_moves_connected else None
+                    ),
+                    legal_statuses=tuple(statuses[child]),
                 )
             )
         return records

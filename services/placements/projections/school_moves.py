@@ -2,9 +2,9 @@
 
 The education service decides which school moves were mid-year and will publish
 them as integration events. It does not exist yet, so this projection has no
-source, its table is empty and every child has zero mid-year school moves until
-it is connected; how to connect it without touching the stability queries or
-the domain: docs/adr/0002-placement-stability-measures.md.
+source, its table is empty, and until it is connected every child's mid-year
+school moves are unknown: the Stability Index shows the measure as null with the
+reason, never as 0.0 %. How to connect it: docs/adr/0002-placement-stability-measures.md.
 """
 
 from __future__ import annotations
@@ -60,6 +60,11 @@ class SchoolMoves(Projection):
 
     def sources(self) -> Sequence[Source]:
         return self._sources
+
+    @property
+    def connected(self) -> bool:
+        """Whether anything feeds this read model (else school moves are unknown)."""
+        return bool(self._sources)
 
     def schema_sql(self) -> str:
         return _DDL
