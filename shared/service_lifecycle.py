@@ -127,6 +127,10 @@ class ServiceParts(Generic[S]):
     translate: Translate | None = None
     #: Set on the application once its read side is up (e.g. what it learns from others).
     wire: Callable[[ServiceApplication[Any], Any], None] | None = None
+    #: Followers of other services' integration events that record what they
+    #: learn on the service's own records (commands, not read models): run like
+    #: projections, exactly once by position, and never replayed by `belonging replay`.
+    followers: Callable[[ServiceApplication[Any]], Sequence[Projection]] | None = None
     #: Where break-glass grants are found (`require()` consults it for unrelated callers).
     break_glass: Callable[[Started[S], Any], BreakGlassGrants] | None = None
 
@@ -277,7 +281,8 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
     try:
         projections = parts.projections(parts.event_source(application, settings), settings)
         # Every service follows casefile's erasures of children (shared/erasure.py).
-        projections = [*projections, ErasureFollower(application, projections)]
+        followers = list(parts.followers(application)) if parts.followers else []
+        projections = [*projections, *followers, ErasureFollower(application, projections)]
         started.projections = {p.name: p for p in projections}
         nats = settings.nats_settings()  # the service's own credentials, for every runner
         started.runners = [ProjectionRunner(p, apg, nats) for p in projections]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
 from services.casefile.adapters.event_history import EventHistory
 from services.casefile.adapters.integration_events import translate
+from services.casefile.adapters.placements_facts import PlacementsFacts
 from services.casefile.api import routers
 from services.casefile.api.break_glass import RecordedGrants
 from services.casefile.api.children import CasefileReads
@@ -55,6 +57,11 @@ def break_glass(started: Started[CasefileSettings], reads: CasefileReads) -> Rec
     return RecordedGrants(application, started.settings.break_glass_duration)
 
 
+def followers(application: Any) -> Sequence[Projection]:
+    """What casefile records from placements: the day a child was placed for adoption."""
+    return [PlacementsFacts(application)]
+
+
 PARTS = ServiceParts(
     title="Belonging casefile",
     settings=CasefileSettings,
@@ -65,6 +72,7 @@ PARTS = ServiceParts(
     relationships=relationships,
     translate=translate,
     break_glass=break_glass,
+    followers=followers,
 )
 
 

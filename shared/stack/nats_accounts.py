@@ -53,6 +53,8 @@ CONSUMED_BY_EVERY_SERVICE: tuple[str, ...] = ("casefile",)
 #: Whose integration events each service reads besides (its projections' sources).
 CONSUMES: Mapping[str, tuple[str, ...]] = {
     "placements": ("casefile",),
+    # placed for adoption: a placement, recorded in placements, learned by casefile
+    "casefile": ("placements",),
 }
 
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,18 +21,13 @@ import asyncpg
 import nats
 import psycopg
 import pytest
-from eventsourcing.cryptography import AESCipher
-from fastapi.testclient import TestClient
-from nats.js.errors import NotFoundError
 from nats_access import NatsAccess, admin_options
 
+from casefile.beside import Placements, fresh_integration_streams, placements_beside
 from casefile.harness import CasefileService, wait_for
 from services.casefile.bootstrap import replayable_projections
 from services.casefile.domain.retention import Erasure
 from services.casefile.settings import CasefileSettings
-from services.placements.bootstrap import build_app as build_placements
-from services.placements.settings import PlacementsSettings
-from shared.auth.tokens import DevIssuer
 from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream
 from shared.eventstore import envelope as env
 from shared.eventstore.keyring import keys_bucket
@@ -48,34 +41,9 @@ RM = ("rm.hughes", "records_manager")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fresh_integration_stream(nats_url: str) -> Iterator[None]:
+def fresh_integration_stream(nats_url: str) -> None:
     """This module's casefile relay starts from an empty INTEGRATION_CASEFILE (one relay each)."""
-
-    async def delete() -> None:
-        client = await nats.connect(**admin_options(nats_url))
-        try:
-            await client.jetstream().delete_stream(integration_stream("casefile"))
-        except NotFoundError:
-            pass
-        finally:
-            await client.close()
-
-    asyncio.run(delete())
-    yield
-
-
-@dataclass
-class Placements:
-    client: TestClient
-    issuer: DevIssuer
-    database_url: str
-    stream: str
-
-    def headers(self, user: str, role: str, write: bool = False) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self.issuer.mint(user, [role])}"}
-        if write:
-            headers["Idempotency-Key"] = str(uuid4())
-        return headers
+    fresh_integration_streams(nats_url, "casefile")
 
 
 @pytest.fixture(scope="module")
@@ -87,36 +55,9 @@ def placements(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Placements]:
     """Placements beside this module's casefile, learning from its relay."""
-    unique = uuid4().hex[:8]
-    stream, prefix = f"PLACEMENTS_E{unique.upper()}", f"placementse{unique}"
-    name = f"placements_e{unique}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database = database_url.rsplit("/", 1)[0] + f"/{name}"
-    env_vars = {
-        "PLACEMENTS_NATS_STREAM": stream,
-        "PLACEMENTS_NATS_SUBJECT_PREFIX": prefix,
-        "PLACEMENTS_RELAY": "false",
-        "DATABASE_URL": database,
-        "NATS_URL": nats_url,
-        **nats_access.service_env("placements", stream, prefix),
-    }
-    saved = {key: os.environ.get(key) for key in env_vars}
-    os.environ.update(env_vars)
-    try:
-        issuer = DevIssuer(tmp_path_factory.mktemp("placements-issuer"))
-        # Its own service key, given directly: CIPHER_KEY in the environment is casefile's.
-        settings = PlacementsSettings(
-            jwks_path=str(issuer.jwks_path), cipher_key=AESCipher.create_key(32)
-        )
-        with TestClient(build_placements(settings, token_verifier=issuer.verifier())) as client:
-            yield Placements(client, issuer, database, stream)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    issuer_dir = tmp_path_factory.mktemp("placements-issuer")
+    with placements_beside(nats_access, nats_url, database_url, issuer_dir, relay=False) as made:
+        yield made
 
 
 def _rows(database_url: str, sql: str, *params: Any) -> int:

@@ -18,6 +18,7 @@ from services.casefile.domain.retention import Erasure
 from services.casefile.domain.values import AdoptionMilestone
 from shared.contracts import casefile as contract
 from shared.contracts.base import IntegrationEvent
+from shared.contracts.pupil_numbers import upn_digest
 from shared.dates import ENGLAND
 
 #: Details a correction may change that consumers are told about.
@@ -209,4 +210,22 @@ def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[Integratio
     if build is None:
         return []
     published = build(domain_event)
-    return [] if published is None else [published]
+    return [*([] if published is None else [published]), *_pupil_number(domain_event)]
+
+
+def _pupil_number(e: Any) -> list[IntegrationEvent]:
+    """The UPN's keyed digest for the education service, when registered or corrected."""
+    name = type(e).__name__
+    if name == "ChildRegistered" and getattr(e, "upn", None) is None:
+        return []
+    if name == "ChildDetailsCorrected" and "upn" not in e.corrected_fields:
+        return []
+    if name not in ("ChildRegistered", "ChildDetailsCorrected"):
+        return []
+    return [
+        contract.ChildPupilNumberRecorded(
+            child_id=_child(e),
+            effective_date=e.effective_date,
+            upn_digest=upn_digest(e.upn) if e.upn is not None else None,
+        )
+    ]

@@ -32,7 +32,7 @@ from shared.api.idempotency import idempotency_key
 from shared.auth.break_glass import Grant
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
-from shared.commands import CommandResult
+from shared.commands import CommandResult, not_blank_in_document
 from shared.request_context import acting_as
 
 
@@ -104,7 +104,9 @@ class BreakGlassAlertsPage(BaseModel):
 class AlertReview(BaseModel):
     """The manager's review of one break-glass use."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=not_blank_in_document
+    )
 
     note: Annotated[str, StringConstraints(min_length=1, max_length=10_000)] = Field(
         description="What the manager found (e.g. justified, discussed with the worker)"

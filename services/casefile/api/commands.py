@@ -180,13 +180,6 @@ ROUTES = (
         tag="adoption",
     ),
     CommandRoute(
-        f"{CHILD}/adoption/placed",
-        c.RecordPlacedForAdoption,
-        "adoption.record",
-        "The child is placed with the prospective adopters",
-        tag="adoption",
-    ),
-    CommandRoute(
         f"{CHILD}/adoption/adopted",
         c.RecordAdoption,
         "adoption.record",

@@ -22,7 +22,7 @@ from services.casefile.domain.values import (
     SocialWorkerChangeReason,
     ViewsSubject,
 )
-from shared.commands import Command, Note, PersonId, code
+from shared.commands import Command, Note, PersonId, code, not_blank_in_document
 from shared.dates import Day, today
 from shared.ssda903 import codes
 
@@ -85,6 +85,7 @@ def _documented_correction(schema: dict[str, Any]) -> None:
         field.pop("default", None)  # left out, it stays as it is
         branches = [b for b in field.pop("anyOf", []) if b.get("type") != "null"]
         field.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
+    not_blank_in_document(schema)  # as every command's document says
 
 
 class CorrectDetails(Command):

@@ -1,0 +1,98 @@
+"""The placements service beside a casefile test module's service, on the same servers.
+
+For tests of what crosses between the two: casefile's relay feeds placements
+(periods of care, allocations, erasures) and placements' relay feeds casefile
+(placed for adoption). Each relay takes its position from its integration
+stream, so a module that runs one starts from an empty stream
+(`fresh_integration_streams`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import nats
+import psycopg
+from eventsourcing.cryptography import AESCipher
+from fastapi.testclient import TestClient
+from nats.js.errors import NotFoundError
+from nats_access import NatsAccess, admin_options
+
+from services.placements.bootstrap import build_app as build_placements
+from services.placements.settings import PlacementsSettings
+from shared.auth.tokens import DevIssuer
+from shared.contracts.relay import integration_stream
+
+
+@dataclass
+class Placements:
+    client: TestClient
+    issuer: DevIssuer
+    database_url: str
+    stream: str
+
+    def headers(self, user: str, role: str, write: bool = False) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.issuer.mint(user, [role])}"}
+        if write:
+            headers["Idempotency-Key"] = str(uuid4())
+        return headers
+
+
+def fresh_integration_streams(nats_url: str, *services: str) -> None:
+    """Deletes these services' integration streams on the test server (one relay each)."""
+
+    async def delete() -> None:
+        client = await nats.connect(**admin_options(nats_url))
+        try:
+            for service in services:
+                try:
+                    await client.jetstream().delete_stream(integration_stream(service))
+                except NotFoundError:
+                    pass
+        finally:
+            await client.close()
+
+    asyncio.run(delete())
+
+
+@contextmanager
+def placements_beside(
+    nats_access: NatsAccess, nats_url: str, database_url: str, issuer_dir: Path, *, relay: bool
+) -> Iterator[Placements]:
+    """Placements with its own stream, database, NATS user and service key."""
+    unique = uuid4().hex[:8]
+    stream, prefix = f"PLACEMENTS_E{unique.upper()}", f"placementse{unique}"
+    name = f"placements_e{unique}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    database = database_url.rsplit("/", 1)[0] + f"/{name}"
+    env_vars = {
+        "PLACEMENTS_NATS_STREAM": stream,
+        "PLACEMENTS_NATS_SUBJECT_PREFIX": prefix,
+        "PLACEMENTS_RELAY": "true" if relay else "false",
+        "DATABASE_URL": database,
+        "NATS_URL": nats_url,
+        **nats_access.service_env("placements", stream, prefix),
+    }
+    saved = {key: os.environ.get(key) for key in env_vars}
+    os.environ.update(env_vars)
+    try:
+        issuer = DevIssuer(issuer_dir)
+        # Its own service key, given directly: CIPHER_KEY in the environment is casefile's.
+        settings = PlacementsSettings(
+            jwks_path=str(issuer.jwks_path), cipher_key=AESCipher.create_key(32)
+        )
+        with TestClient(build_placements(settings, token_verifier=issuer.verifier())) as client:
+            yield Placements(client, issuer, database, stream)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
