@@ -18,6 +18,7 @@ from services.casefile.application import Casefile
 from services.casefile.projections.break_glass import BreakGlassAlerts, BreakGlassProjection
 from services.casefile.projections.case_team import CaseTeam, CaseTeamProjection
 from services.casefile.projections.children import ChildrenRegister, ChildrenRegisterProjection
+from services.casefile.projections.other_services import OtherServices, OtherServicesProjection
 from services.casefile.settings import CasefileSettings
 from shared.auth.tokens import TokenVerifier
 from shared.projections.runner import Projection, Source
@@ -30,6 +31,7 @@ def projections(source: Source, settings: CasefileSettings) -> Sequence[Projecti
         CaseTeamProjection(source),
         ChildrenRegisterProjection(source),
         BreakGlassProjection(source),
+        OtherServicesProjection(),
     ]
 
 
@@ -37,6 +39,7 @@ def reads(started: Started[CasefileSettings]) -> CasefileReads:
     return CasefileReads(
         history=EventHistory(started.application.factory, started.application.access_logs.factory),
         register=ChildrenRegister(started.pool),
+        other_services=OtherServices(started.pool),
         break_glass=BreakGlassAlerts(
             started.pool, catch_up=lambda: started.catch_up(BreakGlassProjection.name)
         ),

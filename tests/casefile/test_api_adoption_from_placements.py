@@ -113,6 +113,20 @@ def test_the_placing_recorded_in_placements_reaches_the_adoption_timeline(
         PLACEMENTS_ACTOR,
         "service",
     )
+    # the child's history in casefile shows what placements recorded, in recorded order
+    def from_placements() -> list[dict[str, Any]] | None:
+        history = casefile.get(f"/children/{child}/history", "aud.green", "auditor").json()
+        found: list[dict[str, Any]] = history["from_other_services"]
+        return found if len(found) >= 2 else None
+
+    entries = wait_for(from_placements, 20)
+    assert [(e["service"], e["event_type"], e["effective_date"]) for e in entries] == [
+        ("placements", "placement.started.v1", "2023-01-10"),
+        ("placements", "placement.placed-for-adoption.v1", "2024-02-01"),
+    ]
+    assert entries[1]["facts"]["placement_type"] == "A6"
+    assert "carer_id" not in entries[1]["facts"]  # minimised by placements' contract
+    assert all(e["history"] == f"/v1/children/{child}/history" for e in entries)
     # now the adoption order, which needs the placing first, can be recorded in casefile
     adopted = casefile.post(f"/children/{child}/adoption/adopted", {"effective_date": "2024-09-01"})
     assert adopted.status_code == 200, adopted.text

@@ -30,6 +30,11 @@ from services.casefile.projections.children import (
     RegisteredChild,
     Visibility,
 )
+from services.casefile.projections.other_services import (
+    FOLLOWED,
+    OtherServiceEntry,
+    OtherServices,
+)
 from shared.access_log import record_access, record_accesses
 from shared.api.command_routes import COMMAND_RESPONSES, answer_once
 from shared.api.concurrency import etag
@@ -50,6 +55,7 @@ class CasefileReads:
 
     history: EventHistory
     register: ChildrenRegister
+    other_services: OtherServices
     break_glass: BreakGlassAlerts
 
 
@@ -93,9 +99,7 @@ class HistoryLink(BaseModel):
 
 #: Where each other service serves its events about a child (ADR 0018): casefile does
 #: not read their streams or databases, and the caller asks each with the same token.
-OTHER_HISTORIES: dict[str, str] = {
-    "placements": "/v1/children/{child_id}/history",
-}
+OTHER_HISTORIES: dict[str, str] = FOLLOWED
 
 
 class HistoryView(BaseModel):
@@ -106,6 +110,11 @@ class HistoryView(BaseModel):
         default_factory=list,
         description="The child's histories in the other services (placements and moves, "
         "with their corrections): ask each service at its path",
+    )
+    from_other_services: list[OtherServiceEntry] = Field(
+        default_factory=list,
+        description="What the other services published about the child, in recorded order "
+        "(who recorded each, and why, is in that service's own history)",
     )
 
 
@@ -245,4 +254,7 @@ def get_history(
             HistoryLink(service=name, href=path.format(child_id=child_id))
             for name, path in OTHER_HISTORIES.items()
         ],
+        from_other_services=runtime.reads.other_services.of_child(
+            str(child_id), recorded_by=as_of_recorded
+        ),
     )
