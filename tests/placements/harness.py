@@ -15,7 +15,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -34,6 +34,7 @@ from shared.contracts.relay import (
     ensure_integration_stream,
     to_cloudevent,
 )
+from shared.eventstore import envelope as env
 
 T = TypeVar("T")
 
@@ -74,8 +75,11 @@ def publish_casefile(casefile_nats: dict[str, Any], *events: IntegrationEvent) -
             await ensure_integration_stream(client, casefile.SERVICE)
             js = client.jetstream()
             for event in events:
-                body = to_cloudevent(event, f"casefile-test-{uuid4()}", casefile.SERVICE, None)
-                await js.publish(event.subject(), body, headers=relay_headers())
+                # As the relay does: the recorded time of the source event travels along.
+                recorded = datetime.now(UTC).isoformat()
+                body = to_cloudevent(event, f"casefile-test-{uuid4()}", casefile.SERVICE, recorded)
+                headers = {**relay_headers(), env.RECORDED_AT: recorded}
+                await js.publish(event.subject(), body, headers=headers)
         finally:
             await client.close()
 

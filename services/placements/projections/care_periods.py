@@ -12,6 +12,7 @@ See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -25,6 +26,7 @@ from shared.contracts.quarantine import (
     quarantine,
 )
 from shared.contracts.relay import IntegrationMessage, integration_stream
+from shared.eventstore import envelope as env
 from shared.eventstore.reader import StoredMessage
 from shared.projections import Delivered, Projection, Source
 from shared.projections.runner import Erased
@@ -67,7 +69,30 @@ CREATE TABLE IF NOT EXISTS iro_appointments (
     iro_id text NOT NULL,
     PRIMARY KEY (child_id, seq)
 );
+-- Every fact taken, as published, with when casefile recorded it: the tables
+-- above as they stood at any moment (figures "as the record stood at T", ADR 0018).
+CREATE TABLE IF NOT EXISTS learned_facts (
+    seq bigint PRIMARY KEY,
+    child_id text NOT NULL,
+    recorded_at timestamptz,
+    event_type text NOT NULL,
+    facts jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS learned_facts_by_child ON learned_facts (child_id, seq);
 """
+
+
+#: The facts the figures are rebuilt from "as recorded at T" (`queries._casefile_facts`).
+LEARNED = (
+    casefile.ChildRegistered,
+    casefile.ChildDetailsCorrected,
+    casefile.ChildRegisteredV1,
+    casefile.ChildDetailsCorrectedV1,
+    casefile.PeriodOfCareStarted,
+    casefile.LegalStatusChanged,
+    casefile.PeriodOfCareEnded,
+    casefile.SocialWorkerAllocated,
+)
 
 
 def decode_casefile(message: StoredMessage) -> IntegrationMessage | Erased | Quarantined | None:
@@ -91,6 +116,7 @@ class CarePeriods(Projection):
         "legal_statuses",
         "social_worker_allocations",
         "iro_appointments",
+        "learned_facts",
         QUARANTINE_TABLE,
     )
 
@@ -117,6 +143,17 @@ class CarePeriods(Projection):
             return
         assert isinstance(message, IntegrationMessage)
         e: Any = message.data
+        if isinstance(e, LEARNED):  # only what the figures need: nothing else is kept
+            recorded = message.headers.get(env.RECORDED_AT)
+            await conn.execute(
+                "INSERT INTO learned_facts (seq, child_id, recorded_at, event_type, facts) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                delivered.seq,
+                e.child_id,
+                datetime.fromisoformat(recorded) if recorded else None,
+                type(e).event_type,
+                e.model_dump_json(),
+            )
         if isinstance(
             e,
             casefile.ChildRegistered

@@ -8,6 +8,7 @@ See docs/adr/0009-what-placements-learns-and-who-is-related.md.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -32,6 +33,13 @@ from services.placements.projections.school_moves import SCHEMA as SCHOOLS
 from shared.auth.break_glass import Grant
 from shared.observability.logs import get_logger
 
+#: Date of birth, periods of care, legal statuses and allocations, by child.
+CasefileFacts = tuple[
+    dict[str, date],
+    dict[str, list[PeriodOfCare]],
+    dict[str, list[LegalStatus]],
+    dict[str, list[tuple[date, str]]],
+]
 log = get_logger(__name__)
 
 
@@ -178,12 +186,8 @@ class ReadModels:
             recorded_by,
         )
 
-    def _records(
-        self, ids: Sequence[str], recorded_by: datetime | None = None
-    ) -> list[ChildRecord]:
-        if not ids:
-            return []
-        ids = list(ids)
+    def _casefile_facts_now(self, ids: list[str]) -> CasefileFacts:
+        """What casefile has told placements about these children, as it stands."""
         births = dict(
             self._rows(
                 f"SELECT child_id, date_of_birth FROM {CARE}.children WHERE child_id = ANY(%s)",
@@ -197,20 +201,6 @@ class ReadModels:
             ids,
         ):
             periods[child].append(PeriodOfCare(start, end))
-        spans: dict[str, list[PlacementSpan]] = defaultdict(list)
-        for child, placement_id, start, end, place, carer, postcode in self._span_rows(
-            ids, recorded_by
-        ):
-            spans[child].append(
-                PlacementSpan(
-                    placement_id=placement_id,
-                    start=start,
-                    end=end,
-                    placement_type=place,
-                    carer_id=carer,
-                    postcode=postcode,
-                )
-            )
         statuses: dict[str, list[LegalStatus]] = defaultdict(list)
         for child, day, legal_status in self._rows(
             f"SELECT child_id, effective_date, legal_status FROM {CARE}.legal_statuses "
@@ -225,6 +215,77 @@ class ReadModels:
             ids,
         ):
             allocations[child].append((day, worker))
+        return births, periods, statuses, allocations
+
+    def _casefile_facts(self, ids: list[str], recorded_by: datetime) -> CasefileFacts:
+        """The same, as casefile had recorded them by `recorded_by` (ADR 0018).
+
+        Folds the facts placements took (`learned_facts`, in the order taken)
+        the way `CarePeriods` applies them, keeping those recorded by then.
+        """
+        if recorded_by.tzinfo is None:
+            recorded_by = recorded_by.replace(tzinfo=UTC)
+        births: dict[str, date] = {}
+        starts: dict[str, dict[str, tuple[date, date | None]]] = defaultdict(dict)
+        status_by_day: dict[str, dict[tuple[str, date], str]] = defaultdict(dict)
+        allocations: dict[str, list[tuple[date, str]]] = defaultdict(list)
+        for child, event_type, facts in self._rows(
+            f"SELECT child_id, event_type, facts FROM {CARE}.learned_facts "
+            "WHERE child_id = ANY(%s) AND recorded_at <= %s ORDER BY seq",
+            ids,
+            recorded_by,
+        ):
+            data = facts if isinstance(facts, dict) else json.loads(facts)
+            kind = event_type.rsplit(".v", 1)[0]
+            if kind in ("child.registered", "child.details-corrected"):
+                births[child] = date.fromisoformat(data["date_of_birth"])
+            elif kind == "period-of-care.started":
+                start = date.fromisoformat(data["start_date"])
+                starts[child][data["period_id"]] = (start, None)
+                status_by_day[child][(data["period_id"], start)] = data["legal_status"]
+            elif kind == "period-of-care.legal-status-changed" and data.get("effective_date"):
+                day = date.fromisoformat(data["effective_date"])
+                status_by_day[child][(data["period_id"], day)] = data["legal_status"]
+            elif kind == "period-of-care.ended" and data["period_id"] in starts[child]:
+                start, _ = starts[child][data["period_id"]]
+                starts[child][data["period_id"]] = (start, date.fromisoformat(data["end_date"]))
+            elif kind == "social-worker.allocated" and data.get("effective_date"):
+                day = date.fromisoformat(data["effective_date"])
+                allocations[child].append((day, data["social_worker_id"]))
+        periods: dict[str, list[PeriodOfCare]] = defaultdict(list)
+        for child, by_period in starts.items():
+            for start, end in sorted(by_period.values()):
+                periods[child].append(PeriodOfCare(start, end))
+        statuses: dict[str, list[LegalStatus]] = defaultdict(list)
+        for child, by_day in status_by_day.items():
+            for (_, day), legal_status in sorted(by_day.items(), key=lambda item: item[0][1]):
+                statuses[child].append(LegalStatus(day, legal_status))
+        return births, periods, statuses, allocations
+
+    def _records(
+        self, ids: Sequence[str], recorded_by: datetime | None = None
+    ) -> list[ChildRecord]:
+        if not ids:
+            return []
+        ids = list(ids)
+        if recorded_by is not None:
+            births, periods, statuses, allocations = self._casefile_facts(ids, recorded_by)
+        else:
+            births, periods, statuses, allocations = self._casefile_facts_now(ids)
+        spans: dict[str, list[PlacementSpan]] = defaultdict(list)
+        for child, placement_id, start, end, place, carer, postcode in self._span_rows(
+            ids, recorded_by
+        ):
+            spans[child].append(
+                PlacementSpan(
+                    placement_id=placement_id,
+                    start=start,
+                    end=end,
+                    placement_type=place,
+                    carer_id=carer,
+                    postcode=postcode,
+                )
+            )
         school_moves: dict[str, list[date]] = defaultdict(list)
         for child, day in self._rows(
             f"SELECT child_id, move_date FROM {SCHOOLS}.mid_year_school_moves "
