@@ -150,6 +150,20 @@ class StreamReader:
 
     # -- public reads ------------------------------------------------------------
 
+    def stream_exists(self, stream: str) -> bool:
+        """Whether the stream exists (a service's integration stream is made by its relay)."""
+
+        async def ask() -> bool:
+            info = await self.connection.api_request(f"STREAM.INFO.{stream}")
+            error = info.get("error")
+            if error and (error.get("code") == 404 or error.get("err_code") == 10059):
+                return False
+            if error:
+                raise OperationalError(f"stream {stream}: {error.get('description', error)}")
+            return True
+
+        return self.connection.run(ask())
+
     def last(self, stream: str, subject: str) -> StoredMessage | None:
         """The last message stored on a subject (wildcards allowed), or None.
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper, OperationalError, StoredEvent
 
 from shared.eventstore import envelope as env
 from shared.eventstore.connection import NatsConnection
@@ -203,7 +203,12 @@ class ProjectionRunner:
         # keeps running in its thread, and the retry must not read the same
         # positions alongside it.
         with self._reading:
-            page = self.reader.next_batch(source.stream, after + 1, None, self.page)
+            try:
+                page = self.reader.next_batch(source.stream, after + 1, None, self.page)
+            except OperationalError:
+                if not self.reader.stream_exists(source.stream):
+                    return [], after  # nothing published there yet: nothing to apply
+                raise
         if not page:
             return [], after
         kept = [m for m in page if subject_matches(source.subjects, m.subject)]

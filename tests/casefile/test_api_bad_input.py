@@ -288,9 +288,21 @@ def test_a_date_of_birth_outside_the_calendar_is_refused_and_the_register_still_
         "date_of_birth": born,
         "sex": "F",
         "ethnicity": "WBRI",
+        "registration_date": "2024-01-02",
     }
     response = casefile_service.post("/children", body)
     assert response.status_code == 422
     assert fields(response) == ["body.date_of_birth"]
     listed = casefile_service.get("/children", user="aud.khan", role="auditor")
     assert listed.status_code == 200
+
+
+def test_a_registration_without_its_date_is_refused_naming_it(
+    casefile_service: CasefileService,
+) -> None:
+    """The day the record was opened is a fact to state, never silently today."""
+    body = registration()
+    del body["registration_date"]
+    response = casefile_service.post("/children", body)
+    assert response.status_code == 422, response.text
+    assert fields(response) == ["body.registration_date"]

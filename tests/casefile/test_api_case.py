@@ -307,9 +307,10 @@ def test_rebuilding_the_read_models_from_the_stream_gives_the_same_rows(
         "casefile_case_team",
         "casefile_children",
         "casefile_break_glass",
+        "casefile_other_services",  # what placements published: nothing in this module
     ]
     for report in reports:
-        assert report.events > 0
+        assert report.events > 0 or report.projection == "casefile_other_services"
         assert not any(report.differences.values()), report
 
 

@@ -64,14 +64,13 @@ class RegisterChild(Command):
     date_of_birth: Day
     sex: str = code(codes.SEX, "SSDA903 SEX")
     ethnicity: str = code(codes.ETHNICITY, "SSDA903 ETHNIC")
-    registration_date: Day | None = Field(default=None, description="Default: today")
+    registration_date: Day = Field(
+        description="The day the council opened the child's record: stated, never assumed"
+    )
     upn: Upn | None = None
     nhs_number: NhsNumber | None = None
     uasc: StrictBool = Field(default=False, description="Unaccompanied asylum-seeking child")
     uasc_ceased_date: Day | None = None
-
-    def arguments(self) -> dict[str, Any]:
-        return {**super().arguments(), "registration_date": self.registration_date or today()}
 
 
 #: Details every child has: a correction changes them, and cannot clear them.
