@@ -37,7 +37,11 @@ def projections(source: Source, settings: CasefileSettings) -> Sequence[Projecti
 
 def reads(started: Started[CasefileSettings]) -> CasefileReads:
     return CasefileReads(
-        history=EventHistory(started.application.factory, started.application.access_logs.factory),
+        history=EventHistory(
+            started.application.factory,
+            started.application.access_logs.factory,
+            getattr(started.application.mapper, "keyring", None),
+        ),
         register=ChildrenRegister(started.pool),
         other_services=OtherServices(started.pool),
         break_glass=BreakGlassAlerts(

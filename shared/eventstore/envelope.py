@@ -8,6 +8,7 @@ auditor can check the record without the key that decrypts the body (DESIGN.md,
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,7 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from shared.eventstore.keyring import KeyRing, record_keyring
+from shared.eventstore.keyring import KeyDestroyed, KeyRing, record_keyring
 from shared.eventstore.reader import StoredMessage
 from shared.observability.tracing import inject_headers
 from shared.request_context import current
@@ -106,6 +107,11 @@ class EnvelopeMapper(Mapper[UUID]):
         child = getattr(domain_event, "child_id", None)
         if child is not None:
             envelope[CHILD] = str(child)
+        reason = current().break_glass_reason
+        if reason and self.keyring is not None:
+            # Free text about the child: sealed with the record, erased with it.
+            sealed = self.keyring.encrypt(str(stored.originator_id), _clean(reason).encode())
+            envelope[BREAK_GLASS] = SEALED_PREFIX + base64.b64encode(sealed).decode()
         return EnvelopedStoredEvent(
             originator_id=stored.originator_id,
             originator_version=stored.originator_version,
@@ -131,6 +137,28 @@ def protect_records(mapper: Mapper[Any], factory: Any, env: Any) -> None:
     key = getattr(mapper.cipher, "key", None)
     if isinstance(mapper, EnvelopeMapper) and isinstance(key, bytes):
         mapper.use_record_keys(record_keyring(factory, env, key))
+
+
+#: A header value sealed under the record's key (the break-glass reason).
+SEALED_PREFIX = "sealed:"
+
+
+def break_glass_reason(headers: dict[str, str], keyring: KeyRing | None) -> str | None:
+    """The break-glass reason of an event, opened with its record's key.
+
+    "(erased)" once the record's key is destroyed; "(sealed)" to a reader
+    without the key ring (the envelope stays checkable without any key).
+    """
+    value = headers.get(BREAK_GLASS)
+    if not value or not value.startswith(SEALED_PREFIX):
+        return value
+    if keyring is None:
+        return "(sealed)"
+    try:
+        body = base64.b64decode(value[len(SEALED_PREFIX) :], validate=True)
+        return keyring.decrypt(headers.get(ORIGINATOR, ""), body).decode()
+    except KeyDestroyed:
+        return "(erased)"
 
 
 def event_type(topic: str) -> str:
@@ -184,7 +212,7 @@ def build_headers(
         headers[ON_BEHALF_OF] = _clean(context.on_behalf_of)
     headers[PURPOSE] = _clean(context.purpose)
     if context.break_glass_reason:
-        headers[BREAK_GLASS] = _clean(context.break_glass_reason)
+        headers[BREAK_GLASS] = envelope.get(BREAK_GLASS) or _clean(context.break_glass_reason)
     if EFFECTIVE_DATE in envelope:
         headers[EFFECTIVE_DATE] = envelope[EFFECTIVE_DATE]
     headers[RECORDED_AT] = envelope.get(RECORDED_AT) or datetime.now(UTC).isoformat()

@@ -16,6 +16,7 @@ from services.casefile.domain.break_glass import BreakGlass
 from shared.access_log import AccessLog
 from shared.eventstore import envelope as env
 from shared.eventstore.factory import NatsFactory
+from shared.eventstore.keyring import KeyRing
 from shared.eventstore.reader import StoredMessage
 
 CASE = "case"
@@ -47,11 +48,15 @@ class History:
 class EventHistory:
     """Reads histories from the NATS event store the application was built on."""
 
-    def __init__(self, factory: object, access_logs: object) -> None:
+    def __init__(
+        self, factory: object, access_logs: object, keyring: KeyRing | None = None
+    ) -> None:
         if not isinstance(factory, NatsFactory) or not isinstance(access_logs, NatsFactory):
             raise TypeError("event history needs PERSISTENCE_MODULE=shared.eventstore")
         self.factory = factory
         self.access_logs = access_logs
+        #: Opens sealed break-glass reasons (the service's and its access logs' records).
+        self.keyring = keyring
 
     @staticmethod
     def _messages(factory: NatsFactory, aggregate_id: UUID) -> list[StoredMessage]:
@@ -68,15 +73,15 @@ class EventHistory:
         """The child's record (and optionally its reads and break-glass grants), oldest first."""
         messages = self._messages(self.factory, child_id)
         intact = not env.verify_chain([(m.headers, m.data) for m in messages])
-        entries = [_entry(CASE, m) for m in messages]
+        entries = [_entry(CASE, m, self.keyring) for m in messages]
         if include_reads:
             reads = self._messages(self.access_logs, AccessLog.create_id(str(child_id)))
             intact = intact and not env.verify_chain([(m.headers, m.data) for m in reads])
-            entries += [_entry(ACCESS, m) for m in reads]
+            entries += [_entry(ACCESS, m, self.keyring) for m in reads]
             # Who was given break-glass access, why and until when, and each review.
             grants = self._messages(self.factory, BreakGlass.create_id(child_id))
             intact = intact and not env.verify_chain([(m.headers, m.data) for m in grants])
-            entries += [_entry(BREAK_GLASS, m) for m in grants]
+            entries += [_entry(BREAK_GLASS, m, self.keyring) for m in grants]
             # Two streams: their sequences do not compare, their recorded times do.
             entries.sort(key=lambda entry: (entry.recorded_at, entry.record, entry.sequence))
         if recorded_by is not None:
@@ -86,7 +91,7 @@ class EventHistory:
         return History(entries=entries, chain_intact=intact)
 
 
-def _entry(record: str, message: StoredMessage) -> HistoryEntry:
+def _entry(record: str, message: StoredMessage, keyring: KeyRing | None) -> HistoryEntry:
     headers = message.headers
     effective = headers.get(env.EFFECTIVE_DATE)
     recorded = headers.get(env.RECORDED_AT)
@@ -102,6 +107,6 @@ def _entry(record: str, message: StoredMessage) -> HistoryEntry:
         role=headers.get(env.ROLE, ""),
         purpose=headers.get(env.PURPOSE, ""),
         on_behalf_of=headers.get(env.ON_BEHALF_OF),
-        break_glass_reason=headers.get(env.BREAK_GLASS),
+        break_glass_reason=env.break_glass_reason(headers, keyring),
         sequence=message.seq,
     )

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from shared.eventstore import envelope as env
 from shared.eventstore.factory import NatsFactory
+from shared.eventstore.keyring import KeyRing
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class PlacementHistoryEntry:
 
 
 def of_history(
-    factory: object, aggregate_id: UUID, domain_events: list[Any]
+    factory: object, aggregate_id: UUID, domain_events: list[Any], keyring: KeyRing | None = None
 ) -> tuple[list[PlacementHistoryEntry], bool]:
     """The entries of one placement history, oldest first, and whether its chain is intact."""
     if not isinstance(factory, NatsFactory):
@@ -66,7 +67,7 @@ def of_history(
                 role=headers.get(env.ROLE, ""),
                 purpose=headers.get(env.PURPOSE, ""),
                 on_behalf_of=headers.get(env.ON_BEHALF_OF),
-                break_glass_reason=headers.get(env.BREAK_GLASS),
+                break_glass_reason=env.break_glass_reason(headers, keyring),
                 placement_id=UUID(str(placement_id)) if placement_id else None,
                 reason=getattr(event, "reason", None),
             )

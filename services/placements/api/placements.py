@@ -136,7 +136,10 @@ def event_history(child_id: ChildId, principal: Reader, service: Runtime) -> Eve
     application = service.application
     found = application.load(child_id)
     entries, intact = of_history(
-        application.factory, found.id, list(application.events.get(found.id))
+        application.factory,
+        found.id,
+        list(application.events.get(found.id)),
+        keyring=getattr(application.mapper, "keyring", None),
     )
     record_access(application, str(child_id), "placements.event-history")
     return EventHistoryOut(child_id=child_id, chain_intact=intact, entries=entries)
