@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import nats
 import psycopg
+import pytest
 from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 from nats.js.errors import NotFoundError
@@ -96,3 +98,23 @@ def placements_beside(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def placements_fixture(*, relay: bool) -> Any:
+    """A module fixture `placements`: placements beside the module's casefile service."""
+
+    @pytest.fixture(scope="module")
+    def placements(
+        casefile_service: Any,
+        nats_access: NatsAccess,
+        nats_url: str,
+        database_url: str,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[Placements]:
+        issuer_dir = tmp_path_factory.mktemp("placements-issuer")
+        with placements_beside(
+            nats_access, nats_url, database_url, issuer_dir, relay=relay
+        ) as made:
+            yield made
+
+    return placements

@@ -6,19 +6,24 @@ path, as for `tests/placements`).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import httpx
 import psycopg
 from fastapi.testclient import TestClient
 
+from services.casefile.bootstrap import replayable_projections
+from services.casefile.settings import CasefileSettings
 from shared.auth.tokens import DevIssuer
 from shared.eventstore import envelope as env
 from shared.eventstore.reader import StoredMessage, StreamReader
+from shared.projections.runner import RebuildReport, rebuild
 
 READ_MODELS = ("casefile_case_team", "casefile_children")
 TEAM_MANAGERS = {"tm.okafor": ["north-1"], "tm.reid": ["south-2"]}
@@ -131,6 +136,21 @@ class CasefileService:
         )
         assert started.status_code == 201, started.text
         return child_id, UUID(started.json()["id"])
+
+    def rebuild_read_models(self) -> list[RebuildReport]:
+        """`belonging replay` of every catalogued read model, compared with the live one."""
+
+        async def rebuild_all() -> list[RebuildReport]:
+            pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=2)
+            try:
+                return [
+                    await rebuild(projection, pool, self.nats_url, swap=False)
+                    for projection in replayable_projections(CasefileSettings())
+                ]
+            finally:
+                await pool.close()
+
+        return asyncio.run(rebuild_all())
 
     def case_events(self, child_id: UUID) -> list[str]:
         """Event types in the child's record, read from the stream (records no access)."""

@@ -6,15 +6,13 @@ feeds casefile (the placing), on real NATS and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
-from nats_access import NatsAccess
 
-from casefile.beside import Placements, fresh_integration_streams, placements_beside
+from casefile.beside import Placements, fresh_integration_streams, placements_fixture
 from casefile.harness import CasefileService, wait_for
 from services.casefile.adapters.placements_facts import PLACEMENTS_ACTOR
 from shared.eventstore import envelope as env
@@ -30,17 +28,7 @@ def fresh_streams(nats_url: str) -> None:
     fresh_integration_streams(nats_url, "casefile", "placements")
 
 
-@pytest.fixture(scope="module")
-def placements(
-    casefile_service: CasefileService,
-    nats_access: NatsAccess,
-    nats_url: str,
-    database_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Placements]:
-    issuer_dir = tmp_path_factory.mktemp("placements-issuer")
-    with placements_beside(nats_access, nats_url, database_url, issuer_dir, relay=True) as made:
-        yield made
+placements = placements_fixture(relay=True)
 
 
 def _in_care_and_placed(casefile: CasefileService, placements: Placements) -> tuple[UUID, str]:
@@ -113,6 +101,7 @@ def test_the_placing_recorded_in_placements_reaches_the_adoption_timeline(
         PLACEMENTS_ACTOR,
         "service",
     )
+
     # the child's history in casefile shows what placements recorded, in recorded order
     def from_placements() -> list[dict[str, Any]] | None:
         history = casefile.get(f"/children/{child}/history", "aud.green", "auditor").json()

@@ -8,17 +8,12 @@ within 20 working days of care starting: Monday 5 February 2024.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from uuid import UUID
 
-import asyncpg
 import pytest
 
 from casefile.harness import CasefileService
-from services.casefile.bootstrap import replayable_projections
-from services.casefile.settings import CasefileSettings
-from shared.projections.runner import RebuildReport, rebuild
 
 pytestmark = pytest.mark.integration
 
@@ -292,17 +287,7 @@ def test_rebuilding_the_read_models_from_the_stream_gives_the_same_rows(
     casefile_service.looked_after()
     casefile_service.settle()
 
-    async def rebuild_all() -> list[RebuildReport]:
-        pool = await asyncpg.create_pool(casefile_service.database_url, min_size=1, max_size=2)
-        try:
-            return [
-                await rebuild(projection, pool, casefile_service.nats_url, swap=False)
-                for projection in replayable_projections(CasefileSettings())
-            ]
-        finally:
-            await pool.close()
-
-    reports = asyncio.run(rebuild_all())
+    reports = casefile_service.rebuild_read_models()
     assert [r.projection for r in reports] == [
         "casefile_case_team",
         "casefile_children",

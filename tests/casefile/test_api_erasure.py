@@ -13,26 +13,22 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import nats
 import psycopg
 import pytest
-from nats_access import NatsAccess, admin_options
+from nats_access import admin_options
 
-from casefile.beside import Placements, fresh_integration_streams, placements_beside
+from casefile.beside import Placements, fresh_integration_streams, placements_fixture
 from casefile.harness import CasefileService, wait_for
-from services.casefile.bootstrap import replayable_projections
 from services.casefile.domain.retention import Erasure
-from services.casefile.settings import CasefileSettings
 from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream
 from shared.eventstore import envelope as env
 from shared.eventstore.keyring import keys_bucket
 from shared.eventstore.reader import StreamReader
-from shared.projections.runner import ERASED, rebuild
+from shared.projections.runner import ERASED
 
 pytestmark = pytest.mark.integration
 
@@ -46,18 +42,7 @@ def fresh_integration_stream(nats_url: str) -> None:
     fresh_integration_streams(nats_url, "casefile")
 
 
-@pytest.fixture(scope="module")
-def placements(
-    casefile_service: CasefileService,
-    nats_access: NatsAccess,
-    nats_url: str,
-    database_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Placements]:
-    """Placements beside this module's casefile, learning from its relay."""
-    issuer_dir = tmp_path_factory.mktemp("placements-issuer")
-    with placements_beside(nats_access, nats_url, database_url, issuer_dir, relay=False) as made:
-        yield made
+placements = placements_fixture(relay=False)
 
 
 def _rows(database_url: str, sql: str, *params: Any) -> int:
@@ -197,17 +182,7 @@ def test_a_replay_after_the_erasure_passes_over_the_erased_record(
         casefile_service.post("/erasures", {"child_id": str(old), "reason": "ref"}, *RM)
     casefile_service.settle()
 
-    async def rebuild_all() -> list[Any]:
-        pool = await asyncpg.create_pool(casefile_service.database_url, min_size=1, max_size=2)
-        try:
-            return [
-                await rebuild(projection, pool, casefile_service.nats_url, swap=False)
-                for projection in replayable_projections(CasefileSettings())
-            ]
-        finally:
-            await pool.close()
-
-    reports = asyncio.run(rebuild_all())
+    reports = casefile_service.rebuild_read_models()
     assert reports and all(not any(r.differences.values()) for r in reports), reports
 
 
