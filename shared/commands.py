@@ -39,10 +39,40 @@ def code(code_list: Mapping[str, str], description: str, **kwargs: Any) -> Any:
     )
 
 
+#: What `str_strip_whitespace` (every command's) takes off a text's ends: Unicode
+#: White_Space, spelt out so that every regex dialect reads the same class. A
+#: text that must not be empty needs one character besides.
+NOT_BLANK_PATTERN = (
+    "[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000]"
+)
+
+
+def not_blank_in_document(schema: dict[str, Any]) -> None:
+    """Document that a text with a minimum length is more than whitespace.
+
+    The length is checked after stripping, so `" "` is too short for the server
+    though long enough for the bare `minLength`. Texts with a pattern, a format
+    or a list of values already say what they take.
+    """
+    for field in schema.get("properties", {}).values():
+        if "enum" in field:
+            continue
+        for text in (field, *field.get("anyOf", [])):
+            if (
+                text.get("type") == "string"
+                and text.get("minLength", 0) >= 1
+                and not {"pattern", "format", "enum"} & text.keys()
+            ):
+                text["pattern"] = NOT_BLANK_PATTERN
+
+
 class Command(BaseModel):
     """A change asked of one aggregate; unknown fields are refused, not silently lost."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=not_blank_in_document
+    )
 
     #: The domain method that carries the command out.
     handler: ClassVar[str]

@@ -8,12 +8,15 @@ in British Summer Time; every "today" in Belonging comes from here.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import holidays
 from pydantic import AfterValidator, BeforeValidator, Field
 
 ENGLAND = ZoneInfo("Europe/London")
@@ -56,6 +59,45 @@ def year_before(day: date) -> tuple[date, date]:
     and the case summary's social worker changes (casefile).
     """
     return years_before(day, 1) + timedelta(days=1), day
+
+
+@lru_cache(maxsize=8)
+def _bank_holidays(subdivision: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv=subdivision)
+
+
+def is_working_day(day: date, subdivision: str = "ENG") -> bool:
+    """Not a weekend nor a bank holiday of `subdivision` (a `holidays` GB subdivision)."""
+    return day.weekday() < 5 and day not in _bank_holidays(subdivision)
+
+
+def add_working_days(start: date, days: int, subdivision: str = "ENG") -> date:
+    """The date `days` working days after `start` (`start` itself is day 0).
+
+    "Within 20 working days of" a Monday that starts an ordinary week is the
+    Monday four weeks later. Every statutory timescale in working days counts here.
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    day = start
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day, subdivision):
+            counted += 1
+    return day
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` calendar months later, or the month's last day if it is shorter.
+
+    31 August plus 6 months is 28 February (29th in a leap year).
+    """
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
 
 
 def _leap(year: int) -> bool:

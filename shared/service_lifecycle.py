@@ -133,6 +133,9 @@ class ServiceParts(Generic[S]):
     followers: Callable[[ServiceApplication[Any]], Sequence[Projection]] | None = None
     #: Where break-glass grants are found (`require()` consults it for unrelated callers).
     break_glass: Callable[[Started[S], Any], BreakGlassGrants] | None = None
+    #: Path prefixes whose endpoints stream their bodies and bound them themselves
+    #: (uploads such as schools' feeds); every other body keeps `max_body_bytes`.
+    streamed_paths: tuple[str, ...] = ()
 
     def make_application(self, settings: S, *, persistence: str | None = None) -> Any:
         """The service's application; on another `persistence`, its record keys stay in NATS."""
@@ -245,6 +248,7 @@ def build_app(
         ],
         title=parts.title,
         token_verifier=token_verifier,
+        streamed_paths=parts.streamed_paths,
     )
     return app
 

@@ -24,6 +24,7 @@ from services.placements.projections import (
     ReadModels,
     SchoolMoves,
 )
+from services.placements.projections.school_moves import education_source, read_statement
 from services.placements.settings import PlacementsSettings
 from shared.auth.tokens import TokenVerifier
 from shared.projections.runner import Projection, Source
@@ -37,8 +38,8 @@ def routers() -> Sequence[APIRouter]:
 
 
 def school_moves() -> SchoolMoves:
-    """The school-moves read model: no source until the education service exists (ADR 0002)."""
-    return SchoolMoves()
+    """The school-moves read model, from the education service's `SchoolMovesStated` (ADR 0021)."""
+    return SchoolMoves(sources=[education_source()], read_move=read_statement)
 
 
 def projections(source: Source, settings: PlacementsSettings) -> Sequence[Projection]:

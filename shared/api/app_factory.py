@@ -130,12 +130,14 @@ class BodySizeLimitMiddleware:
     is counted as it arrives and refused as soon as it passes the limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, streamed: Sequence[str] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: Path prefixes whose endpoints stream and bound the body themselves (uploads).
+        self.streamed = tuple(streamed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope["path"]).startswith(self.streamed or "\0"):
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
@@ -296,6 +298,7 @@ def create_app(
     token_verifier: TokenVerifier | None = None,
     relationships: RelationshipChecker | None = None,
     break_glass: BreakGlassGrants | None = None,
+    streamed_paths: Sequence[str] = (),
 ) -> FastAPI:
     """The service's app: `routers` are mounted under `/v1`, behind bearer auth.
 
@@ -326,7 +329,9 @@ def create_app(
     # Added innermost first: tracing wraps logging (so log lines carry the
     # trace id), which wraps the size limit (so a 413 is logged).
     app.add_middleware(AllowedMethodsMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=streamed_paths
+    )
     app.add_middleware(RequestLoggingMiddleware)
     app.add_middleware(TracingMiddleware)
     app.include_router(_probes(readiness_checks))

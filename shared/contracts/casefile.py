@@ -25,7 +25,11 @@ SAFEGUARDING: frozenset[str] = frozenset({"placements", "notifications", "perfor
 LEAVING_CARE: frozenset[str] = frozenset({"notifications", "performance", "leaving-care"})
 #: Access to a child's record: the services that honour break-glass grants
 #: (placements) and notifications (tells the child's team manager).
-ACCESS: frozenset[str] = frozenset({"placements", "notifications"})
+ACCESS: frozenset[str] = frozenset({"placements", "education", "notifications"})
+#: Matching a child in schools' feeds: the education service only.
+EDUCATION: frozenset[str] = frozenset({"education"})
+#: Matching a child in NHS records: the health service only.
+HEALTH: frozenset[str] = frozenset({"health"})
 
 
 class CasefileEvent(IntegrationEvent):
@@ -58,6 +62,20 @@ class ChildDetailsCorrected(CasefileEvent):
     uasc_ceased_date: date | None = None
 
 
+class ChildPupilNumberRecorded(CasefileEvent):
+    """The child's UPN was recorded, corrected or cleared: its keyed digest, never the number.
+
+    `upn_digest` is `shared.contracts.pupil_numbers.upn_digest(upn)` (None: cleared),
+    so the education service can match schools' feeds to the child
+    (docs/adr/0021-education-service.md).
+    """
+
+    event_type: ClassVar[str] = "child.pupil-number.v1"
+    audience: ClassVar[frozenset[str]] = EDUCATION
+
+    upn_digest: str | None
+
+
 class ChildRegisteredV1(CasefileEvent):
     """Version 1, with sex and ethnicity: no longer published, still read from old streams."""
 
@@ -79,6 +97,22 @@ class ChildDetailsCorrectedV1(CasefileEvent):
     ethnicity: str
     uasc: bool
     uasc_ceased_date: date | None = None
+
+
+class ChildNhsNumberRecorded(CasefileEvent):
+    """The child's NHS number, as the council's keyed digest, for health to match FHIR by.
+
+    Never the NHS number itself: `shared.contracts.nhs_numbers.nhs_number_digest`
+    (HMAC-SHA256 under a key derived from the council's integration key), sealed
+    under the child's key like all integration data, for health only. Published
+    when the record is opened with an NHS number and when a correction changes
+    it; None means the number was removed (docs/adr/0020-health-service.md).
+    """
+
+    event_type: ClassVar[str] = "child.nhs-number.v1"
+    audience: ClassVar[frozenset[str]] = HEALTH
+
+    nhs_number_digest: str | None
 
 
 class ChildRecordErased(CasefileEvent):

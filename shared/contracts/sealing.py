@@ -60,6 +60,12 @@ def integration_keys() -> KeyRing | None:
     return _keyring
 
 
+def integration_key_text() -> str | None:
+    """The council's integration key this process was given (base64), if any."""
+    made_for = _made_for
+    return made_for[1] if made_for is not None else None
+
+
 def seal(child_id: str, data: bytes) -> dict[str, str]:
     keyring = _keyring
     assert keyring is not None

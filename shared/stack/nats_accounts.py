@@ -52,9 +52,11 @@ INBOX = "_INBOX.>"
 CONSUMED_BY_EVERY_SERVICE: tuple[str, ...] = ("casefile",)
 #: Whose integration events each service reads besides (its projections' sources).
 CONSUMES: Mapping[str, tuple[str, ...]] = {
-    "placements": ("casefile",),
+    "placements": ("casefile", "education"),
     # placed for adoption: a placement, recorded in placements, learned by casefile
     "casefile": ("placements",),
+    "education": ("casefile",),
+    "health": ("casefile",),  # children, NHS number digests, periods of care, allocations
 }
 
 

@@ -84,11 +84,12 @@ def test_a_case_is_published_without_free_text_or_identifiers(case: Case) -> Non
     assert [type(e) for e in events] == [
         contract.ChildRegistered,
         contract.PeriodOfCareStarted,
+        contract.ChildNhsNumberRecorded,
         contract.SocialWorkerAllocated,
         contract.VisitRecorded,
         contract.CarePlanAgreed,
         contract.ReviewHeld,
-    ]  # the correction touched only the NHS number, which is not published
+    ]  # the correction touched only the NHS number: published as its keyed digest, for health
     text = "".join(e.model_dump_json() for e in events)
     for secret in (NOTE, VIEWS, "9434765919", "AMIRA01"):
         assert secret not in text

@@ -18,6 +18,7 @@ from services.casefile.domain.retention import Erasure
 from services.casefile.domain.values import AdoptionMilestone
 from shared.contracts import casefile as contract
 from shared.contracts.base import IntegrationEvent
+from shared.contracts.nhs_numbers import nhs_number_digest
 from shared.contracts.pupil_numbers import upn_digest
 from shared.dates import ENGLAND
 
@@ -210,7 +211,11 @@ def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[Integratio
     if build is None:
         return []
     published = build(domain_event)
-    return [*([] if published is None else [published]), *_pupil_number(domain_event)]
+    return [
+        *([] if published is None else [published]),
+        *_pupil_number(domain_event),
+        *_nhs_number(domain_event),
+    ]
 
 
 def _pupil_number(e: Any) -> list[IntegrationEvent]:
@@ -227,5 +232,25 @@ def _pupil_number(e: Any) -> list[IntegrationEvent]:
             child_id=_child(e),
             effective_date=e.effective_date,
             upn_digest=upn_digest(e.upn) if e.upn is not None else None,
+        )
+    ]
+
+
+def _nhs_number(e: Any) -> list[IntegrationEvent]:
+    """The NHS number's keyed digest for the health service, when registered or corrected."""
+    name = type(e).__name__
+    if name == "ChildRegistered" and getattr(e, "nhs_number", None) is None:
+        return []
+    if name == "ChildDetailsCorrected" and "nhs_number" not in e.corrected_fields:
+        return []
+    if name not in ("ChildRegistered", "ChildDetailsCorrected"):
+        return []
+    return [
+        contract.ChildNhsNumberRecorded(
+            child_id=_child(e),
+            effective_date=e.effective_date,
+            nhs_number_digest=(
+                nhs_number_digest(e.nhs_number) if e.nhs_number is not None else None
+            ),
         )
     ]

@@ -8,54 +8,16 @@ See docs/adr/0008-statutory-timescales-as-data.md.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
-import holidays
-
+# The calendar every service counts in (shared, so health's timescales count the same days).
+from shared.dates import add_months as add_months
+from shared.dates import add_working_days as add_working_days
 from shared.dates import age_on
-
-
-@lru_cache(maxsize=8)
-def _bank_holidays(subdivision: str) -> holidays.HolidayBase:
-    return holidays.country_holidays("GB", subdiv=subdivision)
-
-
-def is_working_day(day: date, subdivision: str = "ENG") -> bool:
-    return day.weekday() < 5 and day not in _bank_holidays(subdivision)
-
-
-def add_working_days(start: date, days: int, subdivision: str = "ENG") -> date:
-    """The date `days` working days after `start` (`start` itself is day 0).
-
-    "Within 20 working days of" a Monday that starts an ordinary week is the
-    Monday four weeks later.
-    """
-    if days < 0:
-        raise ValueError("days must not be negative")
-    day = start
-    counted = 0
-    while counted < days:
-        day += timedelta(days=1)
-        if is_working_day(day, subdivision):
-            counted += 1
-    return day
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day `months` calendar months later, or the month's last day if it is shorter.
-
-    31 August plus 6 months is 28 February (29th in a leap year).
-    """
-    month_index = start.month - 1 + months
-    year = start.year + month_index // 12
-    month = month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return date(year, month, day)
+from shared.dates import is_working_day as is_working_day
 
 
 @dataclass(frozen=True)

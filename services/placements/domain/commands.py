@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.placements.domain.corrections import CORRECTION_REASONS, NOTE_MAX
 from services.placements.domain.model import PlacementSetting
-from shared.commands import Command
+from shared.commands import Command, not_blank_in_document
 from shared.dates import Day
 from shared.ssda903 import codes
 
@@ -53,7 +53,9 @@ _SETTING = (
 class SettingFields(BaseModel):
     """Where and with whom the child is placed (SSDA903 Episodes fields besides PLACE)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=not_blank_in_document
+    )
 
     placement_provider: Annotated[
         str | None, Field(pattern=r"^PR[0-5]$", description="SSDA903 PLACE_PROVIDER")
@@ -212,9 +214,9 @@ _AMENDABLE = ("start_date", "end_date", "placement_type", "carer_id")
 def _documented_amendment(schema: dict[str, Any]) -> None:
     """The document says what `_something` checks: at least one amendable field, not null."""
     schema["anyOf"] = [
-        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
-        for name in _AMENDABLE
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in _AMENDABLE
     ]
+    not_blank_in_document(schema)  # as every command's document says
 
 
 class AmendPlacement(Command):

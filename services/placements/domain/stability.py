@@ -90,7 +90,8 @@ class LegalStatus:
 #: Why a measure is null: nothing feeds it (never shown as 0.0 %).
 NO_SCHOOL_MOVES_SOURCE = (
     "no data source: mid-year school moves come from the education service, which is not "
-    "connected (docs/adr/0002-placement-stability-measures.md)"
+    "connected or holds no school record for the child on that date "
+    "(docs/adr/0002-placement-stability-measures.md, docs/adr/0021-education-service.md)"
 )
 
 
@@ -114,6 +115,9 @@ class ChildRecord:
     social_worker_changes: Sequence[date] = ()
     mid_year_school_moves: Sequence[date] | None = None
     legal_statuses: Sequence[LegalStatus] = ()
+    #: The first day the education service knows the child's school: before it,
+    #: school moves are unknown (None), not none. None: known throughout (or unknown).
+    school_record_from: date | None = None
 
 
 def legal_status_on(child: ChildRecord, day: date) -> str | None:
@@ -505,6 +509,7 @@ def _child_stability(timeline: _Timeline, as_of: date) -> ChildStability:
         mid_year_school_moves=(
             None
             if child.mid_year_school_moves is None
+            or (child.school_record_from is not None and as_of < child.school_record_from)
             else _while_looked_after(child, child.mid_year_school_moves, first, last)
         ),
         school_age=age_on(child.date_of_birth, school_year_start) in SCHOOL_AGE,

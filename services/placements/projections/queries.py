@@ -293,6 +293,15 @@ class ReadModels:
             ids,
         ):
             school_moves[child].append(day)
+        # Education's school record of each child (where it starts); a child it holds no
+        # record for has unknown school moves, not none.
+        school_records = dict(
+            self._rows(
+                f"SELECT child_id, school_record_from FROM {SCHOOLS}.school_records "
+                "WHERE child_id = ANY(%s) AND school_record_from IS NOT NULL",
+                ids,
+            )
+        )
         records = []
         for child in ids:
             born = births.get(child)
@@ -310,8 +319,12 @@ class ReadModels:
                     placements=tuple(spans[child]),
                     social_worker_changes=social_worker_changes(allocations[child]),
                     mid_year_school_moves=(
-                        tuple(school_moves[child]) if self.school_moves_connected else None
+                        tuple(school_moves[child])
+                        if self.school_moves_connected
+                        and (child in school_records or school_moves[child])
+                        else None
                     ),
+                    school_record_from=school_records.get(child),
                     legal_statuses=tuple(statuses[child]),
                 )
             )
