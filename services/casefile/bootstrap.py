@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.casefile.adapters.event_history import EventHistory
+from services.casefile.adapters.health_facts import HealthFacts
 from services.casefile.adapters.integration_events import translate
 from services.casefile.adapters.placements_facts import PlacementsFacts
 from services.casefile.api import routers
@@ -65,8 +66,8 @@ def break_glass(started: Started[CasefileSettings], reads: CasefileReads) -> Rec
 
 
 def followers(application: Any) -> Sequence[Projection]:
-    """What casefile records from placements: the day a child was placed for adoption."""
-    return [PlacementsFacts(application)]
+    """What casefile records from others: placed for adoption, health assessments done."""
+    return [PlacementsFacts(application), HealthFacts(application)]
 
 
 PARTS = ServiceParts(

@@ -33,7 +33,9 @@ from shared.contracts.relay import integration_stream
 
 
 @dataclass
-class Placements:
+class Beside:
+    """A service running beside the module's casefile."""
+
     client: TestClient
     issuer: DevIssuer
     database_url: str
@@ -64,40 +66,66 @@ def fresh_integration_streams(nats_url: str, *services: str) -> None:
 
 
 @contextmanager
-def placements_beside(
-    nats_access: NatsAccess, nats_url: str, database_url: str, issuer_dir: Path, *, relay: bool
-) -> Iterator[Placements]:
-    """Placements with its own stream, database, NATS user and service key."""
+def service_beside(
+    service: str,
+    build_app: Any,
+    settings_class: Any,
+    nats_access: NatsAccess,
+    nats_url: str,
+    database_url: str,
+    issuer_dir: Path,
+    *,
+    relay: bool,
+) -> Iterator[Beside]:
+    """Another service with its own stream, database, NATS user and service key."""
     unique = uuid4().hex[:8]
-    stream, prefix = f"PLACEMENTS_E{unique.upper()}", f"placementse{unique}"
-    name = f"placements_e{unique}"
+    upper = service.upper()
+    stream, prefix = f"{upper}_E{unique.upper()}", f"{service}e{unique}"
+    name = f"{service}_e{unique}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     database = database_url.rsplit("/", 1)[0] + f"/{name}"
     env_vars = {
-        "PLACEMENTS_NATS_STREAM": stream,
-        "PLACEMENTS_NATS_SUBJECT_PREFIX": prefix,
-        "PLACEMENTS_RELAY": "true" if relay else "false",
+        f"{upper}_NATS_STREAM": stream,
+        f"{upper}_NATS_SUBJECT_PREFIX": prefix,
+        f"{upper}_RELAY": "true" if relay else "false",
         "DATABASE_URL": database,
         "NATS_URL": nats_url,
-        **nats_access.service_env("placements", stream, prefix),
+        **nats_access.service_env(service, stream, prefix),
     }
     saved = {key: os.environ.get(key) for key in env_vars}
     os.environ.update(env_vars)
     try:
         issuer = DevIssuer(issuer_dir)
         # Its own service key, given directly: CIPHER_KEY in the environment is casefile's.
-        settings = PlacementsSettings(
+        settings = settings_class(
             jwks_path=str(issuer.jwks_path), cipher_key=AESCipher.create_key(32)
         )
-        with TestClient(build_placements(settings, token_verifier=issuer.verifier())) as client:
-            yield Placements(client, issuer, database, stream)
+        with TestClient(build_app(settings, token_verifier=issuer.verifier())) as client:
+            yield Beside(client, issuer, database, stream)
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def placements_beside(
+    nats_access: NatsAccess, nats_url: str, database_url: str, issuer_dir: Path, *, relay: bool
+) -> Iterator[Beside]:
+    with service_beside(
+        "placements",
+        build_placements,
+        PlacementsSettings,
+        nats_access,
+        nats_url,
+        database_url,
+        issuer_dir,
+        relay=relay,
+    ) as made:
+        yield made
 
 
 def placements_fixture(*, relay: bool) -> Any:
@@ -110,7 +138,7 @@ def placements_fixture(*, relay: bool) -> Any:
         nats_url: str,
         database_url: str,
         tmp_path_factory: pytest.TempPathFactory,
-    ) -> Iterator[Placements]:
+    ) -> Iterator[Beside]:
         issuer_dir = tmp_path_factory.mktemp("placements-issuer")
         with placements_beside(
             nats_access, nats_url, database_url, issuer_dir, relay=relay
@@ -118,3 +146,7 @@ def placements_fixture(*, relay: bool) -> Any:
             yield made
 
     return placements
+
+
+#: Placements beside casefile (the name the tests use).
+Placements = Beside

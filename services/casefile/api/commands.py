@@ -203,13 +203,6 @@ ROUTES = (
         tag="views and wishes",
     ),
     # health assessments (that one was done, and when)
-    CommandRoute(
-        f"{CHILD}/health-assessments",
-        c.RecordHealthAssessment,
-        "health-assessment.record",
-        "Record that an initial or review health assessment was done",
-        tag="health assessments",
-    ),
     # the child as a person (docs/adr/0017-person-details.md)
     CommandRoute(
         f"{CHILD}/name",

@@ -69,7 +69,6 @@ POLICY: Mapping[str, frozenset[str]] = {
     # the child as a person: names, addresses, language, religion, disability, people
     # (who reads which: services/casefile/api/person.py, docs/adr/0017-person-details.md)
     "person.record": _CASE_WORKERS,
-    "health-assessment.record": _CASE_WORKERS,
     # break-glass: the child's team manager is told of each use and reviews it
     # (docs/adr/0015-break-glass.md); auditors list every use
     "break-glass.alerts.read": frozenset({TM, AUDITOR}),

@@ -1420,19 +1420,39 @@ class Child(Aggregate):
 
     # ------------------------------------------------------------------ health assessments
 
-    def record_health_assessment(self, *, effective_date: date, kind: str) -> None:
-        """That an initial or review health assessment was done on a day: no clinical detail."""
+    def record_health_assessment(
+        self, *, effective_date: date, kind: str, entry_id: str | None = None
+    ) -> None:
+        """That an initial or review health assessment was done on a day: no clinical detail.
+
+        Learned from the health service, which owns the assessment (`entry_id`
+        is its entry, so that a correction there reaches here).
+        """
         member = _enum_member(HealthAssessmentKind, kind, "kind")
-        if HealthAssessment(effective_date, member) in self.health_assessments:
+        if HealthAssessment(effective_date, member, entry_id) in self.health_assessments:
             return
         self._check_fact_date(effective_date, "effective_date")
         self._require_looked_after(effective_date, "effective_date", errors.NotLookedAfter)
-        self._record_health_assessment(effective_date=effective_date, kind=str(member))
+        self._record_health_assessment(
+            effective_date=effective_date, kind=str(member), entry_id=entry_id
+        )
 
     @event("HealthAssessmentRecorded")
-    def _record_health_assessment(self, effective_date: date, kind: str) -> None:
-        assessment = HealthAssessment(effective_date, HealthAssessmentKind(kind))
+    def _record_health_assessment(
+        self, effective_date: date, kind: str, entry_id: str | None = None
+    ) -> None:
+        assessment = HealthAssessment(effective_date, HealthAssessmentKind(kind), entry_id)
         self.health_assessments = _in_date_order([*self.health_assessments, assessment])
+
+    def withdraw_health_assessment(self, *, entry_id: str) -> None:
+        """Health voided the entry: the assessment no longer counts (unknown entry: no-op)."""
+        if not any(a.entry_id == entry_id for a in self.health_assessments):
+            return
+        self._withdraw_health_assessment(entry_id=entry_id)
+
+    @event("HealthAssessmentWithdrawn")
+    def _withdraw_health_assessment(self, entry_id: str) -> None:
+        self.health_assessments = [a for a in self.health_assessments if a.entry_id != entry_id]
 
     # ------------------------------------------------------------------ queries
 

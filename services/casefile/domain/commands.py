@@ -342,12 +342,24 @@ class RecordViewsAndWishes(Command):
 
 
 class RecordHealthAssessment(Command):
-    """That a health assessment was done: the date and kind only, no clinical detail."""
+    """That a health assessment was done: the date and kind only, no clinical detail.
+
+    Not a route: health owns assessments; casefile learns them (adapters/health_facts.py).
+    """
 
     handler: ClassVar[str] = "record_health_assessment"
 
     effective_date: Day = Field(description="The day of the assessment")
     kind: str = code({k.value: k.name for k in HealthAssessmentKind}, "Initial or review")
+    entry_id: str | None = Field(default=None, max_length=200)
+
+
+class WithdrawHealthAssessment(Command):
+    """The health service voided the assessment's entry."""
+
+    handler: ClassVar[str] = "withdraw_health_assessment"
+
+    entry_id: str = Field(min_length=1, max_length=200)
 
 
 # --------------------------------------------------------------------------- the child as a person

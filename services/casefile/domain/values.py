@@ -330,6 +330,8 @@ class HealthAssessment:
 
     effective_date: date
     kind: HealthAssessmentKind
+    #: The health service's entry it was learned from (None: recorded in casefile before).
+    entry_id: str | None = None
 
 
 @dataclass(frozen=True)
