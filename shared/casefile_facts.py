@@ -107,7 +107,7 @@ _CHILD = (
 class CasefileFacts(Projection):
     """The child, periods of care and the people responsible, as casefile published them."""
 
-    tables = (
+    tables: Sequence[str] = (
         "children",
         "nhs_numbers",
         "periods_of_care",
