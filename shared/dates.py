@@ -62,6 +62,33 @@ def year_before(day: date) -> tuple[date, date]:
 
 
 @lru_cache(maxsize=8)
+def _birthday(date_of_birth: date, years: int) -> date:
+    """The `years`th birthday; 29 February falls on 1 March in a common year."""
+    try:
+        return date_of_birth.replace(year=date_of_birth.year + years)
+    except ValueError:
+        return date(date_of_birth.year + years, 3, 1)
+
+
+def of_compulsory_school_age(date_of_birth: date, day: date) -> bool:
+    """Whether a child is of compulsory school age on `day` (Education Act 1996 s.8).
+
+    It begins on the first prescribed day (31 August, 31 December, 31 March)
+    on or after the fifth birthday, and ends on the last Friday in June of the
+    school year (1 September to 31 August) in which the child turns 16.
+    """
+    fifth = _birthday(date_of_birth, 5)
+    prescribed = sorted(
+        date(year, month, 31) for year in (fifth.year, fifth.year + 1) for month in (3, 8, 12)
+    )
+    begins = next(d for d in prescribed if d >= fifth)
+    sixteenth = _birthday(date_of_birth, 16)
+    leaving_year = sixteenth.year + (1 if sixteenth.month >= 9 else 0)
+    june_end = date(leaving_year, 6, 30)
+    ends = june_end - timedelta(days=(june_end.weekday() - 4) % 7)  # the last Friday
+    return begins <= day <= ends
+
+
 def _bank_holidays(subdivision: str) -> holidays.HolidayBase:
     return holidays.country_holidays("GB", subdiv=subdivision)
 

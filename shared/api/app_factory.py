@@ -9,6 +9,7 @@ unauthenticated `/health` and `/ready` for the orchestrator's probes.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 import time
@@ -36,7 +37,13 @@ from shared.api.problems import (
     problem_type,
 )
 from shared.auth.break_glass import BreakGlassGrants
-from shared.auth.dependencies import CORRELATION_HEADER, authenticated
+from shared.auth.dependencies import (
+    BREAK_GLASS_HEADER,
+    CONTEXT_HEADER_PARAMETERS,
+    CORRELATION_HEADER,
+    PURPOSE_HEADER,
+    authenticated,
+)
 from shared.auth.relationships import RelationshipChecker
 from shared.auth.tokens import TokenVerifier
 from shared.observability.logs import configure_logging, correlation_id_from, get_logger
@@ -348,6 +355,7 @@ def create_app(
             schema = FastAPI.openapi(app)
             _serve_problems_as_problem_json(schema)
             _idempotency_key_required(schema)
+            _request_context_headers(schema)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -367,3 +375,27 @@ def _idempotency_key_required(schema: dict[str, Any]) -> None:
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
                     parameter["required"] = True
+
+
+def _request_context_headers(schema: dict[str, Any]) -> None:
+    """Document the headers every service reads outside its endpoints' signatures.
+
+    `X-Correlation-Id` (the logging middleware) on every operation; `X-Purpose`
+    (`authenticated`) and `X-Break-Glass-Reason` (`require`) on every `/v1`
+    operation, which the app factory puts behind authentication. All optional.
+    """
+    for path, path_item in schema.get("paths", {}).items():
+        names = [CORRELATION_HEADER]
+        if path.startswith(API_PREFIX + "/"):
+            names += [PURPOSE_HEADER, BREAK_GLASS_HEADER]
+        for method, operation in path_item.items():
+            if method not in _HTTP_METHODS:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            declared = {(p.get("in"), str(p.get("name", "")).lower()) for p in parameters}
+            for name in names:
+                if ("header", name.lower()) not in declared:
+                    parameters.append(
+                        {"name": name, "in": "header", "required": False}
+                        | copy.deepcopy(CONTEXT_HEADER_PARAMETERS[name])
+                    )

@@ -32,9 +32,47 @@ CORRELATION_HEADER = "X-Correlation-Id"
 DEFAULT_PURPOSE = "direct-care"
 BREAK_GLASS_MAX_LENGTH = 500
 _PURPOSE = re.compile(r"[a-z][a-z0-9-]{0,63}")
+#: What the server strips from around a header value before reading it: the
+#: optional whitespace of RFC 9110 §5.6.3, nothing else.
+_OWS = " \t"
 REALM = "belonging"
 
 log = get_logger(__name__)
+
+# The headers above, as every service's OpenAPI document gives them (app_factory).
+# A header's value is given as the text the server reads: a break-glass reason,
+# typed in any language, is sent as UTF-8.
+PURPOSE_PATTERN = r"^[ \t]*[a-z][a-z0-9-]{0,63}[ \t]*$"
+#: Not blank: something besides the space and tab the server strips from its ends.
+BREAK_GLASS_PATTERN = r"[^ \t]"
+CONTEXT_HEADER_PARAMETERS: dict[str, dict[str, object]] = {
+    PURPOSE_HEADER: {
+        "description": "Why the record is read or changed, recorded in the audit trail: a "
+        "lower-case word of letters, digits and hyphens, at most 64 (400 otherwise); "
+        f"`{DEFAULT_PURPOSE}` if omitted.",
+        "schema": {"type": "string", "pattern": PURPOSE_PATTERN, "default": DEFAULT_PURPOSE},
+    },
+    BREAK_GLASS_HEADER: {
+        "description": "Break-glass: the reason a caller with no recorded relationship to the "
+        "child acts on the child's record (docs/adr/0015-break-glass.md). Text, sent as UTF-8: "
+        "not blank, 1 to "
+        f"{BREAK_GLASS_MAX_LENGTH} characters once space and tab around it are taken off "
+        "(400 otherwise). Read on every operation that names a policy action; it opens a "
+        "grant only where the caller is unrelated and the service opens grants (casefile).",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": BREAK_GLASS_MAX_LENGTH,
+            "pattern": BREAK_GLASS_PATTERN,
+        },
+    },
+    CORRELATION_HEADER: {
+        "description": "Ties the request's log lines and trace to the caller's: a value of "
+        "1 to 128 letters, digits and `._:-` is kept, anything else replaced by a new id; "
+        "either way the answer's `X-Correlation-Id` header gives the one used. Never refused.",
+        "schema": {"type": "string"},
+    },
+}
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -68,7 +106,7 @@ def _header_problem(header: str, message: str) -> ProblemError:
 
 
 def _purpose(request: Request) -> str:
-    purpose = request.headers.get(PURPOSE_HEADER, DEFAULT_PURPOSE).strip()
+    purpose = request.headers.get(PURPOSE_HEADER, DEFAULT_PURPOSE).strip(_OWS)
     if not _PURPOSE.fullmatch(purpose):
         raise _header_problem(
             PURPOSE_HEADER, "purpose must be a lower-case word such as 'direct-care'"
@@ -83,7 +121,7 @@ def _break_glass_reason(request: Request) -> str | None:
     try:
         # HTTP header values arrive as bytes, which Starlette decodes as Latin-1;
         # a reason typed in any language is sent as UTF-8.
-        reason = raw.encode("latin-1").decode("utf-8").strip()
+        reason = raw.encode("latin-1").decode("utf-8").strip(_OWS)
     except UnicodeError:
         raise _header_problem(BREAK_GLASS_HEADER, "a break-glass reason is UTF-8 text") from None
     if not reason or len(reason) > BREAK_GLASS_MAX_LENGTH:

@@ -16,6 +16,14 @@ NAMESPACE = UUID("0c5e2d4a-8f7b-5d1e-9a3c-6b2f1e0d9c8a")
 TEAM_MANAGER = ("team_manager", "tm.demo")
 PERFORMANCE = ("performance", "perf.demo")
 PERSONAL_ADVISER = "pa.demo"
+#: The council's looked-after children's nurse: records health for every child in care.
+LAC_NURSE = ("lac_nurse", "lacnurse.demo")
+#: Lead health professionals (`health` role): a health visitor for children who came
+#: into care under 5, a school nurse for the others.
+HEALTH_VISITOR = "hv.ahmed"
+SCHOOL_NURSE = "sn.clarke"
+#: The Virtual School: records education for every child looked after.
+VIRTUAL_SCHOOL = ("virtual_school", "vs.demo")
 TEAMS = {
     "sw.demo": "north-1",
     "sw.okafor": "north-1",
@@ -53,6 +61,55 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class HealthStory:
+    """A child's health history (health service): what is late, missed or noted.
+
+    Every child gets an IHA request and IHA per period of care, review health
+    assessments (six-monthly under 5, yearly from 5), yearly dental checks,
+    immunisation checks, SDQs (ages 2-17), a lead health professional and a
+    health plan; this says where the child's history departs from that.
+    """
+
+    #: Working days from each period of care's start to its IHA (None: not done yet).
+    iha_working_days: tuple[int | None, ...] = (14,)
+    #: The latest review health assessment (dental check) due was missed: overdue now.
+    rha_missed: bool = False
+    dental_missed: bool = False
+    immunised: bool = True
+    #: Around what the SDQ total difficulties scores run (0-40); or the SSDA903 reason
+    #: no score was returned.
+    sdq_level: int = 10
+    sdq_reason: str | None = None
+    #: Days before the anchor substance misuse was identified (an intervention received).
+    substance_misuse: int | None = None
+
+
+@dataclass(frozen=True)
+class EducationStory:
+    """A looked-after school-age child's education history (education service).
+
+    The record starts at the school the child attended at the start of the last
+    school year (or when they came into care, if later); a child starting Year 7
+    this school year changes school at the normal transition point (not a
+    mid-year move). `moves` are mid-year school moves (days before the anchor,
+    taken off the summer transition window and onto a school day).
+    """
+
+    moves: tuple[int, ...] = ()
+    attendance: float = 0.95
+    sen: str = "N"
+    #: Days before the anchor of a two-day suspension.
+    suspension: int | None = None
+    #: No PEP review this term or last: the PEP is overdue.
+    pep_lapsed: bool = False
+    #: Days after coming into care the child first started at a school (None: on roll
+    #: already, from the start of the school year).
+    starts_after: int | None = None
+    #: The Virtual School's rating of the latest PEP review.
+    rating: str = "good"
+
+
+@dataclass(frozen=True)
 class Spec:
     """One made-up child: the story of their case, in days before the anchor date."""
 
@@ -72,6 +129,9 @@ class Spec:
     views: tuple[str, ...] = ()
     adoption: tuple[tuple[str, int], ...] = ()
     care_leaver: tuple[tuple[str, int, str], ...] = ()  # (kind, ago, detail)
+    health: HealthStory = HealthStory()
+    #: None: no education record (under 5, or not looked after now).
+    education: EducationStory | None = None
 
 
 def _p(
@@ -99,6 +159,10 @@ COHORT: tuple[Spec, ...] = (
             _p("move", 120, "K2", "home-SC400456", "STAND"),
         ),
         "four homes in a year, went missing once, a new social worker",
+        health=HealthStory(
+            iha_working_days=(28,), immunised=False, sdq_level=19, substance_misuse=100
+        ),
+        education=EducationStory(moves=(250, 110), attendance=0.82, sen="K", suspension=60),
         missing=((150, 148, "M", True),),
         views=("Wants to stay at the same school whatever happens.",),
     ),
@@ -120,6 +184,8 @@ COHORT: tuple[Spec, ...] = (
             _p("move", 45, "U4", "fc-0204", "CARPL"),
         ),
         "went home, came back into care under a care order",
+        health=HealthStory(iha_working_days=(12, 16), sdq_level=11),
+        education=EducationStory(moves=(150,), attendance=0.93),
     ),
     Spec(
         "DEMO03",
@@ -138,6 +204,7 @@ COHORT: tuple[Spec, ...] = (
             _p("staying_put", 300),
         ),
         "care leaver: pathway plan, in-touch contacts, Staying Put with his foster carers",
+        health=HealthStory(sdq_level=12),
         registered_before_care=5,
         care_leaver=(
             ("eligible", 905, ""),
@@ -175,6 +242,7 @@ COHORT: tuple[Spec, ...] = (
             _p("adopt", 90, "A6", "adopters-0403"),
         ),
         "placed for adoption with new adopters under a placement order",
+        health=HealthStory(iha_working_days=(10,), sdq_level=6),
         # placed for adoption 90 days ago: a placement (the "adopt" step), which
         # casefile learns from placements; it is not written to casefile too
         adoption=(("decision", 560), ("placement-order", 430), ("match", 150)),
@@ -194,6 +262,8 @@ COHORT: tuple[Spec, ...] = (
             _p("move", 40, "U4", "fc-0503", "CREQO"),
         ),
         "three foster homes in a year, and a week in hospital that is not a move",
+        health=HealthStory(dental_missed=True, sdq_level=14),
+        education=EducationStory(moves=(245,), attendance=0.9),
         views=("Misses her brother; wants to see him every week.",),
     ),
     Spec(
@@ -205,6 +275,8 @@ COHORT: tuple[Spec, ...] = (
         "iro.hughes",
         (_p("start", 1060, "U4", "fc-0601"),),
         "in the same long-term foster home for nearly three years",
+        health=HealthStory(sdq_level=8),
+        education=EducationStory(attendance=0.97),
     ),
     Spec(
         "DEMO07",
@@ -218,6 +290,8 @@ COHORT: tuple[Spec, ...] = (
             _p("move", 900, "U4", "fc-0702", "CARPL"),
         ),
         "settled long-term; her social worker changed this year",
+        health=HealthStory(rha_missed=True, sdq_level=9),
+        education=EducationStory(sen="K", rating="requires_improvement"),
     ),
     Spec(
         "DEMO08",
@@ -228,6 +302,8 @@ COHORT: tuple[Spec, ...] = (
         "iro.demo",
         (_p("start", 40, "U6", "fc-0801"),),
         "came into care six weeks ago under an emergency protection order",
+        health=HealthStory(iha_working_days=(None,)),
+        education=EducationStory(attendance=0.88),
         registered_before_care=1,
     ),
     Spec(
@@ -242,6 +318,8 @@ COHORT: tuple[Spec, ...] = (
             _p("move", 60, "K3", "sa-0901", "CARPL"),
         ),
         "unaccompanied asylum-seeking child, eligible for leaving-care support",
+        health=HealthStory(immunised=False, sdq_reason="SDQ5"),
+        education=EducationStory(attendance=0.9, starts_after=45),
         uasc=True,
         registered_before_care=2,
         care_leaver=(
@@ -261,6 +339,8 @@ COHORT: tuple[Spec, ...] = (
         "iro.hughes",
         (_p("start", 800, "U4", "fc-1001"),),
         "settled with long-term foster carers",
+        health=HealthStory(sdq_level=15),
+        education=EducationStory(sen="E", pep_lapsed=True, attendance=0.94),
         registered_before_care=5,
     ),
     Spec(
@@ -275,6 +355,7 @@ COHORT: tuple[Spec, ...] = (
             _p("move", 200, "U5", "fc-1102", "CARPL"),
         ),
         "with foster-to-adopt carers",
+        health=HealthStory(sdq_level=7),
     ),
     Spec(
         "DEMO12",
@@ -288,6 +369,8 @@ COHORT: tuple[Spec, ...] = (
             _p("move", 30, "U6", "fc-1201", "CARPL"),
         ),
         "from a children's home to foster carers; away overnight once",
+        health=HealthStory(iha_working_days=(25,), sdq_level=13),
+        education=EducationStory(attendance=0.91),
         registered_before_care=2,
         missing=((20, 19, "A", False),),
     ),

@@ -16,12 +16,20 @@ import httpx
 
 from shared import dates
 from shared.cli.app import command_name
-from shared.demo.cohort import COHORT, PERFORMANCE, PERSONAL_ADVISER, TEAM_MANAGER
+from shared.demo.cohort import (
+    COHORT,
+    LAC_NURSE,
+    PERFORMANCE,
+    PERSONAL_ADVISER,
+    TEAM_MANAGER,
+    VIRTUAL_SCHOOL,
+)
 from shared.demo.plan import (
     CaseStep,
     ChildPlan,
     Json,
     PlacementStep,
+    ServiceStep,
     idempotency_key,
     plan_cohort,
 )
@@ -35,6 +43,11 @@ REQUEST_TIMEOUT = 30.0
 NOT_RELATED = "urn:belonging:problem:not-related"
 #: The problem type of an Idempotency-Key sent again with another body.
 KEY_REUSED = "urn:belonging:problem:idempotency-key-reused"
+#: The problem type of a service whose view of casefile is still catching up (ADR 0019).
+NOT_CAUGHT_UP = "urn:belonging:problem:not-caught-up"
+#: Read-your-writes headers (shared/read_your_writes.py).
+POSITION_HEADER = "Belonging-Position"
+WAIT_FOR_HEADER = "Belonging-Wait-For"
 
 TokenFor = Callable[[str, str], str]
 
@@ -78,6 +91,8 @@ class Loader:
     def __init__(self, base_urls: Mapping[str, str], token_for: TokenFor) -> None:
         self.casefile = base_urls["casefile"].rstrip("/")
         self.placements = (base_urls.get("placements") or "").rstrip("/") or None
+        self.health = (base_urls.get("health") or "").rstrip("/") or None
+        self.education = (base_urls.get("education") or "").rstrip("/") or None
         self._token_for = token_for
         self._tokens: dict[tuple[str, str], str] = {}
         self.http = httpx.Client(timeout=REQUEST_TIMEOUT)
@@ -145,6 +160,9 @@ class Loader:
             if response.status_code >= 300:
                 raise _fail(what, response)
             child.version = _etag(response)
+            position = _position(response, "casefile")
+            if position is not None:
+                child.position = max(position, child.position or 0)
             if not step.path:
                 child.child_id = str(response.json()["child_id"])
             return
@@ -287,6 +305,138 @@ class Loader:
         body: Json = response.json()
         return body
 
+    # ------------------------------------------------------------------ health and education
+
+    def record_marks(self, child: ChildPlan, service: str) -> tuple[set[str], int | None]:
+        """What the child's health or education record already shows (ServiceStep.mark),
+        and its version (None: nothing recorded yet)."""
+        if service == "health":
+            assert self.health is not None
+            url, actor = f"{self.health}/v1/children/{child.child_id}/health", LAC_NURSE
+        else:
+            assert self.education is not None
+            url = f"{self.education}/v1/children/{child.child_id}/education"
+            actor = VIRTUAL_SCHOOL
+        response = self.get(url, actor)
+        if response.status_code in (403, 404):  # nothing recorded, or not learnt the child yet
+            return set(), None
+        if response.status_code != 200:
+            raise _fail(f"{child.spec.local_id} reading the {service} record", response)
+        body: Json = response.json()
+        return _marks(service, body), int(body["version"])
+
+    def load_service(self, child: ChildPlan, service: str) -> int:
+        """Sends the child's health or education writes the record lacks; returns how many
+        changed the record (a write sent again that the service finds recorded does not)."""
+        steps = child.health if service == "health" else child.education
+        if not steps:
+            return 0
+        done, version = self.record_marks(child, service)
+        base = self.health if service == "health" else self.education
+        assert base is not None
+        added = 0
+        for step in steps:
+            if step.mark is not None and step.mark in done:
+                continue
+            now = self._post_service(child, f"{base}/v1/children/{child.child_id}", step, service)
+            # A write the service finds recorded answers the record's version, or
+            # (answered again from its Idempotency-Key) the version it made then.
+            if now is not None and (version is None or now > version):
+                added += 1
+                version = now
+        return added
+
+    def _post_service(
+        self, child: ChildPlan, base: str, step: ServiceStep, service: str
+    ) -> int | None:
+        """One write as its natural author, else as the service's council-wide recorder.
+
+        The service may not have learnt the child (or their period of care) from
+        casefile yet: the request names casefile's position so the service waits
+        for it, and a 503 not-caught-up (or a 403 while the relationship is still
+        on its way) is asked again, within LEARN_TIMEOUT.
+        """
+        fallback = LAC_NURSE if service == "health" else VIRTUAL_SCHOOL
+        actors = [step.who] + ([fallback] if step.who != fallback else [])
+        key = idempotency_key(child.spec.local_id, step.name)
+        what = f"{child.spec.local_id} {step.name}"
+        deadline = time.monotonic() + LEARN_TIMEOUT
+        while True:
+            for actor in actors:
+                headers = self.headers(actor, key)
+                if child.position is not None:
+                    headers[WAIT_FOR_HEADER] = f"casefile={child.position}"
+                response = self.http.post(base + step.path, json=step.body, headers=headers)
+                not_related = (
+                    response.status_code == 403 and _problem(response).get("type") == NOT_RELATED
+                )
+                if not not_related:
+                    break
+            if response.status_code < 300:
+                return _etag(response)
+            retry = not_related or response.status_code in (409, 503)
+            if retry and time.monotonic() < deadline:
+                time.sleep(POLL_INTERVAL if response.status_code != 503 else 1.0)
+                continue
+            raise _fail(what, response)
+
+    def casefile_summary(self, child: ChildPlan, as_of: date) -> Json:
+        url = f"{self.casefile}/v1/children/{child.child_id}"
+        response = self.get(url, PERFORMANCE, as_of=as_of.isoformat())
+        if response.status_code != 200:
+            raise _fail(f"{child.spec.local_id} reading the case", response)
+        summary: Json = response.json()["summary"]
+        return summary
+
+    def health_scorecard(self, as_of: date) -> Json:
+        assert self.health is not None
+        response = self.get(
+            f"{self.health}/v1/health/scorecard", LAC_NURSE, as_of=as_of.isoformat()
+        )
+        if response.status_code != 200:
+            raise _fail("reading the health scorecard", response)
+        body: Json = response.json()
+        return body
+
+    def education_council(self, as_of: date) -> Json:
+        assert self.education is not None
+        url = f"{self.education}/v1/education/status"
+        response = self.get(url, VIRTUAL_SCHOOL, as_of=as_of.isoformat())
+        if response.status_code != 200:
+            raise _fail("reading the council's education status", response)
+        body: Json = response.json()
+        return body
+
+
+def _position(response: httpx.Response, service: str) -> int | None:
+    """The `Belonging-Position` of a write, for one service (None if it gave none)."""
+    for part in response.headers.get(POSITION_HEADER, "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == service and value.isdigit():
+            return int(value)
+    return None
+
+
+def _marks(service: str, record: Json) -> set[str]:
+    """The ServiceStep marks a health or education record shows."""
+    if service == "health":
+        return {f"entry/{e['entry_id']}" for e in record["entries"] if not e["voided"]}
+    marks = {f"enrolment/{e['enrolment_id']}" for e in record["enrolments"]}
+    marks |= {f"pep/{p['pep_id']}" for p in record["peps"]}
+    for review in record["pep_reviews"]:
+        marks.add(f"review/{review['review_id']}")
+        if review["rating"] is not None:
+            marks.add(f"rating/{review['review_id']}/{review['rating']}")
+    marks |= {
+        f"attendance/{a['urn']}/{a['period_start']}/{a['period_end']}" for a in record["attendance"]
+    }
+    marks |= {
+        f"exclusion/{x['urn']}/{x['kind']}/{x['start_date']}"
+        for x in record["exclusions"]
+        if not x["voided"]
+    }
+    return marks
+
 
 def _done(step: PlacementStep, history: Json | None) -> bool:
     """Is this step already in the child's placement history?"""
@@ -322,58 +472,146 @@ def seed(base_urls: dict[str, str], token_for: TokenFor) -> str:
                 f"Demo cohort: {len(children)} children in casefile (no placements service "
                 "running, so no placements)."
             )
-        sent = sum(loader.load_placements(child) for child in children)
-        # The stability figures come from the placement spans projection: wait
-        # until it has the last placement sent, and so every one before it.
-        last = next((c for c in reversed(children) if c.current_placement is not None), None)
-        if last is not None:
-            expected = str(last.current_placement)
-
-            def caught_up() -> bool:
-                seen = loader.child_stability(last, anchor)
-                return seen is not None and seen["current_placement_id"] == expected
-
-            loader.wait_until("the latest placement", caught_up, LEARN_TIMEOUT)
+        sent = {"placements": sum(loader.load_placements(child) for child in children)}
+        for service in ("health", "education"):
+            if getattr(loader, service) is not None:
+                sent[service] = sum(loader.load_service(child, service) for child in children)
+        _wait_for_followers(loader, children, anchor)
         figures = loader.council_stability(today)
+        health = loader.health_scorecard(today) if loader.health is not None else None
+        education = loader.education_council(today) if loader.education is not None else None
     finally:
         loader.close()
-    return _summary(children, figures, base_urls, today, anchor, sent)
+    return _summary(children, figures, health, education, base_urls, today, anchor, sent)
+
+
+def _wait_for_followers(loader: Loader, children: list[ChildPlan], anchor: date) -> None:
+    """Wait until what other services learn from the writes is in their read models.
+
+    Each projection applies its stream in order, so the last child's fact being
+    there means every earlier one is.
+    """
+    # The stability figures come from the placement spans projection.
+    last = next((c for c in reversed(children) if c.current_placement is not None), None)
+    if last is not None:
+        expected = str(last.current_placement)
+
+        def caught_up() -> bool:
+            seen = loader.child_stability(last, anchor)
+            return seen is not None and seen["current_placement_id"] == expected
+
+        loader.wait_until("the latest placement", caught_up, LEARN_TIMEOUT)
+    # Casefile learns completed health assessments (its case summary's dates).
+    assessed = [
+        (c, max(s.when for s in c.health if s.path.endswith("assessments")))
+        for c in children
+        if loader.health is not None and any(s.path.endswith("assessments") for s in c.health)
+    ]
+    if assessed:
+        child, day = assessed[-1]
+        loader.wait_until(
+            f"{child.spec.local_id}'s health assessment of {day}",
+            lambda: (
+                loader.casefile_summary(child, day)["last_health_assessment"] == day.isoformat()
+            ),
+            LEARN_TIMEOUT,
+        )
+    # Placements learns each child's school record and mid-year moves from education.
+    schooled = [c for c in children if c.education]
+    if schooled and loader.education is not None:
+        child = schooled[-1]
+        window_start = dates.year_before(anchor)[0]
+        moves = sorted(d.isoformat() for d in child.school_moves if d >= window_start)
+
+        def learnt() -> bool:
+            seen = loader.child_stability(child, anchor)
+            if seen is None or seen["mid_year_school_moves"] is None:
+                return False
+            return sorted(seen["mid_year_school_moves"]) == moves
+
+        loader.wait_until(f"{child.spec.local_id}'s school record", learnt, LEARN_TIMEOUT)
 
 
 def _summary(
     children: list[ChildPlan],
     figures: Json,
+    health: Json | None,
+    education: Json | None,
     base_urls: Mapping[str, str],
     today: date,
     anchor: date,
-    sent: int,
+    sent: Mapping[str, int],
 ) -> str:
     casefile = base_urls["casefile"].rstrip("/")
     placements = base_urls["placements"].rstrip("/")
     looked_after = sum(1 for c in children if c.spec.periods[-1].end is None)
     first, leaver = children[0], next(c for c in children if c.spec.care_leaver and c.placements)
+    by_id = {c.spec.local_id: c for c in children}
     stories = {c.spec.local_id: c.spec.story for c in children}
     index = figures["stability_index"]
     cli = command_name()
-    tm = f'"Authorization: Bearer $({cli} token --role team_manager --user tm.demo)"'
-    sw = f'"Authorization: Bearer $({cli} token --role social_worker --user sw.demo)"'
-    loaded = "" if sent else " (already loaded: no placements to add)"
+
+    def token(role: str, user: str) -> str:
+        return f'"Authorization: Bearer $({cli} token --role {role} --user {user})"'
+
+    tm = token(*TEAM_MANAGER)
+    sw = token("social_worker", "sw.demo")
+    added = ", ".join(f"{n} {service}" for service, n in sent.items() if n)
+    loaded = f" ({added} writes added)" if added else " (already loaded: nothing to add)"
     ids = f"{children[0].spec.local_id}-{children[-1].spec.local_id}"
-    return "\n".join(
-        [
-            f"Demo cohort: {len(children)} children ({ids}), {looked_after} looked after "
-            f"today, dates up to {anchor - timedelta(days=1)}{loaded}.",
-            f"  DEMO02 {stories['DEMO02']}; DEMO03 {stories['DEMO03']}; "
-            f"DEMO04 {stories['DEMO04']}.",
-            f"Placement stability on {today} (placements GET /v1/stability?as_of={today}):",
-            f"  short-term, 3+ placements in 12 months: {_share(figures['short_term'])}; "
-            f"long-term: {_share(figures['long_term'])}",
-            f"  Stability Index: placement moves {_share(index['placement_moves'])}, "
-            f"social worker changes {_share(index['social_worker_changes'])}",
-            "Try:",
-            f'  curl -s -H {tm} "{placements}/v1/stability?as_of={today}"',
-            f"  curl -s -H {tm} {placements}/v1/children/{first.child_id}/stability",
-            f"  curl -s -H {tm} {placements}/v1/children/{leaver.child_id}/placements",
-            f"  curl -s -H {sw} {casefile}/v1/children/{first.child_id}",
+    school = index.get("school_moves")
+    school_text = _share(school) if school else "not available"
+    lines = [
+        f"Demo cohort: {len(children)} children ({ids}), {looked_after} looked after "
+        f"today, dates up to {anchor - timedelta(days=1)}{loaded}.",
+        f"  DEMO02 {stories['DEMO02']}; DEMO03 {stories['DEMO03']}; DEMO04 {stories['DEMO04']}.",
+        f"Placement stability on {today} (placements GET /v1/stability?as_of={today}):",
+        f"  short-term, 3+ placements in 12 months: {_share(figures['short_term'])}; "
+        f"long-term: {_share(figures['long_term'])}",
+        f"  Stability Index: placement moves {_share(index['placement_moves'])}, "
+        f"school moves {school_text}, "
+        f"social worker changes {_share(index['social_worker_changes'])}",
+    ]
+    if health is not None:
+        lines += [
+            f"Health on {today} (health GET /v1/health/scorecard, /v1/health/deadlines): "
+            f"IHA in time {_share(health['iha_in_time'])}, RHA up to date "
+            f"{_share(health['rha_up_to_date'])}, dental {_share(health['dental_up_to_date'])}, "
+            f"SDQ in the last year {_share(health['sdq_in_last_year'])}; "
+            "DEMO08's IHA is overdue, DEMO07's RHA and DEMO05's dental check too.",
         ]
-    )
+    if education is not None:
+        local = {c.child_id: c.spec.local_id for c in children}
+        overdue = sorted(
+            local.get(c["child_id"], c["child_id"])
+            for c in education["children"]
+            if c["pep"] == "overdue"
+        )
+        lines += [
+            f"Education on {today} (education GET /v1/education/status): "
+            f"PEPs overdue {education['pep_overdue']} ({', '.join(overdue) or 'none'}), due "
+            f"{education['pep_due']}; {education['with_mid_year_moves']} children with mid-year "
+            "school moves this school year (DEMO01, DEMO02 and DEMO05 moved school in the last "
+            "12 months); DEMO01 was suspended for two days.",
+        ]
+    lines += [
+        "Try:",
+        f'  curl -s -H {tm} "{placements}/v1/stability?as_of={today}"',
+        f"  curl -s -H {tm} {placements}/v1/children/{first.child_id}/stability",
+        f"  curl -s -H {tm} {placements}/v1/children/{leaver.child_id}/placements",
+        f"  curl -s -H {sw} {casefile}/v1/children/{first.child_id}",
+    ]
+    if health is not None:
+        nurse = token(*LAC_NURSE)
+        url = base_urls["health"].rstrip("/")
+        lines += [
+            f"  curl -s -H {nurse} {url}/v1/health/deadlines",
+            f"  curl -s -H {nurse} {url}/v1/children/{by_id['DEMO08'].child_id}/health/status",
+        ]
+    if education is not None:
+        school_token = token(*VIRTUAL_SCHOOL)
+        url = base_urls["education"].rstrip("/")
+        lines.append(
+            f"  curl -s -H {school_token} {url}/v1/children/{first.child_id}/education/status"
+        )
+    return "\n".join(lines)

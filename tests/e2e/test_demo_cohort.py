@@ -28,7 +28,11 @@ from shared.demo import seed
 from shared.demo.cohort import COHORT, MANAGED_TEAMS
 from shared.projections.catalogue import all_projections
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+#: The stack, two loads (about 800 writes the first time) and a replay of every read model.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+#: Children whose health and education status the snapshot also holds.
+STATUS_OF = ("DEMO01", "DEMO08")
 
 
 @pytest.fixture
@@ -45,14 +49,17 @@ def stack() -> Iterator[DevUp]:
 
 
 def _snapshot(http: httpx.Client, urls: dict[str, str], issuer: DevIssuer) -> dict[str, Any]:
-    """Every demo child's case and placement versions, and the council's figures."""
+    """Every demo child's case, placement, health and education versions, the health and
+    education status of two of them, and the council's figures."""
     performance = {"Authorization": f"Bearer {issuer.mint('perf.demo', ['performance'])}"}
     teams = MANAGED_TEAMS["tm.demo"]
     manager = {"Authorization": f"Bearer {issuer.mint('tm.demo', ['team_manager'], teams=teams)}"}
     listed = http.get(f"{urls['casefile']}/v1/children", headers=performance, params={"limit": 500})
     assert listed.status_code == 200, listed.text
     children = [c for c in listed.json()["items"] if c["local_child_id"].startswith("DEMO")]
-    versions: dict[str, tuple[int, int, int]] = {}
+    versions: dict[str, tuple[int, int, int, int | None, int | None]] = {}
+    status: dict[str, Any] = {}
+    today = dates.today().isoformat()
     for child in children:
         case = http.get(f"{urls['casefile']}/v1/children/{child['child_id']}", headers=performance)
         history = http.get(
@@ -60,18 +67,46 @@ def _snapshot(http: httpx.Client, urls: dict[str, str], issuer: DevIssuer) -> di
         )
         assert case.status_code == 200 and history.status_code == 200, (case.text, history.text)
         placements = history.json()
-        versions[child["local_child_id"]] = (
+        base = f"/v1/children/{child['child_id']}"
+        health = http.get(f"{urls['health']}{base}/health", headers=manager)
+        education = http.get(f"{urls['education']}{base}/education", headers=manager)
+        assert health.status_code in (200, 404) and education.status_code in (200, 404)
+        local = child["local_child_id"]
+        versions[local] = (
             case.json()["version"],
             placements["version"],
             len(placements["placements"]),
+            health.json()["version"] if health.status_code == 200 else None,
+            education.json()["version"] if education.status_code == 200 else None,
         )
+        if local in STATUS_OF:
+            health_status = http.get(
+                f"{urls['health']}{base}/health/status", headers=manager, params={"as_of": today}
+            )
+            education_status = http.get(
+                f"{urls['education']}{base}/education/status",
+                headers=manager,
+                params={"as_of": today},
+            )
+            assert health_status.status_code == 200, health_status.text
+            assert education_status.status_code == 200, education_status.text
+            status[local] = {"health": health_status.json(), "education": education_status.json()}
     figures = http.get(
         f"{urls['placements']}/v1/stability",
         headers=manager,
         params={"as_of": dates.today().isoformat()},
     )
     assert figures.status_code == 200, figures.text
-    return {"children": versions, "figures": figures.json()}
+    scorecard = http.get(
+        f"{urls['health']}/v1/health/scorecard", headers=manager, params={"as_of": today}
+    )
+    assert scorecard.status_code == 200, scorecard.text
+    return {
+        "children": versions,
+        "status": status,
+        "figures": figures.json(),
+        "health": scorecard.json(),
+    }
 
 
 def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp) -> None:
@@ -98,9 +133,32 @@ def test_the_demo_cohort_loads_once_and_moves_the_stability_figures(stack: DevUp
         # The care leaver and the child placed for adoption have their histories.
         assert first["children"]["DEMO03"][2] == 2
         assert first["children"]["DEMO04"][2] == 3
+        # Every child has a health record; the school-age children looked after, an
+        # education record (not DEMO03, a care leaver, nor DEMO04 and DEMO11, under 5).
+        assert all(v[3] is not None for v in first["children"].values())
+        unschooled = {k for k, v in first["children"].items() if v[4] is None}
+        assert unschooled == {"DEMO03", "DEMO04", "DEMO11"}
+        demo01, demo08 = first["status"]["DEMO01"], first["status"]["DEMO08"]
+        assert demo08["health"]["initial_health_assessment"]["state"] == "overdue"
+        assert demo01["health"]["initial_health_assessment"]["state"] == "late"
+        assert demo01["health"]["lead_health_professional"] == "sn.clarke"
+        assert demo01["education"]["current_school"] is not None
+        assert demo01["education"]["pep"] == "current"
+        assert demo08["education"]["pep"] == "current"
+        # Education's school records reach the Stability Index: DEMO01, 02 and 05 moved.
+        school_moves = first["figures"]["stability_index"]["school_moves"]
+        assert school_moves is not None and school_moves["numerator"] == 3, school_moves
+        assert f"school moves {school_moves['numerator']} of" in summary
+        iha = first["health"]["iha_in_time"]
+        assert iha["numerator"] < iha["denominator"]
+        assert f"IHA in time {iha['numerator']} of {iha['denominator']}" in summary
+        assert "/v1/health/deadlines" in summary and "/education/status" in summary
+        # DEMO10's PEP lapsed; the under-fives (DEMO04, DEMO11) are not of
+        # compulsory school age, so no statutory PEP is due for them.
+        assert "PEPs overdue 1 (DEMO10)" in summary, summary
 
         again = seed(urls, token_for)
-        assert "12 children" in again and "already loaded" in again
+        assert "12 children" in again and "already loaded: nothing to add" in again
         assert _snapshot(http, urls, issuer) == first
 
         # `belonging replay` rebuilds every projection the catalogue lists from

@@ -226,6 +226,16 @@ def test_no_pep_is_due_within_20_days_of_becoming_looked_after_then_overdue() ->
     assert status_on(r.state, date(2024, 1, 29), ENGLAND, since, PepTimescales(30)).pep == "due"
 
 
+def test_the_statutory_pep_is_due_only_for_children_of_compulsory_school_age() -> None:
+    r = record()
+    since = date(2024, 1, 8)
+    toddler, pupil = date(2021, 6, 1), date(2014, 6, 1)
+    early = status_on(r.state, date(2024, 3, 1), ENGLAND, since, date_of_birth=toddler)
+    assert (early.pep, early.pep_due_by) == ("none", None)
+    school = status_on(r.state, date(2024, 3, 1), ENGLAND, since, date_of_birth=pupil)
+    assert school.pep == "overdue"
+
+
 def test_targets_met_cannot_exceed_those_set_at_the_previous_meeting() -> None:
     r = record()
     pep = uuid4()

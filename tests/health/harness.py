@@ -4,15 +4,23 @@ publishes them, with its credentials: tests/placements/harness.py), NHS numbers.
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+from education.harness import database
+from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
+from nats_access import NatsAccess
 from placements.harness import MANAGED_TEAMS, publish_casefile, wait_for
 
+from services.health.bootstrap import build_app
 from services.health.projections import ReadModels
+from services.health.settings import HealthSettings
 from shared.api.runtime import ServiceRuntime
 from shared.auth.tokens import DevIssuer
 from shared.contracts import casefile
@@ -113,3 +121,42 @@ class Service:
             return 0
         assert response.status_code == 200, response.text
         return int(response.headers["ETag"].strip('"'))
+
+
+@contextmanager
+def running(
+    nats_access: NatsAccess, nats_url: str, database_url: str, issuer: DevIssuer
+) -> Iterator[Service]:
+    """The health service in-process: its own stream, subject prefix, database and NATS
+    user; TestClient runs its lifespan (the projection runners; the relay stays off).
+
+    The `service` fixture of tests/health and the contract tests both start it so.
+    """
+    unique = uuid4().hex[:8]
+    stream, prefix = f"HEALTH_{unique.upper()}", f"health{unique}"
+    env = {
+        "HEALTH_NATS_STREAM": stream,
+        "HEALTH_NATS_SUBJECT_PREFIX": prefix,
+        "HEALTH_RELAY": "false",
+        "DATABASE_URL": database(database_url, "health"),
+        "NATS_URL": nats_url,
+        "CIPHER_KEY": AESCipher.create_key(32),
+    }
+    env.update(nats_access.service_env("health", stream, prefix))
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        settings = HealthSettings(jwks_path=str(issuer.jwks_path))
+        app = build_app(settings, token_verifier=issuer.verifier())
+        with TestClient(app) as client:
+            yield Service(
+                client=client,
+                issuer=issuer,
+                casefile_nats=nats_access.options(nats_access.service_user("casefile")),
+            )
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -26,6 +26,7 @@ from services.education.api.policy import FEEDS_READ, FEEDS_UPLOAD, POLICY
 from services.education.api.runtime import Runtime
 from services.education.feeds import (
     COLUMNS,
+    OPTIONAL,
     SCHEMA,
     FeedProcessor,
     FeedRefused,
@@ -181,15 +182,48 @@ def _accepted(feed: dict[str, Any]) -> JSONResponse:
     )
 
 
-_UPLOAD_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        },
+# A CSV field: unquoted (not opening with a quote), or quoted with quotes doubled.
+_FIELD = r'(?:[^",\r\n][^,\r\n]*|"(?:[^"]|"")*")?'
+_EOL = r"\r?\n"
+
+
+def _upload_doc(kind: str) -> dict[str, Any]:
+    """The upload's body as the document gives it: what `check_whole` takes whole.
+
+    The CSV pattern gives the header in its canonical order (the server also takes
+    the columns in any order and case) and rows of well-formed fields; a row's
+    values are checked row by row once the file is accepted, so any text is valid.
+    """
+    optional = OPTIONAL[kind]
+    header = "".join(
+        (f"(?:,{name})?" if name in optional else ("" if i == 0 else ",") + name)
+        for i, name in enumerate(COLUMNS[kind])
+    )
+    row = f"{_FIELD}(?:,{_FIELD})*"
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "UTF-8 CSV (a BOM is allowed): the header row, then "
+                        "a row a record; rows whose values are wrong are refused one by one",
+                        "pattern": rf"^\uFEFF?{header}(?:{_EOL}{row})*{_EOL}?$",
+                    }
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "description": "One object a row, with the CSV's columns as keys; "
+                        "an element that is not such an object is refused on its own",
+                        "items": {},
+                    }
+                },
+            },
+        }
     }
-}
+
 
 for _kind in ("attendance", "exclusions"):
     router.add_api_route(
@@ -208,7 +242,7 @@ for _kind in ("attendance", "exclusions"):
         },
         summary=f"A school's {_kind} feed: CSV (header {', '.join(COLUMNS[_kind])}) or a JSON "
         "array of such objects; rows keyed by UPN and school URN, recorded in the background",
-        openapi_extra=_UPLOAD_DOC,
+        openapi_extra=_upload_doc(_kind),
     )
 
 

@@ -12,7 +12,9 @@ PEP timeliness (docs/adr/0021-education-service.md; timescales as data,
   no PEP was initiated within `initial_days` of the child becoming looked
   after (seed KPI: 20 days; statutory 10 school days) and that time has passed;
 - `due` if the child became looked after fewer than `initial_days` ago and has
-  no PEP yet; `none` when nothing is known to be due (not looked after).
+  no PEP yet; `none` when nothing is known to be due (not looked after, or
+  not of compulsory school age, Education Act 1996 s.8: the statutory PEP is
+  for children of compulsory school age; an early-years PEP held is shown).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Literal
 
 from services.education.domain.calendar import SchoolCalendar
 from services.education.domain.state import EducationState
+from shared.dates import of_compulsory_school_age
 
 PepState = Literal["current", "due", "overdue", "none"]
 
@@ -80,6 +83,7 @@ def status_on(
     calendar: SchoolCalendar,
     looked_after_since: date | None = None,
     timescales: PepTimescales = PepTimescales(),
+    date_of_birth: date | None = None,
 ) -> EducationStatus:
     """The child's education on `as_of` by what the state holds (facts dated after are ignored)."""
     year_start = calendar.year_start(as_of)
@@ -90,6 +94,10 @@ def status_on(
     exclusions = [x for x in state.exclusions.values() if not x.voided and x.start <= as_of]
     suspensions = [x for x in exclusions if x.kind == "suspension" and x.start >= year_start]
     pep, last, due_by, rating = _pep(state, as_of, calendar, looked_after_since, timescales)
+    if date_of_birth is not None and not of_compulsory_school_age(date_of_birth, as_of):
+        # The statutory PEP is for children of compulsory school age (domain.md):
+        # an early-years plan is shown when held, never counted due or overdue.
+        pep, due_by = ("current" if pep == "current" else "none"), None
     return EducationStatus(
         as_of=as_of,
         academic_year=calendar.academic_year(as_of),

@@ -103,7 +103,12 @@ class ReadModels(CasefileQueries):
         if state is None:
             return None
         return status_on(
-            state, as_of, self.calendar, self.looked_after_on(child_id, as_of), self.timescales
+            state,
+            as_of,
+            self.calendar,
+            self.looked_after_on(child_id, as_of),
+            self.timescales,
+            date_of_birth=self.date_of_birth(child_id),
         )
 
     def looked_after_children(self, as_of: date) -> list[tuple[str, date]]:
@@ -124,7 +129,14 @@ class ReadModels(CasefileQueries):
     ) -> list[tuple[str, EducationStatus]]:
         """Every child looked after on `as_of`, with their education status (empty record: none)."""
         cohort = self.looked_after_children(as_of)
-        states = self.states([child for child, _ in cohort], recorded_by)
+        children = [child for child, _ in cohort]
+        states = self.states(children, recorded_by)
+        births = dict(
+            self._rows(
+                f"SELECT child_id, date_of_birth FROM {CASEFILE}.children WHERE child_id = ANY(%s)",
+                children,
+            )
+        )
         return [
             (
                 child,
@@ -134,6 +146,7 @@ class ReadModels(CasefileQueries):
                     self.calendar,
                     since,
                     self.timescales,
+                    date_of_birth=births.get(child),
                 ),
             )
             for child, since in cohort

@@ -102,7 +102,7 @@ def read_bundle(body: Any, max_entries: int) -> list[Entry]:
     """Each entry of the Bundle, read; `InvalidBundle` if the Bundle itself is not taken."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise InvalidBundle("the body is not a FHIR Bundle (resourceType must be Bundle)")
-    raw_entries = body.get("entry") or []
+    raw_entries = body.get("entry", [])
     if not isinstance(raw_entries, list):
         raise InvalidBundle("Bundle.entry is not a list", "Bundle.entry")
     shell = {

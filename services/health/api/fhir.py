@@ -29,10 +29,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue
 
-from services.health.adapters.fhir import Entry, InvalidBundle, read_bundle
+from services.health.adapters.fhir import BUNDLE_TYPES, Entry, InvalidBundle, read_bundle
 from services.health.api.policy import FHIR, POLICY
 from services.health.api.runtime import Runtime
 from shared.api.idempotency import idempotency_key, idempotent, request_hash
+from shared.api.problems import Problem
 from shared.auth.dependencies import require
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
@@ -170,8 +171,46 @@ class _Sourced:
         return getattr(self.command, name)
 
 
+#: The Bundle as the document gives it: what `read_bundle` takes before it reads the
+#: entries. Each entry's resource is then read on its own (an entry refused says why).
+_BUNDLE_DOC: dict[str, Any] = {
+    "requestBody": {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "required": ["resourceType", "type"],
+                    "properties": {
+                        "resourceType": {"type": "string", "enum": ["Bundle"]},
+                        "type": {"type": "string", "enum": sorted(BUNDLE_TYPES)},
+                        "entry": {
+                            "type": "array",
+                            "description": "At most FHIR_MAX_ENTRIES entries (a setting, 500 by "
+                            "default; 400 beyond)",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "fullUrl": {"type": "string"},
+                                    "resource": {
+                                        "type": "object",
+                                        "description": "An Encounter, Observation or "
+                                        "QuestionnaireResponse (or the Patient they name)",
+                                    },
+                                },
+                                "additionalProperties": False,
+                            },
+                        },
+                    },
+                    "additionalProperties": False,
+                }
+            }
+        }
+    }
+}
+
+
 @router.post(
     "/fhir",
+    openapi_extra=_BUNDLE_DOC,
     summary="Record the entries of a FHIR R4 Bundle (transaction or collection) of "
     "Encounter, Observation and QuestionnaireResponse resources",
     responses={
@@ -179,12 +218,18 @@ class _Sourced:
             "description": "Read: each entry recorded, already recorded, or refused and why",
             "content": {FHIR_JSON: {"schema": _OUTCOME_SCHEMA}},
         },
+        # Before the Bundle is read (a header, the Idempotency-Key, a body that is no
+        # JSON object), a problem, as on every write.
         400: {
-            "description": "Not a valid FHIR R4 Bundle: nothing recorded",
+            "model": Problem,
+            "description": "Not a valid FHIR R4 Bundle (an OperationOutcome), or a malformed "
+            "header or Idempotency-Key (a problem): nothing recorded",
             "content": {FHIR_JSON: {"schema": _OUTCOME_SCHEMA}},
         },
         422: {
-            "description": "Every entry refused: nothing recorded",
+            "model": Problem,
+            "description": "Every entry refused (an OperationOutcome), or a body that is not a "
+            "JSON object (a problem): nothing recorded",
             "content": {FHIR_JSON: {"schema": _OUTCOME_SCHEMA}},
         },
     },
