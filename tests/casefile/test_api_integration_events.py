@@ -18,7 +18,12 @@ from nats_access import admin_options
 
 from casefile.harness import CasefileService
 from shared.contracts import casefile as contract
-from shared.contracts.relay import SOURCE_SEQUENCE, decode_integration, integration_stream
+from shared.contracts.relay import (
+    SOURCE_INDEX,
+    SOURCE_SEQUENCE,
+    decode_integration,
+    integration_stream,
+)
 from shared.contracts.sealing import SEALED
 from shared.eventstore.reader import StoredMessage, StreamReader
 
@@ -102,12 +107,13 @@ def test_a_case_is_published_minimised_and_exactly_once(
         assert response.status_code in (200, 201), (path, response.text)
     service.get(base, user="sw.new")  # a read: recorded, never published
 
-    messages = wait_for_published(service.nats_url, 6)
+    messages = wait_for_published(service.nats_url, 7)
     time.sleep(0.5)  # anything more would be a duplicate
     messages = published(service.nats_url)
     decoded = [decode_integration(m) for m in messages]
     assert [type(d.data) for d in decoded] == [
         contract.ChildRegistered,
+        contract.ChildNhsNumberRecorded,  # a keyed digest, for health to match by
         contract.SocialWorkerAllocated,
         contract.PeriodOfCareStarted,
         contract.SocialWorkerAllocated,
@@ -115,19 +121,22 @@ def test_a_case_is_published_minimised_and_exactly_once(
         contract.CarePlanAgreed,
     ]
     assert all(d.data.child_id == str(child_id) for d in decoded)
-    assert len({m.headers[SOURCE_SEQUENCE] for m in messages}) == len(messages)
+    positions = {(m.headers[SOURCE_SEQUENCE], m.headers[SOURCE_INDEX]) for m in messages}
+    assert len(positions) == len(messages)  # each output of each source event once
     assert len({d.id for d in decoded}) == len(decoded)
 
-    change = decoded[3].data
+    change = decoded[4].data
     assert isinstance(change, contract.SocialWorkerAllocated)
     assert (change.social_worker_id, change.team, change.reason) == ("sw.new", "north-1", "LEFTRL")
-    assert messages[3].subject == "integration.casefile.social-worker.allocated.v1"
-    assert decoded[3].type == "uk.gov.belonging.casefile.social-worker.allocated.v1"
+    assert messages[4].subject == "integration.casefile.social-worker.allocated.v1"
+    assert decoded[4].type == "uk.gov.belonging.casefile.social-worker.allocated.v1"
 
     opened = "".join(d.data.model_dump_json() for d in decoded)
     everything = b"".join(m.data for m in messages).decode() + opened
-    for secret in (NOTE, VIEWS, "9434765919", "note", "nhs_number", "local_child_id"):
+    for secret in (NOTE, VIEWS, "9434765919", "note", "local_child_id"):
         assert secret not in everything
+    # Health matches by a keyed digest of the NHS number; the number itself is never sent.
+    assert all("nhs_number" not in d.data.model_dump() for d in decoded)
     registered = decoded[0].data.model_dump(mode="json")
     assert set(registered) == {"child_id", "effective_date", "date_of_birth", "uasc"}
     # Sealed under the child's integration key: no date of birth in clear on disk.

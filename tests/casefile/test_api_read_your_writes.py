@@ -255,7 +255,7 @@ def test_a_position_not_reached_within_the_bound_is_a_503_with_retry_after(
     assert answer.headers["Retry-After"] == "1"
     assert answer.json()["type"].endswith("not-caught-up")
     # A service placements learns nothing from is not waited for.
-    placed = placements.start(child, wait_for=f"{position}, education=99999999")
+    placed = placements.start(child, wait_for=f"{position}, notifications=99999999")
     assert placed.status_code == 201, placed.text
 
 

@@ -163,7 +163,7 @@ def work() -> Iterator[Path]:
 
 @pytest.fixture
 def sandbox(work: Path) -> Path:
-    """A checkout with this `shared/` and stand-in casefile and placements services."""
+    """A checkout with this `shared/` and stand-ins for the four runnable services."""
     root = work / "checkout"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO_ROOT / "shared", root / "shared", ignore=ignore)
@@ -171,7 +171,7 @@ def sandbox(work: Path) -> Path:
     services = root / "services"
     services.mkdir()
     (services / "__init__.py").write_text("")
-    for offset, name in enumerate(("casefile", "placements"), start=1):
+    for offset, name in enumerate(("casefile", "placements", "health", "education"), start=1):
         (services / name).mkdir()
         (services / name / "__init__.py").write_text(f"PORT_OFFSET = {offset}\n")
         (services / name / "__main__.py").write_text(FAKE_SERVICE)
@@ -272,12 +272,13 @@ def test_dev_up_starts_services_seeds_and_stops_all_when_one_dies(
             f"{name.upper()}_NATS_NKEY_SEED": str(data / "nats-keys" / f"{name}.nk"),
         }
         assert f"http://127.0.0.1:{port}/v1/docs" in dev.output
-    assert "not runnable yet" in dev.output  # health, education, notifications
+    assert "not runnable yet" in dev.output  # notifications
 
     # The demo loader got the running services and a token the services will trust.
     seeded = re.search(r"demo cohort loaded into (\S+); token=(\S+)", dev.output)
     assert seeded, dev.output
-    assert seeded.group(1) == "casefile,placements"
+    assert seeded.group(1) == ",".join(sorted(runnable_services()))
+    assert {"casefile", "placements", "health", "education"} <= set(runnable_services())
     # Verified the way a service started with that JWT_JWKS_FILE verifies it.
     settings = ServiceSettings(jwks_path=env["JWT_JWKS_FILE"])
     verifier = TokenVerifier.from_settings(settings)
