@@ -91,9 +91,7 @@ class ServiceApplication(Application[UUID], Generic[A]):
         for record in self.records_of(child_id):
             keyring.destroy(str(record))
         log_keyring.destroy(str(AccessLog.create_id(str(child_id))))
-        integration = sealing.integration_keys()
-        if integration is not None:
-            integration.destroy(str(child_id))
+        sealing.destroy_child_keys(str(child_id))
 
     # ------------------------------------------------------------- per service
 

@@ -145,10 +145,12 @@ class ServiceParts(Generic[S]):
             env["KEY_VAULT"] = "nats"  # a replay decodes the events in NATS with their keys
         application = self.application(env=env)
         integration_key = settings.integration_key
+        nats = NatsSettings.load(application.env.get)
         sealing.use_integration_keys(
-            NatsSettings.load(application.env.get),
-            integration_key.get_secret_value() if integration_key is not None else None,
+            nats, integration_key.get_secret_value() if integration_key is not None else None
         )
+        circles = {c: application.env.get(sealing.circle_variable(c)) for c in sealing.CIRCLES}
+        sealing.use_circle_keys(nats, {c: key for c, key in circles.items() if key})
         return application
 
     def event_source(self, application: ServiceApplication[Any], settings: S) -> Source:

@@ -31,6 +31,8 @@ from shared.stack.postgres_server import PostgresServer
 # The council's integration key for every service the tests start in this process:
 # integration events are sealed under each child's key (shared/contracts/sealing.py).
 os.environ.setdefault("INTEGRATION_KEY", AESCipher.create_key(32))
+# ...and health detail's circle (SDQ scores, immunisations): health holds it in a council.
+os.environ.setdefault("INTEGRATION_KEY_HEALTH_DETAIL", AESCipher.create_key(32))
 
 # The test cases every service's tests subclass (`tests/shared/api_rules.py`) are
 # imported by name from any test package.

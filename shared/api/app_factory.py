@@ -95,6 +95,14 @@ class AllowedMethodsMiddleware:
             await send({"type": "http.response.start", "status": 204, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
+        if (literal := _methods_of_literal_path(scope)) and scope["method"] not in literal:
+            # A path the document names as it is (`/v1/feeds/attendance`) is that
+            # path's only, though a template beside it (`/v1/feeds/{feed_id}`) would
+            # match it too: OpenAPI matches concrete paths before templated ones.
+            error = ProblemError(405, detail=f"{scope['method']} is not served at this path")
+            allow = {"Allow": ", ".join(sorted(literal))}
+            await problem_response(error.problem, allow)(scope, receive, send)
+            return
 
         async def send_with_allow(message: Message) -> None:
             if (
@@ -109,22 +117,46 @@ class AllowedMethodsMiddleware:
 
 
 def _methods_of_path(scope: Scope) -> set[str]:
-    """The methods the app's OpenAPI document gives the request's path (its public contract)."""
+    """The methods the app's OpenAPI document gives the request's path (its public contract).
+
+    A path the document names as it is has that path item's methods only; others
+    have those of every template matching them.
+    """
+    literal = _methods_of_literal_path(scope)
+    if literal:
+        return literal
+    table = _method_table(scope)
+    path = scope.get("path", "")
+    return set().union(*(methods for pattern, methods in table if pattern.fullmatch(path)))
+
+
+def _methods_of_literal_path(scope: Scope) -> set[str]:
+    """The methods of the document's path item named exactly the request's path, if any."""
+    _method_table(scope)
+    app = scope.get("app")
+    literal: dict[str, set[str]] = getattr(getattr(app, "state", None), "literal_paths", {})
+    return literal.get(scope.get("path", ""), set())
+
+
+def _method_table(scope: Scope) -> list[tuple[re.Pattern[str], set[str]]]:
     app = scope.get("app")
     if not isinstance(app, FastAPI):
-        return set()
+        return []
     table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
         app.state, "allowed_methods", None
     )
     if table is None:
-        table = []
+        table, literal = [], {}
         for template, item in app.openapi().get("paths", {}).items():
             pattern = re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
             methods = {m.upper() for m in item if m in _HTTP_METHODS}
-            table.append((pattern, methods | ({"HEAD"} if "GET" in methods else set())))
+            methods |= {"HEAD"} if "GET" in methods else set()
+            table.append((pattern, methods))
+            if "{" not in template:
+                literal[template] = methods
+        app.state.literal_paths = literal
         app.state.allowed_methods = table
-    path = scope.get("path", "")
-    return set().union(*(methods for pattern, methods in table if pattern.fullmatch(path)))
+    return table
 
 
 _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}

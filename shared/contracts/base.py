@@ -34,6 +34,8 @@ class IntegrationEvent(BaseModel):
     audience: ClassVar[frozenset[str]] = frozenset({"any"})
     #: Whether the data is sealed under the child's integration key (shared/contracts/sealing.py).
     sealed: ClassVar[bool] = True
+    #: A narrower circle of consumers whose own key seals it (`sealing.CIRCLES`), if any.
+    sealed_for: ClassVar[str | None] = None
 
     child_id: str
     effective_date: date | None = None

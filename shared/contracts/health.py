@@ -85,6 +85,7 @@ class ImmunisationStatusRecorded(HealthEvent):
 
     event_type: ClassVar[str] = "immunisations.recorded.v1"
     audience: ClassVar[frozenset[str]] = HEALTH_DETAIL
+    sealed_for: ClassVar[str | None] = "health-detail"
 
     date_checked: date
     up_to_date: bool
@@ -95,6 +96,7 @@ class SdqRecorded(HealthEvent):
 
     event_type: ClassVar[str] = "sdq.recorded.v1"
     audience: ClassVar[frozenset[str]] = HEALTH_DETAIL
+    sealed_for: ClassVar[str | None] = "health-detail"
 
     sdq_date: date
     score: int | None = None
@@ -106,6 +108,7 @@ class SubstanceMisuseRecorded(HealthEvent):
 
     event_type: ClassVar[str] = "substance-misuse.recorded.v1"
     audience: ClassVar[frozenset[str]] = HEALTH_DETAIL
+    sealed_for: ClassVar[str | None] = "health-detail"
 
     recorded_date: date
     identified: bool

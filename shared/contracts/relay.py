@@ -34,6 +34,8 @@ from shared.projections.runner import ERASED, Erased, domain_event_decoder
 
 log = structlog.get_logger(__name__)
 
+#: CloudEvent extension attribute: the circle of consumers an event is sealed for.
+SEALED_FOR = "sealedfor"
 SOURCE_SEQUENCE = "Belonging-Source-Sequence"
 SOURCE_INDEX = "Belonging-Source-Index"
 #: How many integration events the source event gave (so a consumer knows when it has them all).
@@ -73,9 +75,12 @@ def to_cloudevent(event: IntegrationEvent, source_id: str, service: str, time: s
 
         attributes["time"] = datetime.fromisoformat(time)
     body = event.model_dump_json().encode()
-    if event.sealed and sealing.integration_keys() is not None:
+    circle = type(event).sealed_for
+    if event.sealed and (sealing.integration_keys() is not None or circle is not None):
         attributes["datacontenttype"] = sealing.SEALED
-        return _FORMAT.write(CloudEvent(attributes, sealing.seal(event.child_id, body)))
+        if circle is not None:
+            attributes[SEALED_FOR] = circle
+        return _FORMAT.write(CloudEvent(attributes, sealing.seal(event.child_id, body, circle)))
     return _FORMAT.write(CloudEvent(attributes, json.loads(body)))
 
 
@@ -104,8 +109,9 @@ def decode_integration(message: StoredMessage) -> IntegrationMessage | Erased:
     if not isinstance(data, dict):
         raise ValueError("integration event without a JSON object as data")
     if event.get_datacontenttype() == sealing.SEALED:
+        circle = event.get_attributes().get(SEALED_FOR)
         try:
-            data = json.loads(sealing.open_sealed(str(event.get_subject()), data))
+            data = json.loads(sealing.open_sealed(str(event.get_subject()), data, circle))
         except KeyDestroyed:
             return ERASED
         if not isinstance(data, dict) or data.get("child_id") != event.get_subject():

@@ -60,24 +60,96 @@ def integration_keys() -> KeyRing | None:
     return _keyring
 
 
+#: Narrower circles of consumers, each with a key of its own: an event whose
+#: contract names a circle (`IntegrationEvent.sealed_for`) is sealed under the
+#: child's key of that circle, which only services given `INTEGRATION_KEY_<CIRCLE>`
+#: can unwrap (health detail: SDQ scores, immunisations, substance misuse).
+CIRCLES: tuple[str, ...] = ("health-detail",)
+#: The services of this council given each circle's key (the performance team,
+#: the other member of health detail's audience, reads through health's API).
+CIRCLE_MEMBERS: dict[str, tuple[str, ...]] = {"health-detail": ("health",)}
+_circles: dict[str, KeyRing] = {}
+_circles_made_for: tuple[NatsSettings, tuple[tuple[str, str], ...]] | None = None
+
+
+class NotInCircle(LookupError):
+    """An event sealed for a circle of consumers this process is not in: not for it."""
+
+
+def circle_variable(circle: str) -> str:
+    """`health-detail` -> `INTEGRATION_KEY_HEALTH_DETAIL`."""
+    return "INTEGRATION_KEY_" + circle.upper().replace("-", "_")
+
+
+def use_circle_keys(settings: NatsSettings | None, keys: dict[str, str]) -> None:
+    """The circles this process is in (`{circle: base64 key}`), replacing any before."""
+    global _circles_made_for
+    with _guard:
+        wanted = None if settings is None else (settings, tuple(sorted(keys.items())))
+        if wanted == _circles_made_for:
+            return
+        for ring in _circles.values():
+            if isinstance(ring.vault, NatsKeyVault):
+                ring.vault.close()
+        _circles.clear()
+        _circles_made_for = wanted
+        if settings is None:
+            return
+        for circle, key in keys.items():
+            vault = NatsKeyVault.connect(settings, INTEGRATION_BUCKET, f"{circle}-keys")
+            _circles[circle] = KeyRing.from_base64(vault, key)
+
+
+def circle_key_name(circle: str, child_id: str) -> str:
+    """The name of a child's key in a circle (in the `INTEGRATION_KEYS` bucket)."""
+    return f"{circle}.{child_id}"
+
+
+def destroy_child_keys(child_id: str) -> None:
+    """Erases the child's integration keys, the wider one and every circle's.
+
+    A purge needs no wrapping key, so any service erases them all; a circle's
+    ring this process holds forgets its key at once too.
+    """
+    wider = _keyring
+    for circle in CIRCLES:
+        name = circle_key_name(circle, child_id)
+        ring = _circles.get(circle) or wider
+        if ring is not None:
+            ring.destroy(name)
+    if wider is not None:
+        wider.destroy(child_id)
+
+
 def integration_key_text() -> str | None:
     """The council's integration key this process was given (base64), if any."""
     made_for = _made_for
     return made_for[1] if made_for is not None else None
 
 
-def seal(child_id: str, data: bytes) -> dict[str, str]:
-    keyring = _keyring
+def seal(child_id: str, data: bytes, circle: str | None = None) -> dict[str, str]:
+    """The data sealed under the child's key (of the circle, if the contract names one)."""
+    if circle is None:
+        keyring, name = _keyring, child_id
+    else:
+        keyring, name = _circles.get(circle), circle_key_name(circle, child_id)
+        if keyring is None:  # never publish a circle's event under the wider key
+            raise NoIntegrationKey(f"an event for {circle}, and no {circle_variable(circle)}")
     assert keyring is not None
-    return {"sealed": base64.b64encode(keyring.encrypt(child_id, data)).decode()}
+    return {"sealed": base64.b64encode(keyring.encrypt(name, data)).decode()}
 
 
-def open_sealed(child_id: str, data: dict[str, object]) -> bytes:
-    """The sealed JSON; KeyDestroyed once the child is erased."""
-    keyring = _keyring
-    if keyring is None:
-        raise NoIntegrationKey("a sealed integration event, and no INTEGRATION_KEY to open it")
+def open_sealed(child_id: str, data: dict[str, object], circle: str | None = None) -> bytes:
+    """The sealed JSON; KeyDestroyed once the child is erased; NotInCircle if not ours."""
+    if circle is None:
+        keyring, name = _keyring, child_id
+        if keyring is None:
+            raise NoIntegrationKey("a sealed integration event, and no INTEGRATION_KEY to open it")
+    else:
+        keyring, name = _circles.get(circle), circle_key_name(circle, child_id)
+        if keyring is None:
+            raise NotInCircle(f"sealed for {circle}, which this service is not in")
     sealed = data.get("sealed")
     if not isinstance(sealed, str):
         raise ValueError("sealed integration data without its `sealed` text")
-    return keyring.decrypt(child_id, base64.b64decode(sealed, validate=True))
+    return keyring.decrypt(name, base64.b64decode(sealed, validate=True))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from shared.contracts.sealing import CIRCLE_MEMBERS, CIRCLES, circle_variable
 from shared.plugins import Service
 from shared.plugins import services as registered_services
 from shared.stack.nats_accounts import NatsAccounts
@@ -338,6 +339,7 @@ class Stack:
         self.services: list[ServiceProcess] = []
         self.cipher_key = ""
         self.integration_key = ""
+        self.circle_keys: dict[str, str] = {}
         self._lock_file: IO[str] | None = None
         self._wrote_pid_file = False
 
@@ -397,6 +399,10 @@ class Stack:
             accounts.service(name)
         self.nats.accounts = accounts
         self.integration_key = load_or_create_cipher_key(self.data_dir / "integration.key")
+        self.circle_keys = {
+            circle: load_or_create_cipher_key(self.data_dir / f"{circle}.key")
+            for circle in CIRCLES
+        }
         from shared.auth.tokens import DevIssuer
 
         DevIssuer(self.issuer_dir)  # makes the key pair and jwks.json on first use
@@ -473,6 +479,9 @@ class Stack:
             "INTEGRATION_KEY": self.integration_key,
             "JWT_JWKS_FILE": str(self.jwks_path),
         }
+        for circle, key in self.circle_keys.items():  # only to the circle's members
+            if name in CIRCLE_MEMBERS.get(circle, ()):
+                env[circle_variable(circle)] = key
         return ServiceSpec(name=name, module=REGISTERED[name].package, port=port, env=env)
 
     def start_services(self, specs: Iterable[ServiceSpec] | None = None) -> list[ServiceProcess]:
@@ -649,6 +658,7 @@ def data_dir_looks_like_ours(path: Path) -> bool:
         "dev-issuer",
         "cipher.key",
         "integration.key",
+        *(f"{circle}.key" for circle in CIRCLES),
         "logs",
         "run",
         ".lock",
