@@ -54,7 +54,7 @@ CONSUMED_BY_EVERY_SERVICE: tuple[str, ...] = ("casefile",)
 CONSUMES: Mapping[str, tuple[str, ...]] = {
     "placements": ("casefile", "education"),
     # placed for adoption: a placement, recorded in placements, learned by casefile
-    "casefile": ("placements", "health"),
+    "casefile": ("placements", "health", "education"),
     "education": ("casefile",),
     "health": ("casefile",),  # children, NHS number digests, periods of care, allocations
 }

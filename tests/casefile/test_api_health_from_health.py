@@ -91,6 +91,19 @@ def test_an_assessment_done_in_health_dates_the_case_and_its_correction_withdraw
         ("health-service", "service")
     ]
 
+    # ...and the child's history in casefile lists it, linking to health's record.
+    def from_health() -> list[dict[str, Any]] | None:
+        history = casefile.get(f"/children/{child}/history", "aud.green", "auditor").json()
+        found = [e for e in history["from_other_services"] if e["service"] == "health"]
+        return found or None
+
+    (listed,) = [
+        e for e in wait_for(from_health, 20) if e["event_type"] == "assessment.completed.v1"
+    ]
+    assert listed["facts"]["assessment_date"] == "2024-02-01"
+    assert listed["history"] == f"/v1/children/{child}/health"
+    assert "practitioner_id" not in listed["facts"]  # minimised by health's contract
+
     voided = health.client.post(
         f"/v1/children/{child}/health/entries/{entry}/void",
         json={"reason": "KEYING"},

@@ -1,13 +1,14 @@
 """`other_services`: what the other services published about each child, for the history.
 
-The child's history is asked of casefile, but placements (and, as they come,
-health and education) own facts about the child too. Casefile follows their
+The child's history is asked of casefile, but placements, health and
+education own facts about the child too. Casefile follows their
 integration events (only what each owner's relay published,
 `shared/contracts/quarantine.py`) into one row per event: which service, what
 kind of fact, its effective date, when it was recorded, and the published
 fields (minimised by the owner's contract: no carers, no addresses, no notes).
 Who recorded it, and why, stay in the owning service's own history (each entry
-links there). An erased child's events cannot be opened and give no row.
+links there). An erased child's events cannot be opened and give no row;
+nor do events sealed for a circle casefile is not in (health detail).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from shared.contracts import education as education_contract
+from shared.contracts import health as health_contract
 from shared.contracts import placements as placements_contract
 from shared.contracts.quarantine import (
     QUARANTINE_DDL,
@@ -36,7 +39,11 @@ from shared.eventstore import envelope as env
 from shared.projections.runner import Delivered, Projection, Source
 
 #: The services whose integration events the history shows, and their histories' paths.
-FOLLOWED: dict[str, str] = {placements_contract.SERVICE: "/v1/children/{child_id}/history"}
+FOLLOWED: dict[str, str] = {
+    placements_contract.SERVICE: "/v1/children/{child_id}/history",
+    health_contract.SERVICE: "/v1/children/{child_id}/health",
+    education_contract.SERVICE: "/v1/children/{child_id}/education",
+}
 
 
 class OtherServicesProjection(Projection):
