@@ -13,9 +13,13 @@ wrote, publishing what another service would) connect as the admin:
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from typing import Any
+
+import nats
+from nats.js.errors import NotFoundError
 
 from shared.stack.nats_accounts import NatsAccounts, NatsUser
 
@@ -68,3 +72,24 @@ class NatsAccess:
 def admin_options(url: str) -> dict[str, Any]:
     """`nats.connect()` keyword arguments for the tests' own clients: the admin, if there is one."""
     return NatsAccess(url, None).options(None)
+
+
+def fresh_integration_streams(nats_url: str, *services: str) -> None:
+    """Deletes these services' integration streams on the test server.
+
+    A relay takes its position from its integration stream, so a test module
+    whose service runs a relay starts from an empty one (one relay a stream).
+    """
+
+    async def delete() -> None:
+        client = await nats.connect(**admin_options(nats_url))
+        try:
+            for service in services:
+                try:
+                    await client.jetstream().delete_stream(f"INTEGRATION_{service.upper()}")
+                except NotFoundError:
+                    pass
+        finally:
+            await client.close()
+
+    asyncio.run(delete())

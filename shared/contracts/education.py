@@ -82,7 +82,8 @@ class ExclusionRecorded(EducationEvent):
 
 
 class KeyStageResultRecorded(EducationEvent):
-    """A key stage result for the scorecard (KS2 expected standard, KS4 Attainment 8)."""
+    """A key stage result for the scorecard (KS2 expected standard, KS4 Attainment 8 and
+    grade 4 or above in English and maths, `None` when not recorded)."""
 
     event_type: ClassVar[str] = "key-stage.result-recorded.v1"
 
@@ -90,3 +91,4 @@ class KeyStageResultRecorded(EducationEvent):
     academic_year: str
     expected_standard: bool | None
     attainment8: float | None
+    english_maths_grade_4: bool | None = None

@@ -9,7 +9,6 @@ stream, so a module that runs one starts from an empty stream
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,18 +17,15 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import nats
 import psycopg
 import pytest
 from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
-from nats.js.errors import NotFoundError
-from nats_access import NatsAccess, admin_options
+from nats_access import NatsAccess
 
 from services.placements.bootstrap import build_app as build_placements
 from services.placements.settings import PlacementsSettings
 from shared.auth.tokens import DevIssuer
-from shared.contracts.relay import integration_stream
 
 
 @dataclass
@@ -46,23 +42,6 @@ class Beside:
         if write:
             headers["Idempotency-Key"] = str(uuid4())
         return headers
-
-
-def fresh_integration_streams(nats_url: str, *services: str) -> None:
-    """Deletes these services' integration streams on the test server (one relay each)."""
-
-    async def delete() -> None:
-        client = await nats.connect(**admin_options(nats_url))
-        try:
-            for service in services:
-                try:
-                    await client.jetstream().delete_stream(integration_stream(service))
-                except NotFoundError:
-                    pass
-        finally:
-            await client.close()
-
-    asyncio.run(delete())
 
 
 @contextmanager

@@ -11,8 +11,9 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from nats_access import fresh_integration_streams
 
-from casefile.beside import Placements, fresh_integration_streams, placements_fixture
+from casefile.beside import Placements, placements_fixture
 from casefile.harness import CasefileService, wait_for
 from services.casefile.adapters.placements_facts import PLACEMENTS_ACTOR
 from shared.eventstore import envelope as env

@@ -19,9 +19,9 @@ from uuid import UUID, uuid4
 import nats
 import psycopg
 import pytest
-from nats_access import admin_options
+from nats_access import admin_options, fresh_integration_streams
 
-from casefile.beside import Placements, fresh_integration_streams, placements_fixture
+from casefile.beside import Placements, placements_fixture
 from casefile.harness import CasefileService, wait_for
 from services.casefile.domain.retention import Erasure
 from shared.contracts.relay import IntegrationMessage, decode_integration, integration_stream

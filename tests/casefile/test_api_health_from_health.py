@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from nats_access import NatsAccess
+from nats_access import NatsAccess, fresh_integration_streams
 
-from casefile.beside import Beside, fresh_integration_streams, service_beside
+from casefile.beside import Beside, service_beside
 from casefile.harness import CasefileService, wait_for
 from services.health.bootstrap import build_app as build_health
 from services.health.settings import HealthSettings

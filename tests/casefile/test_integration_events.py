@@ -26,8 +26,9 @@ PRIVATE = {
     "DisabilityRecorded",
     "PersonWhoMattersRecorded",
     "RelationshipEnded",
-    # Health detail goes to health systems through their own channel (ADR 0010).
+    # Learned from health, which publishes them itself (one fact, one owner: ADR 0020).
     "HealthAssessmentRecorded",
+    "HealthAssessmentWithdrawn",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from nats_access import fresh_integration_streams
 
 from placements.harness import Service, wait_for
 from services.placements.application import Placements
@@ -25,7 +26,8 @@ AS_OF = "2024-03-31"
 
 
 @pytest.fixture(scope="module")
-def relay_enabled() -> bool:
+def relay_enabled(nats_url: str) -> bool:
+    fresh_integration_streams(nats_url, "placements")  # this module's relay starts empty
     return True
 
 

@@ -172,8 +172,9 @@ _TRANSLATIONS: dict[str, Callable[[Any], IntegrationEvent | None]] = {
     # "ViewsAndWishesRecorded" is the child's own words: never published.
     # The child as a person (name, address, first language, religion, disability, the
     # people who matter, "RelationshipEnded") is never published: only the API shows it,
-    # to the roles that need it (docs/adr/0017-person-details.md). Nor is
-    # "HealthAssessmentRecorded": health detail reaches health systems their own way.
+    # to the roles that need it (docs/adr/0017-person-details.md). Nor are
+    # "HealthAssessmentRecorded" and "HealthAssessmentWithdrawn": learned from health,
+    # which publishes them itself (docs/adr/0020-health-service.md).
 }
 
 

@@ -77,6 +77,7 @@ def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[Integratio
                 academic_year=e.academic_year,
                 expected_standard=e.expected_standard,
                 attainment8=e.attainment8,
+                english_maths_grade_4=getattr(e, "english_maths_grade_4", None),
             )
         ]
     return []

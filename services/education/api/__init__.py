@@ -1,7 +1,8 @@
-"""The education REST API: command routes, the record and status reads, and schools' feeds."""
+"""The education REST API: command routes, the record and status reads, the scorecard, and
+schools' feeds."""
 
-from services.education.api import feeds, record
+from services.education.api import feeds, record, scorecard
 
-ROUTERS = (record.commands, record.router, feeds.router)
+ROUTERS = (record.commands, record.router, scorecard.router, feeds.router)
 
 __all__ = ["ROUTERS"]

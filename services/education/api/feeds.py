@@ -258,7 +258,17 @@ FeedId = Annotated[UUID, Path()]
 Reader = Annotated[Principal, Depends(require(FEEDS_READ, POLICY))]
 
 
-@router.get("/feeds/{feed_id}", response_model=FeedOut, summary="A feed's progress and counts")
+_NO_FEED: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such feed uploaded by the caller"}
+}
+
+
+@router.get(
+    "/feeds/{feed_id}",
+    response_model=FeedOut,
+    responses=_NO_FEED,
+    summary="A feed's progress and counts",
+)
 def progress(feed_id: FeedId, principal: Reader, service: Runtime) -> FeedOut:
     return _out(_visible(_feed(service, feed_id), principal, feed_id))
 
@@ -266,6 +276,7 @@ def progress(feed_id: FeedId, principal: Reader, service: Runtime) -> FeedOut:
 @router.get(
     "/feeds/{feed_id}/rows",
     response_model=RowsOut,
+    responses=_NO_FEED,
     summary="What was recorded and what was refused and why, row by row (paged)",
 )
 def rows(

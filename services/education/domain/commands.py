@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, StrictBool, StrictFloat
 
 from services.education.domain import codes
 from shared.commands import Command, Note, PersonId, code
@@ -24,7 +24,17 @@ Urn = Annotated[
 ]
 Phase = Annotated[str, code(codes.PHASES, "Phase of the school (`ap`: a dual registration)")]
 Reason = Annotated[str, code(codes.CORRECTION_REASONS, "Why the record is corrected")]
-Count = Annotated[int, Field(ge=0, le=10_000)]
+
+
+def _json_integer(value: object) -> object:
+    """A JSON integer (`3`, or `3.0`, which JSON Schema also calls one): never a
+    string or a boolean, which pydantic's lax mode would turn into numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+Count = Annotated[int, Field(ge=0, le=10_000), BeforeValidator(_json_integer)]
 
 
 class Enrol(Command):
@@ -106,7 +116,7 @@ class RecordPupilPremiumPlus(Command):
 
     handler: ClassVar[str] = "record_pupil_premium_plus"
 
-    eligible: bool
+    eligible: StrictBool
     effective_date: Day
 
 
@@ -166,7 +176,9 @@ class RecordExclusion(Command):
     kind: Annotated[str, code(codes.EXCLUSION_KINDS, "Suspension or permanent exclusion")]
     effective_date: Day = Field(description="The first day of the exclusion")
     reason: Annotated[str, code(codes.EXCLUSION_REASONS, "DfE exclusion reason")]
-    days: float | None = Field(default=None, ge=0, le=45, description="Suspensions only, in halves")
+    days: StrictFloat | None = Field(
+        default=None, ge=0, le=45, description="Suspensions only, in halves"
+    )
 
 
 class VoidExclusion(Command):
@@ -178,11 +190,17 @@ class VoidExclusion(Command):
 
 
 class RecordKeyStageResult(Command):
-    """A key stage result: KS1/KS2 expected standard, KS4 Attainment 8."""
+    """A key stage result: KS1/KS2 expected standard in reading, writing and maths; KS4
+    Attainment 8 and whether grade 4 or above was achieved in both English and maths."""
 
     handler: ClassVar[str] = "record_key_stage_result"
 
     key_stage: Annotated[str, code(codes.KEY_STAGES, "Key stage")]
     academic_year: Annotated[str, Field(pattern=r"^20[0-9]{2}/[0-9]{2}$", examples=["2023/24"])]
-    expected_standard: bool | None = None
-    attainment8: float | None = Field(default=None, ge=0, le=90)
+    expected_standard: StrictBool | None = None
+    attainment8: StrictFloat | None = Field(default=None, ge=0, le=90)
+    english_maths_grade_4: StrictBool | None = Field(
+        default=None,
+        description="KS4 only: grade 4 or above in both English and maths (DfE's measure for "
+        "children looked after; the scorecard counts a KS4 result without it as unknown)",
+    )

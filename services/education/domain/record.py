@@ -238,10 +238,10 @@ class EducationRecord(Aggregate):
         self, enrolment_id: UUID, reason: str, calendar: SchoolCalendar = ENGLAND
     ) -> None:
         """The enrolment was recorded in error: out of the history (the event stays)."""
+        _code(reason, codes.CORRECTION_REASONS, "correction reason", "reason")
         if str(enrolment_id) in self.state.voided_enrolments:
             return
         found = self._enrolment(enrolment_id)
-        _code(reason, codes.CORRECTION_REASONS, "correction reason", "reason")
         others = [x for x in self.state.enrolments.values() if x.enrolment_id != found.enrolment_id]
         moves = self._moves(others, calendar)
         self._enrolment_voided(
@@ -525,9 +525,9 @@ class EducationRecord(Aggregate):
         found = self.state.exclusions.get(str(exclusion_id))
         if found is None:
             raise e.ExclusionNotFound(f"no exclusion {exclusion_id}", "exclusion_id")
+        _code(reason, codes.CORRECTION_REASONS, "correction reason", "reason")
         if found.voided:
             return
-        _code(reason, codes.CORRECTION_REASONS, "correction reason", "reason")
         self._exclusion_voided(
             child_id=self.child_id,
             effective_date=found.start,
@@ -545,8 +545,11 @@ class EducationRecord(Aggregate):
         expected_standard: bool | None = None,
         attainment8: float | None = None,
         calendar: SchoolCalendar = ENGLAND,
+        english_maths_grade_4: bool | None = None,
     ) -> None:
-        """KS1/KS2: met the expected standard in reading, writing and maths; KS4: Attainment 8."""
+        """KS1/KS2: met the expected standard in reading, writing and maths; KS4: Attainment 8
+        and, when known, grade 4 or above in both English and maths (DfE's KS4 measure for
+        children looked after; the scorecard's, docs/adr/0021)."""
         _code(key_stage, codes.KEY_STAGES, "key stage", "key_stage")
         match = codes.ACADEMIC_YEAR.fullmatch(academic_year)
         if match is None or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
@@ -556,11 +559,16 @@ class EducationRecord(Aggregate):
                 raise e.MissingResult("KS4 reports Attainment 8, 0-90", "attainment8")
         elif expected_standard is None:
             raise e.MissingResult(f"{key_stage} reports the expected standard", "expected_standard")
+        if key_stage != "KS4" and english_maths_grade_4 is not None:
+            raise e.MissingResult(
+                "grade 4 in English and maths is a KS4 result", "english_maths_grade_4"
+            )
         known = self.state.results.get((key_stage, academic_year))
-        if known is not None and (known.expected_standard, known.attainment8) == (
-            expected_standard,
-            attainment8,
-        ):
+        if known is not None and (
+            known.expected_standard,
+            known.attainment8,
+            known.english_maths_grade_4,
+        ) == (expected_standard, attainment8, english_maths_grade_4):
             return
         year_end = date(int(match.group(1)) + 1, 8, 31)
         self._key_stage_result_recorded(
@@ -570,6 +578,7 @@ class EducationRecord(Aggregate):
             academic_year=academic_year,
             expected_standard=expected_standard,
             attainment8=attainment8,
+            english_maths_grade_4=english_maths_grade_4,
         )
 
     # ================================================================= events
@@ -734,5 +743,7 @@ class EducationRecord(Aggregate):
         academic_year: str,
         expected_standard: bool | None,
         attainment8: float | None,
+        # Absent from results recorded before the scorecard's KS4 measure: unknown.
+        english_maths_grade_4: bool | None = None,
     ) -> None:
         self.state.apply("KeyStageResultRecorded", _args(locals()))

@@ -102,6 +102,8 @@ class KeyStageResult:
     academic_year: str
     expected_standard: bool | None
     attainment8: float | None
+    #: KS4: grade 4 or above in both English and maths; None if not recorded.
+    english_maths_grade_4: bool | None = None
 
 
 @dataclass
@@ -240,6 +242,10 @@ class EducationState:
 
     def _KeyStageResultRecorded(self, d: Mapping[str, Any]) -> None:
         result = KeyStageResult(
-            d["key_stage"], d["academic_year"], d["expected_standard"], d["attainment8"]
+            d["key_stage"],
+            d["academic_year"],
+            d["expected_standard"],
+            d["attainment8"],
+            d.get("english_maths_grade_4"),
         )
         self.results[(result.key_stage, result.academic_year)] = result

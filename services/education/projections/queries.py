@@ -16,6 +16,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from services.education.domain import EducationState, EducationStatus, SchoolCalendar, status_on
+from services.education.domain.scorecard import ChildFacts
 from services.education.domain.status import PepTimescales
 from services.education.projections.facts import SCHEMA as FACTS
 from services.education.projections.pupil_numbers import SCHEMA as UPNS
@@ -150,4 +151,41 @@ class ReadModels(CasefileQueries):
                 ),
             )
             for child, since in cohort
+        ]
+
+    def scorecard_children(
+        self, since: date, as_of: date, recorded_by: datetime | None = None
+    ) -> list[ChildFacts]:
+        """Every child looked after on any day from `since` to `as_of`, with their date of
+        birth, all their periods of care and their record as state (recorded by `recorded_by`;
+        casefile's facts are as they stand now)."""
+        periods: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
+        for child, start, end in self._rows(
+            f"SELECT child_id, start_date, end_date FROM {CASEFILE}.periods_of_care "
+            f"WHERE child_id IN (SELECT child_id FROM {CASEFILE}.periods_of_care "
+            "WHERE start_date <= %s AND (end_date IS NULL OR end_date > %s)) "
+            "ORDER BY child_id, start_date",
+            as_of,
+            since,
+        ):
+            periods[str(child)].append((start, end))
+        children = sorted(periods)
+        if not children:
+            return []
+        states = self.states(children, recorded_by)
+        births = {
+            str(child): born
+            for child, born in self._rows(
+                f"SELECT child_id, date_of_birth FROM {CASEFILE}.children WHERE child_id = ANY(%s)",
+                children,
+            )
+        }
+        return [
+            ChildFacts(
+                child_id=child,
+                date_of_birth=births.get(child),
+                periods=tuple(periods[child]),
+                state=states.get(child, EducationState()),
+            )
+            for child in children
         ]
