@@ -302,11 +302,13 @@ def test_rebuilding_the_read_models_from_the_stream_gives_the_same_rows(
 def test_history_links_to_the_other_services_histories_of_the_child(
     casefile_service: CasefileService,
 ) -> None:
-    """Placements keeps and serves its own events about the child (ADR 0018)."""
+    """Each other service keeps and serves its own record of the child (ADR 0018)."""
     service = casefile_service
     child_id, _ = service.looked_after()
     history = service.get(f"/children/{child_id}/history", user="auditor.khan", role="auditor")
     assert history.status_code == 200, history.text
     assert history.json()["elsewhere"] == [
-        {"service": "placements", "href": f"/v1/children/{child_id}/history"}
+        {"service": "placements", "href": f"/v1/children/{child_id}/history"},
+        {"service": "health", "href": f"/v1/children/{child_id}/health"},
+        {"service": "education", "href": f"/v1/children/{child_id}/education"},
     ]

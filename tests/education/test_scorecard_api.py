@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from nats_access import fresh_integration_streams
 
 from education.conftest import known_child
 from education.harness import Running, wait_for
@@ -17,6 +18,12 @@ pytestmark = pytest.mark.integration
 
 AS_OF = "2024-02-01"
 PUPIL = date(2014, 6, 1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def only_this_modules_children(nats_url: str) -> None:
+    """The council's figures count every child casefile told of: start from none."""
+    fresh_integration_streams(nats_url, "casefile")
 
 
 def post(service: Running, path: str, body: dict[str, object]) -> None:
