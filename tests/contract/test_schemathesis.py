@@ -1,6 +1,6 @@
 """Each service against its own OpenAPI document: schemathesis, every check, on real servers.
 
-For every operation of casefile and of placements, schemathesis generates
+For every operation of casefile, placements, health and education, schemathesis generates
 requests from the document the service serves (`GET /v1/openapi.json`): the
 examples it gives, the coverage phase's boundary, missing-parameter and
 wrong-method cases, and fuzzed valid and invalid data. Every response goes
@@ -38,12 +38,17 @@ import hypothesis
 import pytest
 import schemathesis
 from casefile.harness import CasefileService
+from education.conftest import known_child
+from education.harness import Running as EducationService
+from education.harness import make_upn
 from fastapi.testclient import TestClient
+from health.harness import Service as HealthService
+from health.harness import new_nhs_number
 from placements.harness import Service as PlacementsService
 from schemathesis import Case
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import CoveragePhaseData
 
-from shared.api.concurrency import IF_MATCH_PATTERN
 from shared.api.idempotency import IDEMPOTENCY_KEY_PATTERN
 
 pytestmark = [pytest.mark.integration, pytest.mark.contract, pytest.mark.timeout(600)]
@@ -73,16 +78,17 @@ INVALID_DATA_STATUSES = [
     *("400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx")
 ]
 RULE_BROKEN = "urn:belonging:problem:rule-broken"
+FHIR_JSON = "application/fhir+json"
 
 
-def config(token: str) -> schemathesis.Config:
+def config(token: str, max_examples: int = MAX_EXAMPLES) -> schemathesis.Config:
     """Every check, every phase run per operation, the caller's token, reproducible."""
     return schemathesis.Config.from_dict(
         {
             "seed": SEED,
             "generation": {
                 "mode": "all",  # valid and invalid data
-                "max-examples": MAX_EXAMPLES,
+                "max-examples": max_examples,
                 "deterministic": True,
                 "database": "none",
             },
@@ -114,6 +120,12 @@ def refused_only_by_rules(
     """
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
+        return None
+    if response.headers.get("content-type", [""])[0].startswith(FHIR_JSON):
+        # `POST /v1/fhir`: a Bundle the document calls valid whose every entry was
+        # refused (an unknown child, an unsupported resource), each entry's reason in
+        # the OperationOutcome, as documented. The FHIR resources' own rules are
+        # FHIR's, not in the document; a Bundle the server cannot take is a 400.
         return None
     problem_type = json.loads(response.content or b"{}").get("type")
     if problem_type != RULE_BROKEN:
@@ -185,12 +197,15 @@ class Contract:
 
     transport: ThroughTestClient
     token: str
+    #: Sent with every request that does not carry the header itself.
     headers: dict[str, str]
     children: list[Known]
     #: Path parameters naming something other than a child -> ids known.
     others: dict[str, list[str]] = field(default_factory=dict)
-    #: (method, path template) -> the path parameter its answer's `id` names.
+    #: (method, path template) -> the path parameter its answer's `id` (or the
+    #: field of that name) names.
     creates: dict[tuple[str, str], str] = field(default_factory=dict)
+    max_examples: int = MAX_EXAMPLES
     #: Children the workflows registered: their calls keep the id they were given.
     registered: set[UUID] = field(default_factory=set)
     cases: Counter[str] = field(default_factory=Counter)
@@ -201,15 +216,45 @@ class Contract:
     def check(self, case: Case) -> None:
         known = self.aim(case)
         _fresh_idempotency_key(case)
-        _without_placeholder_if_match(case)
+        _without_placeholders(case)
+        self.with_headers(case)
         self.cases[case.operation.label] += 1
-        response = case.call_and_validate(headers=self.headers)
+        response = case.call_and_validate()
         self.statuses[response.status_code] += 1
         made = self.creates.get((case.method.upper(), case.path))
-        if known is not None and made is not None and 200 <= response.status_code < 300:
-            created = response.json().get("id")
-            if created is not None:
+        if made is not None and 200 <= response.status_code < 300:
+            answer = response.json()
+            created = answer.get("id") or answer.get(made)
+            if created is None:
+                pass
+            elif known is not None:
                 known.add(made, created)
+            elif "{child_id}" not in case.path:
+                self.others.setdefault(made, []).append(str(created))
+
+    def with_headers(self, case: Case) -> None:
+        """Our headers, where the case does not send its own (valid or not) of that name.
+
+        An invalid case about the headers together (an unexpected header beside
+        the documented ones) is sent as generated: what it is about is which
+        headers it sends.
+        """
+        if case.headers is None:
+            case.headers = {}
+        meta = case.meta
+        data = meta.phase.data if meta is not None else None
+        if (
+            isinstance(data, CoveragePhaseData)
+            and data.parameter is None
+            and data.parameter_location == ParameterLocation.HEADER
+            and meta is not None
+            and not meta.generation.mode.is_positive
+        ):
+            return
+        sent = {name.lower() for name in case.headers}
+        for name, value in self.headers.items():
+            if name.lower() not in sent:
+                case.headers[name] = value
 
     def aim(self, case: Case) -> Known | None:
         """Point a well-formed id at something that exists, most of the time.
@@ -265,9 +310,7 @@ class Contract:
             def before_call(self, case: Case) -> None:
                 contract.aim_child(case)
                 _fresh_idempotency_key(case)
-
-            def get_call_kwargs(self, case: Case) -> dict[str, Any]:
-                return {"headers": contract.headers}
+                contract.with_headers(case)
 
             def after_call(self, response: schemathesis.Response, case: Case) -> None:
                 super().after_call(response, case)
@@ -320,27 +363,44 @@ def _fresh_idempotency_key(case: Case) -> None:
         headers["Idempotency-Key"] = str(uuid4())
 
 
-def _without_placeholder_if_match(case: Case) -> None:
-    """Leave out the `If-Match` the coverage phase puts on cases about something else.
+def _without_placeholders(case: Case) -> None:
+    """Leave out the optional headers the coverage phase fills in on cases about something else.
 
-    An ETag is quoted (RFC 9110 §8.8.3), and the document's pattern says so.
     Schemathesis 4.32's coverage phase makes header values of letters and
-    digits only, so beside the parameter a case is about it sends `If-Match: 0`,
-    which fails the pattern: every such case, even one meant to be valid,
-    becomes an invalid If-Match and never reaches what it was about. The
-    header is optional, so the case without it is the one meant. Cases about
-    `If-Match` itself, and every fuzzed case, are sent as generated.
+    digits only, and puts one in every optional header beside the parameter a
+    case is about, whatever the header's pattern: `If-Match: 0` (an ETag is
+    quoted, RFC 9110 §8.8.3, and the document's pattern says so), `X-Purpose: 0`
+    (a purpose starts with a letter). Every such case, even one meant to be
+    valid, becomes a case about a malformed header and never reaches what it
+    was about. The headers are optional, so the case without them is the one
+    meant. Cases about the header itself, invalid cases about the headers
+    together, and every fuzzed case, are sent as generated.
     """
     headers = case.headers or {}
-    value = headers.get("If-Match")
-    data = case.meta.phase.data if case.meta is not None else None
-    if (
-        value is not None
-        and isinstance(data, CoveragePhaseData)
-        and data.parameter != "If-Match"
-        and not (isinstance(value, str) and re.fullmatch(IF_MATCH_PATTERN, value))
-    ):
-        del headers["If-Match"]
+    meta = case.meta
+    data = meta.phase.data if meta is not None else None
+    if not isinstance(data, CoveragePhaseData):
+        return
+    if data.parameter is None and meta is not None and not meta.generation.mode.is_positive:
+        # A case about the headers together (an unexpected one, the optional ones
+        # all sent): its invalid value may be the one it is about.
+        return
+    for parameter in case.operation.headers:
+        name, value = parameter.name, headers.get(parameter.name)
+        if value is None or parameter.is_required or data.parameter == name:
+            continue
+        pattern = _pattern(parameter.definition.get("schema", {}))
+        if pattern is not None and not (isinstance(value, str) and re.search(pattern, value)):
+            del headers[name]
+
+
+def _pattern(schema: dict[str, Any]) -> str | None:
+    if "pattern" in schema:
+        return str(schema["pattern"])
+    for option in schema.get("anyOf", []):
+        if "pattern" in option:
+            return str(option["pattern"])
+    return None
 
 
 def _uuid(value: object) -> UUID | None:
@@ -353,7 +413,9 @@ def _uuid(value: object) -> UUID | None:
 def _schema(contract: Contract) -> Any:
     """The document the running service serves, with requests going to that service."""
     return schemathesis.openapi.from_wsgi(
-        "/v1/openapi.json", contract.transport, config=config(contract.token)
+        "/v1/openapi.json",
+        contract.transport,
+        config=config(contract.token, contract.max_examples),
     )
 
 
@@ -474,10 +536,152 @@ def placements_schema(placements_contract: Contract) -> Any:
     return _schema(placements_contract)
 
 
+# --------------------------------------------------------------------------- health
+
+HEALTH_USER = "nurse.contract"
+#: The LAC nurse writes and reads for every child casefile told health of; `health`
+#: (a practitioner) is what the FHIR feed's callers may also be.
+HEALTH_ROLES = ("lac_nurse", "health")
+#: Health has 19 operations and education 25: fewer fuzzed cases each than casefile's
+#: and placements', so that the four services fit CI's time (docs/contract-testing.md).
+HEALTH_MAX_EXAMPLES = 15
+#: The writes whose answer's `id` is a new entry of the record.
+HEALTH_ENTRIES = (
+    *("initial-assessment-requests", "initial-assessments", "review-assessments"),
+    *("dental-checks", "development-checks", "immunisations", "sdqs", "substance-misuse"),
+    *("lead-professional", "plan/agreements", "plan/reviews"),
+)
+EDUCATION_MAX_EXAMPLES = 12
+
+
+def _health_child(service: HealthService) -> Known:
+    """In care, with an NHS number (FHIR Bundles name it), and an entry in the record."""
+    child_id = service.child_in_care(nhs_number=new_nhs_number())
+    known = Known(child_id)
+    dental = service.client.post(
+        f"/v1/children/{child_id}/health/dental-checks",
+        json={"check_date": "2024-03-01"},
+        headers=service.write_headers(HEALTH_USER),
+    )
+    assert dental.status_code == 201, dental.text
+    known.add("entry_id", dental.json()["id"])
+    return known
+
+
+@pytest.fixture(scope="module")
+def health_contract(
+    request: pytest.FixtureRequest, health_service: HealthService
+) -> Iterator[Contract]:
+    children = [_health_child(health_service) for _ in range(3)]
+    record = "/v1/children/{child_id}/health"
+    contract = Contract(
+        transport=ThroughTestClient(health_service.client),
+        token=health_service.issuer.mint(HEALTH_USER, HEALTH_ROLES, ttl=3 * 3600),
+        # Health opens no break-glass (casefile does): other children's answers are 403s.
+        headers={},
+        children=children,
+        creates={("POST", f"{record}/{path}"): "entry_id" for path in HEALTH_ENTRIES},
+        max_examples=HEALTH_MAX_EXAMPLES,
+    )
+    yield contract
+    if contract.cases or contract.workflow_statuses:
+        _report(request, contract.summary("health"))
+
+
+@pytest.fixture(scope="module")
+def health_schema(health_contract: Contract) -> Any:
+    return _schema(health_contract)
+
+
+# --------------------------------------------------------------------------- education
+
+EDUCATION_USER = "vs.contract"
+#: The Virtual School records and reads for every child looked after, reads the
+#: council's figures and uploads feeds; a designated teacher also records.
+EDUCATION_ROLES = ("virtual_school", "designated_teacher")
+ATTENDANCE_HEADER = (
+    "upn,urn,period_start,period_end,sessions_possible,sessions_attended,authorised_absence"
+)
+
+
+def _education_child(service: EducationService, serial: int) -> tuple[Known, str]:
+    """Looked after, at school, with a PEP, a PEP review and an exclusion; and their UPN."""
+    upn = make_upn(serial)
+    child_id = known_child(service, upn=upn)
+    known = Known(child_id)
+    child = f"/v1/children/{child_id}"
+
+    def post(path: str, body: dict[str, object]) -> dict[str, Any]:
+        response = service.client.post(
+            f"{child}/{path}", json=body, headers=service.write(EDUCATION_USER)
+        )
+        assert response.status_code in (200, 201), response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    enrolment = post("enrolments", {"urn": "100001", "phase": "primary",
+                                    "effective_date": "2023-09-04"})  # fmt: skip
+    known.add("enrolment_id", enrolment["id"])
+    pep = post("peps", {"effective_date": "2023-09-20", "targets_set": 3})
+    known.add("pep_id", pep["id"])
+    review = post(f"peps/{pep['id']}/reviews",
+                  {"effective_date": "2023-12-01", "targets_set": 2, "targets_met": 2})  # fmt: skip
+    known.add("review_id", review["id"])
+    post("exclusions", {"urn": "100001", "kind": "suspension", "effective_date": "2023-10-02",
+                        "reason": "DB", "days": 1})  # fmt: skip
+    record = service.client.get(f"{child}/education", headers=service.write(EDUCATION_USER))
+    assert record.status_code == 200, record.text
+    known.add("exclusion_id", record.json()["exclusions"][0]["exclusion_id"])
+    return known, upn
+
+
+@pytest.fixture(scope="module")
+def education_contract(
+    request: pytest.FixtureRequest, education_service: EducationService
+) -> Iterator[Contract]:
+    made = [_education_child(education_service, 7100 + n) for n in range(3)]
+    children = [known for known, _ in made]
+    rows = "".join(f"\r\n{upn},100001,2023-09-04,2023-10-20,70,66,2" for _, upn in made)
+    feed = education_service.client.post(
+        "/v1/feeds/attendance",
+        content=(ATTENDANCE_HEADER + rows).encode(),
+        headers={**education_service.write(EDUCATION_USER), "Content-Type": "text/csv"},
+    )
+    assert feed.status_code == 202, feed.text
+    child = "/v1/children/{child_id}"
+    contract = Contract(
+        transport=ThroughTestClient(education_service.client),
+        token=education_service.issuer.mint(EDUCATION_USER, EDUCATION_ROLES, ttl=3 * 3600),
+        # Education opens no break-glass (casefile does): other children's answers are 403s.
+        headers={},
+        children=children,
+        others={"feed_id": [feed.json()["feed_id"]]},
+        creates={
+            ("POST", f"{child}/enrolments"): "enrolment_id",
+            ("POST", f"{child}/school-moves"): "enrolment_id",
+            ("POST", f"{child}/peps"): "pep_id",
+            ("POST", f"{child}/peps/{{pep_id}}/reviews"): "review_id",
+            ("POST", "/v1/feeds/attendance"): "feed_id",
+            ("POST", "/v1/feeds/exclusions"): "feed_id",
+        },
+        max_examples=EDUCATION_MAX_EXAMPLES,
+    )
+    yield contract
+    if contract.cases or contract.workflow_statuses:
+        _report(request, contract.summary("education"))
+
+
+@pytest.fixture(scope="module")
+def education_schema(education_contract: Contract) -> Any:
+    return _schema(education_contract)
+
+
 # --------------------------------------------------------------------------- the runs
 
 casefile_document = schemathesis.pytest.from_fixture("casefile_schema")
 placements_document = schemathesis.pytest.from_fixture("placements_schema")
+health_document = schemathesis.pytest.from_fixture("health_schema")
+education_document = schemathesis.pytest.from_fixture("education_schema")
 
 
 @casefile_document.parametrize()
@@ -502,6 +706,26 @@ def test_placements_workflows_keep_the_contract(
     placements_schema: Any, placements_contract: Contract
 ) -> None:
     placements_contract.run_workflows(placements_schema)
+
+
+@health_document.parametrize()
+def test_health_keeps_its_documented_contract(case: Case, health_contract: Contract) -> None:
+    health_contract.check(case)
+
+
+@education_document.parametrize()
+def test_education_keeps_its_documented_contract(case: Case, education_contract: Contract) -> None:
+    education_contract.check(case)
+
+
+def test_health_workflows_keep_the_contract(health_schema: Any, health_contract: Contract) -> None:
+    health_contract.run_workflows(health_schema)
+
+
+def test_education_workflows_keep_the_contract(
+    education_schema: Any, education_contract: Contract
+) -> None:
+    education_contract.run_workflows(education_schema)
 
 
 @pytest.fixture(autouse=True)
