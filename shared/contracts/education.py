@@ -69,6 +69,16 @@ class PepReviewed(EducationEvent):
     targets_met: int
 
 
+class PepReviewVoided(EducationEvent):
+    """A PEP review recorded in error was taken out (a reason code, never the note)."""
+
+    event_type: ClassVar[str] = "pep.review-voided.v1"
+
+    pep_id: str
+    review_id: str
+    reason: str
+
+
 class ExclusionRecorded(EducationEvent):
     """A suspension or permanent exclusion (no reason, no school); restated if corrected."""
 

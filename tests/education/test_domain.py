@@ -236,6 +236,26 @@ def test_the_statutory_pep_is_due_only_for_children_of_compulsory_school_age() -
     assert school.pep == "overdue"
 
 
+def test_a_pep_review_recorded_in_error_is_voided_and_no_longer_counts() -> None:
+    r = record()
+    pep, review = uuid4(), uuid4()
+    r.initiate_pep(pep_id=pep, effective_date=date(2024, 1, 10), targets_set=3)
+    r.record_pep_review(
+        pep_id=pep, review_id=review, effective_date=date(2024, 4, 20), targets_set=4, targets_met=2
+    )
+    assert status_on(r.state, date(2024, 5, 1), ENGLAND).last_pep_meeting == date(2024, 4, 20)
+    with pytest.raises(e.UnknownCode):
+        r.void_pep_review(review_id=review, reason="WHIM")  # refused: nothing recorded
+    assert str(review) in r.state.reviews
+    r.void_pep_review(review_id=review, reason="ERROR")
+    r.void_pep_review(review_id=review, reason="ERROR")  # again: nothing more
+    assert [type(ev).__name__ for ev in r.collect_events()][-1] == "PepReviewVoided"
+    assert str(review) not in r.state.reviews
+    assert status_on(r.state, date(2024, 5, 1), ENGLAND).last_pep_meeting == date(2024, 1, 10)
+    with pytest.raises(e.PepNotFound):
+        r.void_pep_review(review_id=uuid4(), reason="ERROR")
+
+
 def test_targets_met_cannot_exceed_those_set_at_the_previous_meeting() -> None:
     r = record()
     pep = uuid4()

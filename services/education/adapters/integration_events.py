@@ -55,6 +55,16 @@ def translate(domain_event: Any, headers: dict[str, str]) -> Sequence[Integratio
                 targets_met=e.targets_met,
             )
         ]
+    if kind == "PepReviewVoided":
+        return [
+            contract.PepReviewVoided(
+                child_id=child_id,
+                effective_date=e.effective_date,
+                pep_id=e.pep_id,
+                review_id=e.review_id,
+                reason=e.reason,
+            )
+        ]
     if kind in ("ExclusionRecorded", "ExclusionCorrected", "ExclusionVoided"):
         # A void restates the exclusion as voided (without its days).
         return [

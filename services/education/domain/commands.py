@@ -146,6 +146,14 @@ class RecordPepReview(Command):
     )
 
 
+class VoidPepReview(Command):
+    """The PEP review in the path was recorded in error: it no longer counts."""
+
+    handler: ClassVar[str] = "void_pep_review"
+
+    reason: Reason
+
+
 class RatePep(Command):
     """The Virtual School's quality rating of the PEP review in the path."""
 

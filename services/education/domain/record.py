@@ -386,6 +386,28 @@ class EducationRecord(Aggregate):
             child_views=child_views,
         )
 
+    def void_pep_review(
+        self, review_id: UUID, reason: str, calendar: SchoolCalendar = ENGLAND
+    ) -> None:
+        """A PEP review recorded in error (wrong child, wrong date, twice): taken out.
+
+        The review, its targets and its rating no longer count; the history keeps
+        it. To correct a review's figures, void it and record the review again.
+        """
+        _code(reason, codes.CORRECTION_REASONS, "correction reason", "reason")
+        if str(review_id) in self.state.voided_reviews:
+            return
+        review = self.state.reviews.get(str(review_id))
+        if review is None:
+            raise e.PepNotFound(f"no PEP review {review_id}", "review_id")
+        self._pep_review_voided(
+            child_id=self.child_id,
+            effective_date=review.held,
+            pep_id=review.pep_id,
+            review_id=review.review_id,
+            reason=reason,
+        )
+
     def rate_pep(self, review_id: UUID, rating: str, calendar: SchoolCalendar = ENGLAND) -> None:
         """The Virtual School's quality rating of a PEP review."""
         review = self.state.reviews.get(str(review_id))
@@ -727,6 +749,12 @@ class EducationRecord(Aggregate):
         reason: str,
     ) -> None:
         self.state.apply("ExclusionCorrected", _args(locals()))
+
+    @event("PepReviewVoided")
+    def _pep_review_voided(
+        self, child_id: UUID, effective_date: date, pep_id: str, review_id: str, reason: str
+    ) -> None:
+        self.state.apply("PepReviewVoided", _args(locals()))
 
     @event("ExclusionVoided")
     def _exclusion_voided(

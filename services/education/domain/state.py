@@ -110,6 +110,7 @@ class KeyStageResult:
 class EducationState:
     enrolments: dict[str, Enrolment] = field(default_factory=dict)
     voided_enrolments: set[str] = field(default_factory=set)
+    voided_reviews: set[str] = field(default_factory=set)
     #: Days of mid-year moves, as the latest enrolment event stated them.
     mid_year_moves: tuple[date, ...] = ()
     designated_teachers: list[Dated] = field(default_factory=list)
@@ -235,6 +236,10 @@ class EducationState:
         )
 
     _ExclusionCorrected = _ExclusionRecorded
+
+    def _PepReviewVoided(self, d: Mapping[str, Any]) -> None:
+        self.reviews.pop(d["review_id"], None)
+        self.voided_reviews.add(d["review_id"])
 
     def _ExclusionVoided(self, d: Mapping[str, Any]) -> None:
         e = self.exclusions[d["exclusion_id"]]
