@@ -9,8 +9,9 @@ after in 2003-04, so no other test's children share the council's cohort.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -48,10 +49,10 @@ def both(
         yield education, placements
 
 
-def child_index(placements: Running, child: Any, as_of: str) -> dict[str, Any]:
+def child_index(placements: Running, child: Any, as_of: str, **recorded: str) -> dict[str, Any]:
     response = placements.client.get(
         f"/v1/children/{child}/stability",
-        params={"as_of": as_of},
+        params={"as_of": as_of, **recorded},
         headers=placements.headers(SW, "social_worker"),
     )
     assert response.status_code == 200, response.text
@@ -124,7 +125,9 @@ def test_a_mid_year_school_move_changes_the_childs_and_the_councils_stability_in
     moved = council_index(placements, "2004-03-31")["school_moves"]
     assert (moved["numerator"], moved["denominator"], moved["percentage"]) == (1, 1, 100.0)
 
-    # A correction reaches placements too: the move voided, the index back to none.
+    # A correction reaches placements too: the move voided, the index back to none...
+    reported = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
     record = education.client.get(
         f"/v1/children/{child}/education", headers=education.headers("vs.head", "virtual_school")
     ).json()
@@ -139,3 +142,6 @@ def test_a_mid_year_school_move_changes_the_childs_and_the_councils_stability_in
         lambda: child_index(placements, child, "2004-03-31")["mid_year_school_moves"] == [],
         what="the void in placements",
     )
+    # ...while the figure as the record stood before the void is the one first reported.
+    as_it_stood = child_index(placements, child, "2004-03-31", as_of_recorded=reported)
+    assert as_it_stood["mid_year_school_moves"] == ["2004-01-12"]

@@ -262,6 +262,45 @@ class ReadModels:
                 statuses[child].append(LegalStatus(day, legal_status))
         return births, periods, statuses, allocations
 
+    def _school_moves(
+        self, ids: list[str], recorded_by: datetime | None
+    ) -> tuple[dict[str, list[date]], dict[str, date]]:
+        """Each child's mid-year school moves and where education's record of them starts.
+
+        A child education holds no record for has unknown school moves, not none.
+        With `recorded_by`: education's latest statement recorded by then (ADR 0018).
+        """
+        moves: dict[str, list[date]] = defaultdict(list)
+        if recorded_by is not None:
+            if recorded_by.tzinfo is None:
+                recorded_by = recorded_by.replace(tzinfo=UTC)
+            starts: dict[str, date] = {}
+            for child, start, days in self._rows(
+                f"SELECT DISTINCT ON (child_id) child_id, school_record_from, moves "
+                f"FROM {SCHOOLS}.school_statements WHERE child_id = ANY(%s) "
+                "AND recorded_at <= %s ORDER BY child_id, seq DESC",
+                ids,
+                recorded_by,
+            ):
+                moves[child] = sorted(days)
+                if start is not None:
+                    starts[child] = start
+            return moves, starts
+        for child, day in self._rows(
+            f"SELECT child_id, move_date FROM {SCHOOLS}.mid_year_school_moves "
+            "WHERE child_id = ANY(%s) ORDER BY child_id, move_date",
+            ids,
+        ):
+            moves[child].append(day)
+        records = dict(
+            self._rows(
+                f"SELECT child_id, school_record_from FROM {SCHOOLS}.school_records "
+                "WHERE child_id = ANY(%s) AND school_record_from IS NOT NULL",
+                ids,
+            )
+        )
+        return moves, records
+
     def _records(
         self, ids: Sequence[str], recorded_by: datetime | None = None
     ) -> list[ChildRecord]:
@@ -286,22 +325,7 @@ class ReadModels:
                     postcode=postcode,
                 )
             )
-        school_moves: dict[str, list[date]] = defaultdict(list)
-        for child, day in self._rows(
-            f"SELECT child_id, move_date FROM {SCHOOLS}.mid_year_school_moves "
-            "WHERE child_id = ANY(%s) ORDER BY child_id, move_date",
-            ids,
-        ):
-            school_moves[child].append(day)
-        # Education's school record of each child (where it starts); a child it holds no
-        # record for has unknown school moves, not none.
-        school_records = dict(
-            self._rows(
-                f"SELECT child_id, school_record_from FROM {SCHOOLS}.school_records "
-                "WHERE child_id = ANY(%s) AND school_record_from IS NOT NULL",
-                ids,
-            )
-        )
+        school_moves, school_records = self._school_moves(ids, recorded_by)
         records = []
         for child in ids:
             born = births.get(child)

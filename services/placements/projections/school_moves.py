@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -22,6 +22,7 @@ import asyncpg
 from shared.contracts import education
 from shared.contracts.quarantine import from_relay
 from shared.contracts.relay import IntegrationMessage, integration_stream
+from shared.eventstore import envelope as env
 from shared.projections import Delivered, Projection, Source
 
 SCHEMA = "placements_school_moves"
@@ -39,6 +40,16 @@ CREATE TABLE IF NOT EXISTS school_records (
     child_id text PRIMARY KEY,
     school_record_from date
 );
+-- Every statement as education made it, with when it was recorded: the school
+-- moves as the record stood at any moment (figures "as recorded at T", ADR 0018).
+CREATE TABLE IF NOT EXISTS school_statements (
+    seq bigint PRIMARY KEY,
+    child_id text NOT NULL,
+    recorded_at timestamptz,
+    school_record_from date,
+    moves date[] NOT NULL
+);
+CREATE INDEX IF NOT EXISTS school_statements_by_child ON school_statements (child_id, seq);
 """
 
 
@@ -88,7 +99,7 @@ def no_school_moves(_: Any) -> MidYearSchoolMove | None:
 
 class SchoolMoves(Projection):
     name = SCHEMA
-    tables = ("mid_year_school_moves", "school_records")
+    tables = ("mid_year_school_moves", "school_records", "school_statements")
 
     def __init__(
         self, sources: Sequence[Source] = (), read_move: ReadMove = no_school_moves
@@ -130,6 +141,17 @@ class SchoolMoves(Projection):
                 "EXCLUDED.school_record_from",
                 move.child_id,
                 move.school_record_from,
+            )
+            recorded = delivered.headers.get(env.RECORDED_AT)
+            await conn.execute(
+                "INSERT INTO school_statements "
+                "(seq, child_id, recorded_at, school_record_from, moves) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                delivered.seq,
+                move.child_id,
+                datetime.fromisoformat(recorded) if recorded else None,
+                move.school_record_from,
+                list(move.moves),
             )
             return
         await conn.execute(
