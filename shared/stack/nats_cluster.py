@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -267,16 +268,46 @@ class NatsCluster:
                 return node
         raise KeyError(name)
 
+    #: Starts tried when a node finds a port taken between choosing and binding it.
+    START_ATTEMPTS = 3
+
     def start(self, timeout: float = 60.0) -> None:
-        """Starts every node; returns once each is healthy and all agree on a meta leader."""
-        self.base_dir.mkdir(parents=True, exist_ok=True)
+        """Starts every node; returns once each is healthy and all agree on a meta leader.
+
+        Free ports are chosen before the servers bind them, so another process
+        (an outgoing connection's ephemeral port) may take one meanwhile: then
+        the cluster is started afresh on new ports, a few times at most.
+        """
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            self.base_dir.mkdir(parents=True, exist_ok=True)
+            for node in self.nodes:
+                node.launch()
+            try:
+                self.wait_ready(timeout)
+                return
+            except BaseException:
+                self.close()
+                if attempt == self.START_ATTEMPTS or not self._a_port_was_taken():
+                    raise
+                self._start_over_on_new_ports(attempt)
+
+    def _a_port_was_taken(self) -> bool:
         for node in self.nodes:
-            node.launch()
-        try:
-            self.wait_ready(timeout)
-        except BaseException:
-            self.close()
-            raise
+            with contextlib.suppress(OSError):
+                if "address already in use" in node.log_path.read_text(errors="replace"):
+                    return True
+        return False
+
+    def _start_over_on_new_ports(self, attempt: int) -> None:
+        """New ports for every node, the routes to match, an empty store; logs kept aside."""
+        for node in self.nodes:
+            node.port, node.cluster_port, node.monitor_port = free_port(), free_port(), free_port()
+            with contextlib.suppress(OSError):
+                node.log_path.rename(node.log_path.with_suffix(f".attempt{attempt}.log"))
+            shutil.rmtree(node.store_dir, ignore_errors=True)
+        routes = ", ".join(node.route_url for node in self.nodes)
+        for node in self.nodes:
+            node.settings = {**node.settings, "NATS_CLUSTER_ROUTES": f"[{routes}]"}
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Every node healthy, of one mind about the meta leader, and current with it."""

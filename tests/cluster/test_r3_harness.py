@@ -17,6 +17,7 @@ import json
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from uuid import uuid4
 
 import nats
@@ -195,3 +196,22 @@ def test_the_report_counts_what_it_should(nats_cluster: NatsCluster, nats_url: s
     assert report.failed_attempts == 2, line
     assert 9.4 < report.longest_call < 9.6, line
     assert report.recovered_after is None, line  # no attempt after the last failure
+
+
+def test_a_port_taken_between_choosing_and_binding_starts_the_cluster_on_new_ports(
+    tmp_path: Path,
+) -> None:
+    """Free ports are chosen before the servers bind them; another process may take one."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        cluster = NatsCluster(tmp_path / "cluster")
+        cluster.nodes[2].port = taken
+        cluster.start()
+        try:
+            assert taken not in {node.port for node in cluster.nodes}
+            assert all(node.is_healthy() for node in cluster.nodes)
+            assert list(tmp_path.glob("cluster/node3.attempt1.log"))  # the first try, kept
+        finally:
+            cluster.close()
