@@ -9,8 +9,9 @@ application_env`). `execute` is the command cycle every write goes through.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -118,6 +119,30 @@ class ServiceApplication(Application[UUID], Generic[A]):
             aggregate: A = self.repository.get(self.aggregate_id(child_id))
         except AggregateNotFoundError:
             raise self.not_found(child_id) from None
+        return aggregate
+
+    def load_as_recorded(self, child_id: UUID, recorded_by: datetime | None = None) -> A:
+        """The child's aggregate as it was recorded by `recorded_by` (recorded time).
+
+        Replays only the events recorded by then, so a backdated entry or a
+        correction made later does not rewrite what the record said at the
+        time. A naive datetime is taken as UTC; `not_found` if nothing was
+        recorded by then.
+        """
+        if recorded_by is None:
+            return self.load(child_id)
+        if recorded_by.tzinfo is None:
+            recorded_by = recorded_by.replace(tzinfo=UTC)
+        aggregate_id = self.aggregate_id(child_id)
+        version: int | None = None
+        # Events are stored in version order; their timestamps are the recorded times.
+        for domain_event in self.events.get(aggregate_id):
+            if cast("Aggregate.Event", domain_event).timestamp > recorded_by:
+                break
+            version = domain_event.originator_version
+        if version is None:
+            raise self.not_found(child_id)
+        aggregate: A = self.repository.get(aggregate_id, version=version)
         return aggregate
 
     def has_record(self, child_id: UUID) -> bool:

@@ -10,11 +10,9 @@ was recorded at a moment. The event store is chosen by the environment
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType
 
@@ -145,26 +143,8 @@ class Casefile(ServiceApplication[Child]):
         return self.load(child_id)
 
     def case_as_of(self, child_id: UUID, recorded_by: datetime | None = None) -> Child:
-        """The child's record as it was recorded by `recorded_by` (recorded time).
-
-        Replays only the events recorded by then, so a backdated entry made later
-        does not rewrite what the record said at the time. A naive datetime is
-        taken as UTC. Raises `ChildNotFound` if nothing was recorded by then.
-        """
-        if recorded_by is None:
-            return self.get_case(child_id)
-        if recorded_by.tzinfo is None:
-            recorded_by = recorded_by.replace(tzinfo=UTC)
-        version: int | None = None
-        # Events are stored in version order; their timestamps are the recorded times.
-        for domain_event in self.events.get(child_id):
-            if cast("Aggregate.Event", domain_event).timestamp > recorded_by:
-                break
-            version = domain_event.originator_version
-        if version is None:
-            raise ChildNotFound(child_id)
-        child: Child = self.repository.get(child_id, version=version)
-        return child
+        """The child's record as it was recorded by `recorded_by` (`ChildNotFound` if none)."""
+        return self.load_as_recorded(child_id, recorded_by)
 
     def summarise_case(self, child_id: UUID, *, as_at: date | None = None) -> CaseSummary:
         """`case_summary` of the child's record now, on `as_at` (default today)."""

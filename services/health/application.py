@@ -10,11 +10,10 @@ command as `ChildFacts`: a child casefile has not told health of has no record.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.utils import EnvType
 
 from services.health.domain import ChildFacts, HealthRecord
@@ -55,17 +54,4 @@ class Health(ServiceApplication[HealthRecord]):
 
     def record_as_of(self, child_id: UUID, recorded_by: datetime | None = None) -> HealthRecord:
         """The child's record as recorded by `recorded_by` (recorded time; naive is UTC)."""
-        if recorded_by is None:
-            return self.load(child_id)
-        if recorded_by.tzinfo is None:
-            recorded_by = recorded_by.replace(tzinfo=UTC)
-        aggregate_id = self.aggregate_id(child_id)
-        version: int | None = None
-        for domain_event in self.events.get(aggregate_id):
-            if cast("Aggregate.Event", domain_event).timestamp > recorded_by:
-                break
-            version = domain_event.originator_version
-        if version is None:
-            raise self.not_found(child_id)
-        record: HealthRecord = self.repository.get(aggregate_id, version=version)
-        return record
+        return self.load_as_recorded(child_id, recorded_by)

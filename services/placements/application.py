@@ -11,11 +11,10 @@ placements lie within one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.utils import EnvType
 
 from services.placements.domain import PeriodOfCare, PlacementHistory
@@ -69,23 +68,5 @@ class Placements(ServiceApplication[PlacementHistory]):
     def history_as_of(
         self, child_id: UUID, recorded_by: datetime | None = None
     ) -> PlacementHistory:
-        """The child's placement history as it was recorded by `recorded_by` (recorded time).
-
-        Replays only the events recorded by then, so a later correction does not
-        rewrite what the record said at the time (as casefile's `case_as_of`). A
-        naive datetime is taken as UTC. `NotFound` if nothing was recorded by then.
-        """
-        if recorded_by is None:
-            return self.get_history(child_id)
-        if recorded_by.tzinfo is None:
-            recorded_by = recorded_by.replace(tzinfo=UTC)
-        aggregate_id = self.aggregate_id(child_id)
-        version: int | None = None
-        for domain_event in self.events.get(aggregate_id):
-            if cast("Aggregate.Event", domain_event).timestamp > recorded_by:
-                break
-            version = domain_event.originator_version
-        if version is None:
-            raise self.not_found(child_id)
-        history: PlacementHistory = self.repository.get(aggregate_id, version=version)
-        return history
+        """The child's placement history as it was recorded by `recorded_by` (recorded time)."""
+        return self.load_as_recorded(child_id, recorded_by)
