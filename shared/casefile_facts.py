@@ -38,9 +38,8 @@ from shared.contracts import casefile
 from shared.contracts.quarantine import (
     QUARANTINE_DDL,
     QUARANTINE_TABLE,
-    Quarantined,
     from_relay,
-    quarantine,
+    quarantined,
 )
 from shared.contracts.relay import IntegrationMessage, integration_stream
 from shared.dates import today as council_today
@@ -132,12 +131,9 @@ class CasefileFacts(Projection):
         return _FACTS_DDL + QUARANTINE_DDL
 
     async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
-        message = delivered.event
-        if isinstance(message, Quarantined):
-            await quarantine(
-                conn, self.name, delivered.stream, delivered.seq, delivered.subject, message
-            )
+        if await quarantined(conn, self.name, delivered):
             return
+        message = delivered.event
         if not isinstance(message, IntegrationMessage):
             return  # a type this service does not know yet, or an erased child
         e: Any = message.data

@@ -33,9 +33,8 @@ from shared.contracts.base import IntegrationEvent
 from shared.contracts.quarantine import (
     QUARANTINE_DDL,
     QUARANTINE_TABLE,
-    Quarantined,
     from_relay,
-    quarantine,
+    quarantined,
 )
 from shared.contracts.relay import IntegrationMessage, integration_stream
 from shared.domain_errors import NotFound, RuleBroken
@@ -98,12 +97,9 @@ class Follower(Projection):
         """The commands on the child's record that this fact asks for (none: not needed)."""
 
     async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
-        message = delivered.event
-        if isinstance(message, Quarantined):
-            await quarantine(
-                conn, self.name, delivered.stream, delivered.seq, delivered.subject, message
-            )
+        if await quarantined(conn, self.name, delivered):
             return
+        message = delivered.event
         if not isinstance(message, IntegrationMessage):
             return  # a type this service does not know yet, or an erased child
         event = message.data

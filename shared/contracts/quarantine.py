@@ -154,3 +154,16 @@ async def quarantined_count(conn: asyncpg.Connection, schema: str) -> int:
     quoted = '"' + schema.replace('"', '""') + '"'
     value = await conn.fetchval(f"SELECT count(*) FROM {quoted}.{QUARANTINE_TABLE}")
     return int(value or 0)
+
+
+async def quarantined(conn: asyncpg.Connection, projection: str, delivered: Any) -> bool:
+    """Records `delivered` in the projection's quarantine if it was refused; whether it was.
+
+    The first thing a consuming projection's `apply` asks of each event.
+    """
+    if not isinstance(delivered.event, Quarantined):
+        return False
+    await quarantine(
+        conn, projection, delivered.stream, delivered.seq, delivered.subject, delivered.event
+    )
+    return True

@@ -400,8 +400,7 @@ class Stack:
         self.nats.accounts = accounts
         self.integration_key = load_or_create_cipher_key(self.data_dir / "integration.key")
         self.circle_keys = {
-            circle: load_or_create_cipher_key(self.data_dir / f"{circle}.key")
-            for circle in CIRCLES
+            circle: load_or_create_cipher_key(self.data_dir / f"{circle}.key") for circle in CIRCLES
         }
         from shared.auth.tokens import DevIssuer
 

@@ -30,9 +30,8 @@ from shared.contracts import placements as placements_contract
 from shared.contracts.quarantine import (
     QUARANTINE_DDL,
     QUARANTINE_TABLE,
-    Quarantined,
     from_relay,
-    quarantine,
+    quarantined,
 )
 from shared.contracts.relay import IntegrationMessage, integration_stream
 from shared.eventstore import envelope as env
@@ -77,12 +76,9 @@ class OtherServicesProjection(Projection):
         )
 
     async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
-        message = delivered.event
-        if isinstance(message, Quarantined):
-            await quarantine(
-                conn, self.name, delivered.stream, delivered.seq, delivered.subject, message
-            )
+        if await quarantined(conn, self.name, delivered):
             return
+        message = delivered.event
         if not isinstance(message, IntegrationMessage):
             return
         data = message.data
