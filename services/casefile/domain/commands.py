@@ -78,12 +78,16 @@ _NOT_CLEARED = ("local_child_id", "date_of_birth", "sex", "ethnicity", "uasc")
 
 
 def _documented_correction(schema: dict[str, Any]) -> None:
-    """The document gives `null` only to what may be cleared (`upn`, say)."""
+    """The document gives `null` only to what may be cleared (`upn`, say).
+
+    Each of `_NOT_CLEARED` is declared `X | None = None` below (so that leaving it
+    out is not clearing it): its document is `anyOf` X or null, with a default.
+    """
     for name in _NOT_CLEARED:
         field = schema["properties"][name]
-        field.pop("default", None)  # left out, it stays as it is
-        branches = [b for b in field.pop("anyOf", []) if b.get("type") != "null"]
-        field.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
+        del field["default"]  # left out, it stays as it is
+        (given,) = [b for b in field.pop("anyOf") if b != {"type": "null"}]
+        field.update(given)
     not_blank_in_document(schema)  # as every command's document says
 
 
