@@ -117,12 +117,11 @@ class CorrectDetails(Command):
         return value
 
     def arguments(self) -> dict[str, Any]:
-        # Fields left out stay as they are (the domain's UNCHANGED is the default).
-        given = self.model_fields_set - {"effective_date", "note"}
+        # Fields left out stay as they are (the domain's UNCHANGED is the default);
+        # the correction's own date and note are always passed, after them.
         changes = {
-            name: getattr(self, name) if name in given else UNCHANGED
+            name: getattr(self, name) if name in self.model_fields_set else UNCHANGED
             for name in type(self).model_fields
-            if name not in {"effective_date", "note"}
         }
         return {**changes, "effective_date": self.effective_date or today(), "note": self.note}
 
