@@ -16,7 +16,7 @@ import pytest
 from services.casefile.adapters.integration_events import translate
 from services.casefile.application import Casefile
 from services.casefile.domain import commands as c
-from services.casefile.domain.break_glass import BreakGlass, BreakGlassGrant
+from services.casefile.domain.break_glass import BreakGlass, BreakGlassGrant, BreakGlassReview
 from services.casefile.domain.errors import (
     BreakGlassAlreadyReviewed,
     BreakGlassGrantNotFound,
@@ -47,7 +47,13 @@ def granted(record: BreakGlass, at: datetime, reason: str = REASON) -> BreakGlas
 def test_a_grant_lasts_its_time_and_asking_again_within_it_records_nothing() -> None:
     record = BreakGlass(child_id=str(uuid4()))
     first = granted(record, TWO_AM)
-    assert first.expires_at == datetime(2024, 2, 3, 6, 0, tzinfo=UTC)
+    assert (first.user_id, first.role, first.reason, first.team) == (
+        "sw.duty",
+        "social_worker",
+        REASON,
+        "north-1",
+    )
+    assert (first.granted_at, first.expires_at) == (TWO_AM, datetime(2024, 2, 3, 6, 0, tzinfo=UTC))
     assert first.open_at(datetime(2024, 2, 3, 5, 59, tzinfo=UTC))
     assert not first.open_at(datetime(2024, 2, 3, 6, 0, tzinfo=UTC))
     pending = len(record.pending_events)
@@ -71,7 +77,10 @@ def test_after_expiry_only_a_new_recorded_grant_gives_access() -> None:
 def test_each_grant_is_reviewed_once_by_someone_else() -> None:
     record = BreakGlass(child_id=str(uuid4()))
     grant = granted(record, TWO_AM)
-    with pytest.raises(OwnBreakGlassReview) as own:
+    with pytest.raises(
+        OwnBreakGlassReview,
+        match=r"^a break-glass use is reviewed by someone other than who used it$",
+    ) as own:
         record.review(grant_id=grant.grant_id, reviewer_id="sw.duty", note="fine", at=TWO_AM)
     assert own.value.field == "alert_id"
     with pytest.raises(BreakGlassGrantNotFound):
@@ -83,10 +92,18 @@ def test_each_grant_is_reviewed_once_by_someone_else() -> None:
     # The same review again (a retry) records nothing; another is refused.
     record.review(grant_id=grant.grant_id, reviewer_id="tm.okafor", note="Justified", at=morning)
     assert len(record.pending_events) == pending
-    with pytest.raises(BreakGlassAlreadyReviewed):
-        record.review(grant_id=grant.grant_id, reviewer_id="tm.okafor", note="Hmm", at=morning)
+    # Another reviewer is told who reviewed it, and when.
+    with pytest.raises(BreakGlassAlreadyReviewed) as again:
+        record.review(grant_id=grant.grant_id, reviewer_id="tm.patel", note="Hmm", at=morning)
+    assert again.value.message == (
+        "this break-glass use was reviewed by tm.okafor at 2024-02-03T09:00:00+00:00"
+    )
+    assert again.value.field == "alert_id"
     review = record.grants[grant.grant_id].review
-    assert review is not None and (review.reviewer_id, review.note) == ("tm.okafor", "Justified")
+    assert review == BreakGlassReview("tm.okafor", "Justified", morning)
+    # The review's event names the child, as every event of the record does (its audit envelope).
+    reviewed = record.collect_events()[-1]
+    assert (type(reviewed).__name__, reviewed.child_id) == ("Reviewed", record.child_id)  # type: ignore[attr-defined]
 
 
 def test_the_application_records_the_childs_team_with_the_grant(case: Case) -> None:

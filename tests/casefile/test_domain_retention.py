@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.cryptography import AESCipher
@@ -11,7 +11,13 @@ from eventsourcing.cryptography import AESCipher
 from services.casefile.application import Casefile
 from services.casefile.domain import commands as c
 from services.casefile.domain.errors import RetentionNotEnded
-from services.casefile.domain.retention import anniversary, retention_ends
+from services.casefile.domain.retention import (
+    Erasure,
+    anniversary,
+    died_on,
+    retention_ends,
+    retention_of,
+)
 from shared.access_log import AccessLog, record_access
 from shared.domain_errors import RuleBroken
 from shared.eventstore.keyring import KeyDestroyed
@@ -44,7 +50,7 @@ def casefile(monkeypatch: pytest.MonkeyPatch) -> Casefile:
     return Casefile(env={"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": AESCipher.create_key(32)})
 
 
-def _register(casefile: Casefile, born: date, *, died: date | None = None) -> object:
+def _register(casefile: Casefile, born: date, *, died: date | None = None) -> UUID:
     child_id = casefile.register_child(
         c.RegisterChild(
             local_child_id=f"R{uuid4().hex[:10]}",
@@ -77,12 +83,12 @@ def test_an_erasure_before_retention_ends_is_refused_and_changes_nothing(
     casefile: Casefile,
 ) -> None:
     child_id = _register(casefile, date(2010, 3, 1))
-    version = casefile.get_case(child_id).version  # type: ignore[arg-type]
+    version = casefile.get_case(child_id).version
     with pytest.raises(RetentionNotEnded) as refused:
-        casefile.erase_child(child_id, "records review 2026")  # type: ignore[arg-type]
+        casefile.erase_child(child_id, "records review 2026")
     assert "2085-03-01" in refused.value.message
-    assert casefile.get_case(child_id).version == version  # type: ignore[arg-type]
-    assert casefile.erasure_of(child_id) is None  # type: ignore[arg-type]
+    assert casefile.get_case(child_id).version == version
+    assert casefile.erasure_of(child_id) is None
 
 
 def test_an_erased_record_cannot_be_read_and_its_erasure_is_kept(casefile: Casefile) -> None:
@@ -90,20 +96,20 @@ def test_an_erased_record_cannot_be_read_and_its_erasure_is_kept(casefile: Casef
     record_access(casefile, str(child_id), "case.read")
     other = _register(casefile, date(2001, 4, 2), died=date(2009, 8, 1))
 
-    erasure = casefile.erase_child(child_id, "DPO ref 2026/17", on=date(2026, 11, 30))  # type: ignore[arg-type]
+    erasure = casefile.erase_child(child_id, "DPO ref 2026/17", on=date(2026, 11, 30))
 
     assert (erasure.child_id, erasure.retention_ended_on) == (child_id, date(2024, 8, 1))
     with pytest.raises(KeyDestroyed):
-        casefile.get_case(child_id)  # type: ignore[arg-type]
+        casefile.get_case(child_id)
     with pytest.raises(KeyDestroyed):
         casefile.access_logs.repository.get(AccessLog.create_id(str(child_id)))
     # every event of the record is unreadable, not just the last
     with pytest.raises(KeyDestroyed):
-        list(casefile.events.get(child_id))  # type: ignore[arg-type]
+        list(casefile.events.get(child_id))
     # another child's record is untouched
-    assert casefile.get_case(other).version >= 3  # type: ignore[arg-type]
+    assert casefile.get_case(other).version >= 3
     # asked again, the same erasure; nothing new recorded
-    again = casefile.erase_child(child_id, "another reason")  # type: ignore[arg-type]
+    again = casefile.erase_child(child_id, "another reason")
     assert (again.id, again.version, again.reason) == (erasure.id, 1, "DPO ref 2026/17")
 
 
@@ -115,4 +121,58 @@ def test_a_record_with_no_keys_of_its_own_cannot_be_erased(
     plain = Casefile()
     child_id = _register(plain, date(1940, 1, 1))
     with pytest.raises(RuleBroken):
-        plain.erase_child(child_id, "records review")  # type: ignore[arg-type]
+        plain.erase_child(child_id, "records review")
+
+
+def test_a_record_may_be_erased_from_the_day_its_retention_ends(app: Casefile) -> None:
+    """Amira's record is kept until her 75th birthday, 1 March 2090: erasable that day."""
+    child = app.get_case(
+        app.register_child(
+            c.RegisterChild(
+                local_child_id="AMIRA01",
+                date_of_birth=date(2015, 3, 1),
+                sex="F",
+                ethnicity="BAFR",
+                registration_date=date(2024, 1, 2),
+            )
+        )
+    )
+    with pytest.raises(RetentionNotEnded) as refused:
+        Erasure.of(child, reason="records review", on=date(2090, 2, 28))
+    assert refused.value.message == (
+        "the record is kept until 2090-03-01 (Care Planning Regulations 2010, reg. 50)"
+    )
+    assert refused.value.field == "child_id"
+
+    erasure = Erasure.of(child, reason="records review", on=date(2090, 3, 1))
+    assert (erasure.child_id, erasure.retention_ended_on) == (child.id, date(2090, 3, 1))
+    assert (erasure.erased_on, erasure.reason) == (date(2090, 3, 1), "records review")
+
+
+def test_each_childs_erasure_is_its_own_record() -> None:
+    first, second = uuid4(), uuid4()
+    assert Erasure.create_id(first) == Erasure.create_id(first)
+    assert Erasure.create_id(first) != Erasure.create_id(second)
+
+
+def test_only_a_death_ends_the_care_that_shortens_retention(app: Casefile) -> None:
+    """A child who went home at 9 (REC E4A) is kept until 75, not 15 years from going home."""
+    child_id = _register(app, date(2015, 3, 1))
+    period_id = uuid4()
+    app.execute(
+        child_id,
+        c.StartPeriodOfCare(
+            period_id=period_id,
+            start_date=date(2024, 1, 8),
+            legal_status="C2",
+            category_of_need="N1",
+        ),
+    )
+    app.execute(
+        child_id,
+        c.EndPeriodOfCare(end_date=date(2024, 6, 28), reason_ceased="E4A"),
+        path={"period_id": period_id},
+    )
+    child = app.get_case(child_id)
+    assert died_on(child) is None
+    assert retention_of(child) == date(2090, 3, 1)

@@ -59,3 +59,39 @@ def test_council_overrides() -> None:
 def test_pathway_plan_due_by_16th_birthday() -> None:
     assert DEFAULT_TIMESCALES.pathway_plan_due(date(2008, 2, 29)) == date(2024, 2, 29)
     assert DEFAULT_TIMESCALES.pathway_plan_due(date(2009, 2, 28)) == date(2025, 2, 28)
+
+
+def test_a_council_is_told_every_timescale_it_named_that_does_not_exist() -> None:
+    with pytest.raises(ValueError, match=r"^unknown timescales: care_plan_days, visit_days$"):
+        StatutoryTimescales.from_mapping(
+            {"visit_days": 5, "care_plan_days": 20, "in_touch_weeks": 4}
+        )
+
+
+def test_working_days_count_the_bank_holidays_of_the_councils_nation() -> None:
+    """Friday 29 December 2023 + 2 working days: 1 January is a bank holiday everywhere,
+    2 January in Scotland only."""
+    england = DEFAULT_TIMESCALES
+    scotland = StatutoryTimescales.from_mapping({"bank_holiday_subdivision": "SCT"})
+    assert england.add_working_days(date(2023, 12, 29), 2) == date(2024, 1, 3)
+    assert scotland.add_working_days(date(2023, 12, 29), 2) == date(2024, 1, 4)
+    assert scotland.first_review_due(date(2023, 12, 29)) == date(2024, 1, 30)
+    assert england.first_review_due(date(2023, 12, 29)) == date(2024, 1, 29)
+
+
+def test_later_reviews_are_due_six_months_after_the_latest() -> None:
+    held = [date(2024, 2, 2), date(2024, 10, 1), date(2024, 4, 29)]
+    assert DEFAULT_TIMESCALES.next_review_due(date(2024, 1, 8), held) == date(2025, 4, 1)
+
+
+def test_a_placement_not_agreed_long_term_is_visited_six_weekly_after_its_first_year() -> None:
+    start = date(2024, 1, 8)
+    assert DEFAULT_TIMESCALES.next_visit_due(start, [date(2025, 3, 3)]) == date(2025, 4, 14)
+
+
+def test_an_assessment_on_the_day_care_began_is_the_initial_one() -> None:
+    """Looked after from Monday 8 January 2024, assessed that day, aged 8: next in a year."""
+    due = DEFAULT_TIMESCALES.next_health_assessment_due(
+        date(2024, 1, 8), [date(2024, 1, 8)], date(2015, 3, 1)
+    )
+    assert due == date(2025, 1, 8)

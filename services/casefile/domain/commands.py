@@ -78,12 +78,16 @@ _NOT_CLEARED = ("local_child_id", "date_of_birth", "sex", "ethnicity", "uasc")
 
 
 def _documented_correction(schema: dict[str, Any]) -> None:
-    """The document gives `null` only to what may be cleared (`upn`, say)."""
+    """The document gives `null` only to what may be cleared (`upn`, say).
+
+    Each of `_NOT_CLEARED` is declared `X | None = None` below (so that leaving it
+    out is not clearing it): its document is `anyOf` X or null, with a default.
+    """
     for name in _NOT_CLEARED:
         field = schema["properties"][name]
-        field.pop("default", None)  # left out, it stays as it is
-        branches = [b for b in field.pop("anyOf", []) if b.get("type") != "null"]
-        field.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
+        del field["default"]  # left out, it stays as it is
+        (given,) = [b for b in field.pop("anyOf") if b != {"type": "null"}]
+        field.update(given)
     not_blank_in_document(schema)  # as every command's document says
 
 
@@ -113,12 +117,11 @@ class CorrectDetails(Command):
         return value
 
     def arguments(self) -> dict[str, Any]:
-        # Fields left out stay as they are (the domain's UNCHANGED is the default).
-        given = self.model_fields_set - {"effective_date", "note"}
+        # Fields left out stay as they are (the domain's UNCHANGED is the default);
+        # the correction's own date and note are always passed, after them.
         changes = {
-            name: getattr(self, name) if name in given else UNCHANGED
+            name: getattr(self, name) if name in self.model_fields_set else UNCHANGED
             for name in type(self).model_fields
-            if name not in {"effective_date", "note"}
         }
         return {**changes, "effective_date": self.effective_date or today(), "note": self.note}
 

@@ -147,13 +147,12 @@ class PeriodOfCare:
         return starts_before_our_end and ends_after_our_start
 
     def legal_status_on(self, day: date) -> str | None:
+        """The status in force on `day`, if the period spans it (the first is from its start)."""
         if not self.spans(day):
             return None
-        current: str | None = None
-        for spell in self.legal_statuses:
-            if spell.effective_date <= day:
-                current = spell.legal_status
-        return current
+        return next(
+            s.legal_status for s in reversed(self.legal_statuses) if s.effective_date <= day
+        )
 
 
 @dataclass(frozen=True)
@@ -245,9 +244,6 @@ class MissingEpisode:
     @property
     def is_open(self) -> bool:
         return self.end_date is None
-
-    def includes(self, day: date) -> bool:
-        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
 
 
 @dataclass(frozen=True)
