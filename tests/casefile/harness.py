@@ -63,16 +63,18 @@ class CasefileService:
         role: str = "social_worker",
         **options: Any,
     ) -> httpx.Response:
-        return self.client.post(
+        response: httpx.Response = self.client.post(
             f"/v1{path}", json=body, headers=self.headers(user, role, **options)
         )
+        return response
 
     def get(
         self, path: str, user: str = "sw.jones", role: str = "social_worker", **options: Any
     ) -> httpx.Response:
         params = options.pop("params", None)
         headers = self.headers(user, role, key=None, **options)
-        return self.client.get(f"/v1{path}", headers=headers, params=params)
+        response: httpx.Response = self.client.get(f"/v1{path}", headers=headers, params=params)
+        return response
 
     def last_sequence(self) -> int:
         """The stream's last sequence: anything recorded, a read included, moves it."""
