@@ -186,6 +186,7 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = chosen.request_threads
         started = await _start(parts, chosen)
         app.state.started = started
         try:

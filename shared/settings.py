@@ -116,6 +116,12 @@ class ServiceSettings(BaseSettings):
     workers: int = Field(
         default=1, ge=1, le=64, validation_alias=_env("workers", "WEB_CONCURRENCY")
     )
+    #: Threads a process runs request handlers on (anyio's default is 40). Handlers
+    #: are mostly CPU under one GIL; fewer threads queue requests instead of
+    #: time-slicing them, which cut CPU a read and its p99 (docs/bench-api.md).
+    request_threads: int = Field(
+        default=6, ge=1, le=256, validation_alias=_env("request_threads", "REQUEST_THREADS")
+    )
 
     @model_validator(mode="before")
     @classmethod

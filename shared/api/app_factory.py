@@ -9,10 +9,12 @@ unauthenticated `/health` and `/ready` for the orchestrator's probes.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import inspect
 import re
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -262,6 +264,20 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
+_READINESS_THREADS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _readiness_threads() -> anyio.CapacityLimiter:
+    """The readiness checks' own threads, one set per event loop (made on first use)."""
+    loop = asyncio.get_running_loop()
+    limiter = _READINESS_THREADS.get(loop)
+    if limiter is None:
+        limiter = _READINESS_THREADS[loop] = anyio.CapacityLimiter(4)
+    return limiter
+
+
 def _check_name(check: ReadinessCheck) -> str:
     return str(getattr(check, "__name__", None) or repr(check))
 
@@ -273,7 +289,10 @@ async def _outcome(check: ReadinessCheck) -> str | None:
             if inspect.iscoroutinefunction(check):
                 result = await check()
             else:
-                result = await anyio.to_thread.run_sync(check, abandon_on_cancel=True)
+                # Threads of their own: a probe must not queue behind busy requests.
+                result = await anyio.to_thread.run_sync(
+                    check, abandon_on_cancel=True, limiter=_readiness_threads()
+                )
                 if inspect.isawaitable(result):
                     result = await result
     except Exception:
