@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import anyio.to_thread
 import psycopg
 import pytest
 from eventsourcing.cipher import AESCipher
@@ -85,3 +86,15 @@ def wait_until(condition: Callable[[], bool], seconds: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_request_handlers_run_on_the_threads_the_settings_give(
+    settings: CasefileSettings,
+) -> None:
+    """`REQUEST_THREADS` bounds a process's handler threads (anyio would allow 40)."""
+    chosen = settings.model_copy(update={"request_threads": 3})
+    with TestClient(build_app(chosen)) as client:
+        assert client.portal is not None
+        tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter())
+        assert tokens.total_tokens == 3
+        assert client.get("/ready").status_code == 200
