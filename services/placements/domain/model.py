@@ -664,8 +664,10 @@ class PlacementHistory(PlacementCorrections, Aggregate):
         period = _period_covering(periods, current.start, field="effective_date")
         if not period.covers(day):
             raise OutsidePeriodOfCare(
+                # Only a period that has ended can fail to cover a day after the
+                # current placement's start, so `period.end` is a date here.
                 "a move happens within the period of care of the placement it leaves "
-                f"(from {period.start}" + (f" to {period.end})" if period.end else ")"),
+                f"(from {period.start} to {period.end})",
                 "effective_date",
             )
         return current
