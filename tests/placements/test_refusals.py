@@ -8,8 +8,8 @@ corrects the request from them, so both are part of each rule. No servers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from datetime import date, timedelta
+from functools import partial
 from uuid import UUID, uuid4
 
 import pytest
