@@ -701,3 +701,13 @@ def test_with_staying_put_the_other_placements_can_still_be_voided() -> None:
     h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods)
     h.void_placement(placement_id=first, reason="DUPLICATE")
     assert [p.id for p in h.placements] == [second]
+
+
+def test_the_amendment_document_says_at_least_one_amendable_field_not_null() -> None:
+    schema = c.AmendPlacement.model_json_schema()
+    assert schema["anyOf"] == [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in ("start_date", "end_date", "placement_type", "carer_id")
+    ]
+    # As every command's document: a note of spaces only is too short.
+    assert "pattern" in schema["properties"]["note"]["anyOf"][0]
