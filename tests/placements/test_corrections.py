@@ -523,7 +523,11 @@ def test_an_insertion_trims_only_the_neighbours_it_meets(
         [],
     )
     inserted = h.placement(missed)
-    assert (inserted.short_break, inserted.reason_place_change) == (False, None)
+    assert (inserted.placement_type, inserted.short_break, inserted.reason_place_change) == (
+        "U4",
+        False,
+        None,
+    )
 
 
 def test_a_missed_placement_keeps_its_reason_for_change_and_short_break() -> None:
@@ -649,7 +653,28 @@ def test_an_insertion_that_splits_or_swallows_says_which_placement(
 
 
 def test_voiding_a_move_gives_the_placement_before_its_end_and_reason() -> None:
-    h, ids = three_placements()
+    h = PlacementHistory(child_id=CHILD)
+    ids = [uuid4(), uuid4(), uuid4()]
+    h.start_placement(
+        placement_id=ids[0],
+        effective_date=date(2023, 1, 10),
+        placement_type="U4",
+        setting=setting("h-1"),
+        periods_of_care=IN_CARE,
+    )
+    # To h-2 by the care plan (CARPL); out of h-2 at the carers' request (CREQB).
+    for new, day, carer, why in (
+        (ids[1], date(2023, 6, 1), "h-2", "CARPL"),
+        (ids[2], date(2023, 11, 15), "h-3", "CREQB"),
+    ):
+        h.change_placement(
+            new_placement_id=new,
+            effective_date=day,
+            placement_type="U4",
+            setting=setting(carer),
+            reason_place_change=why,
+            periods_of_care=IN_CARE,
+        )
     h.amend_placement(
         placement_id=ids[1], end_date=date(2023, 11, 15), reason="LATE", periods_of_care=IN_CARE
     )  # nothing changes: already so
@@ -662,7 +687,7 @@ def test_voiding_a_move_gives_the_placement_before_its_end_and_reason() -> None:
         "meant for C-1002",
     )
     assert event.removed == [str(ids[1])]
-    assert h.placement(ids[0]).reason_place_change == "CARPL"
+    assert h.placement(ids[0]).reason_place_change == "CREQB"
     assert h.placement(ids[0]).end == date(2023, 11, 15)
 
 

@@ -182,10 +182,21 @@ def test_a_903_field_refused_is_named_with_its_rule(
 def test_903_fields_are_stored_normalised_and_the_urn_placeholder_is_allowed() -> None:
     h, first = placed(
         "P1",
-        PlacementSetting(provider="PR0", urn=" xxxxxxx ", postcode=" sw1a1aa ", carer_id="  "),
+        PlacementSetting(
+            provider="PR0",
+            urn=" xxxxxxx ",
+            postcode=" sw1a1aa ",
+            home_postcode="m1  1ae",
+            carer_id="  ",
+        ),
     )
     setting = h.placement(first).setting
-    assert (setting.urn, setting.postcode, setting.carer_id) == ("XXXXXXX", "SW1A 1AA", None)
+    assert (setting.urn, setting.postcode, setting.home_postcode, setting.carer_id) == (
+        "XXXXXXX",
+        "SW1A 1AA",
+        "M1 1AE",
+        None,
+    )
     h2, second = placed("U6", PlacementSetting(urn="  ", carer_id=" household-7 "))
     assert (h2.placement(second).setting.urn, h2.placement(second).setting.carer_id) == (
         None,
@@ -924,4 +935,44 @@ def test_correction_refusals_name_the_field_and_the_rule() -> None:
         e.DuplicatePlacementId,
         "placement_id",
         f"placement {second} is already in this history",
+    )
+
+
+def test_every_event_names_the_child_and_a_move_keeps_its_short_break_flag() -> None:
+    h, first = placed(periods=LEFT_CARE)
+    respite = move(h, date(2023, 6, 1), "U6", FOSTER, periods=LEFT_CARE)
+    second = uuid4()
+    h.change_placement(
+        new_placement_id=second,
+        effective_date=date(2023, 7, 1),
+        placement_type="U6",
+        setting=FOSTER,
+        reason_place_change="CARPL",
+        periods_of_care=LEFT_CARE,
+        short_break=True,
+    )
+    assert (h.placement(first).short_break, h.placement(respite).short_break) == (False, False)
+    assert h.placement(second).short_break is True
+    h.end_placement(placement_id=second, effective_date=date(2024, 7, 1), periods_of_care=LEFT_CARE)
+    h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=LEFT_CARE)
+    assert {event.child_id for event in h.collect_events()} == {CHILD}  # type: ignore[attr-defined]
+
+
+def test_staying_put_does_not_continue_a_placement_begun_the_day_care_ended() -> None:
+    # Care ended on 1 July 2024 and began again that day; the first placement ended in June.
+    periods = [LEFT_CARE[0], PeriodOfCare(date(2024, 7, 1))]
+    h, first = placed(periods=periods)
+    h.end_placement(placement_id=first, effective_date=date(2024, 6, 1), periods_of_care=periods)
+    h.start_placement(
+        placement_id=uuid4(),
+        effective_date=date(2024, 7, 1),
+        placement_type="U6",
+        setting=FOSTER,
+        periods_of_care=periods,
+    )
+    refused(
+        lambda: h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods),
+        e.StayingPutNotAtLeavingCare,
+        "effective_date",
+        "no placement was current when the period of care ended",
     )

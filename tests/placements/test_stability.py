@@ -810,6 +810,14 @@ def test_social_worker_changes_are_changes_of_the_worker_the_child_knows() -> No
         date(2023, 6, 1),
         date(2023, 6, 1),
     )
+    # On one day, the order recorded decides who the child knows at the end of it.
+    same_day = [
+        (date(2023, 1, 10), "sw-5"),
+        (date(2023, 6, 1), "sw-9"),
+        (date(2023, 6, 1), "sw-1"),
+        (date(2023, 7, 1), "sw-1"),  # still sw-1: no change
+    ]
+    assert social_worker_changes(same_day) == (date(2023, 6, 1), date(2023, 6, 1))
     assert social_worker_changes([]) == ()
     assert social_worker_changes([(date(2023, 1, 10), "sw-1")]) == ()
 
@@ -1049,3 +1057,16 @@ def test_a_period_of_care_may_end_the_day_it_starts_but_not_before() -> None:
         ValueError, match=r"^period of care ends \(2023-12-31\) before it starts \(2024-01-01\)$"
     ):
         PeriodOfCare(date(2024, 1, 1), date(2023, 12, 31))
+
+
+def test_a_child_on_short_breaks_throughout_has_days_in_the_placement_but_none_counted() -> None:
+    c = child(
+        "v4",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 1, 10))],
+        [span("respite", date(2023, 1, 10), carer="c-1")],
+        legal_statuses=((date(2023, 1, 10), "V4"),),
+    )
+    s = child_stability(c, AS_OF)
+    assert (s.placements, s.current_placement_id, s.in_cohort) == ((), "respite", False)
+    assert s.days_in_current_placement == (AS_OF - date(2023, 1, 10)).days

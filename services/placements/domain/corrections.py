@@ -55,7 +55,12 @@ from shared.domain_errors import RuleBroken
 from shared.ssda903 import codes
 
 if TYPE_CHECKING:  # model.py imports this module: its names are imported where used
-    from services.placements.domain.model import Placement, PlacementHistory, PlacementSetting
+    from services.placements.domain.model import (
+        Placement,
+        PlacementHistory,
+        PlacementSetting,
+        StayingPut,
+    )
 
 #: Why a placement was corrected: a required code, so corrections can be counted.
 CORRECTION_REASONS: dict[str, str] = {
@@ -175,6 +180,7 @@ class PlacementCorrections:
     child_id: UUID
     #: Placements voided, by id (set by the first `PlacementVoided`; older records lack it).
     voided: dict[UUID, Placement]
+    staying_put: StayingPut | None
 
     def amend_placement(
         self,
@@ -340,8 +346,7 @@ class PlacementCorrections:
         if placement_id in getattr(self, "voided", {}):
             return  # already voided: a retry
         placement = self._correctable(placement_id)
-        staying_put = getattr(self, "staying_put", None)
-        if staying_put is not None and staying_put.placement_id == placement_id:
+        if self.staying_put is not None and self.staying_put.placement_id == placement_id:
             raise NothingToCorrect(
                 "Staying Put continues this placement; it cannot be voided", "placement_id"
             )
