@@ -976,3 +976,16 @@ def test_staying_put_does_not_continue_a_placement_begun_the_day_care_ended() ->
         "effective_date",
         "no placement was current when the period of care ended",
     )
+
+
+def test_after_a_return_voided_in_error_the_usual_placement_is_the_one_before_both_stays() -> None:
+    h, first = placed()
+    move(h, date(2023, 6, 1), "T2", PlacementSetting(), reason=None)
+    back = move(h, date(2023, 6, 8), "U6", FOSTER, reason=None)
+    move(h, date(2023, 7, 1), "T4", PlacementSetting(), reason=None)
+    # The return on 8 June never happened: the T2 stay ran on until the T4 one.
+    h.void_placement(placement_id=back, reason="KEYING")
+    assert [p.placement_type for p in h.placements] == ["U6", "T2", "T4"]
+    home = move(h, date(2023, 7, 5), "U6", FOSTER, reason=None)
+    assert h.current_placement is not None and h.current_placement.id == home
+    assert h.placement(first).setting.carer_id == h.placement(home).setting.carer_id
