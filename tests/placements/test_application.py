@@ -198,3 +198,47 @@ def test_lost_race_without_if_match_runs_again_on_the_newer_history(
     v = run(app, child, move(date(2023, 9, 1), "K2"))
     assert v == 4
     assert [p.placement_type for p in app.get_history(child).placements] == ["U6", "U4", "K2"]
+
+
+def test_every_903_setting_field_of_a_command_reaches_the_placement(app: Placements) -> None:
+    child, first = uuid4(), uuid4()
+    fields: dict[str, Any] = {
+        "placement_provider": "PR1",
+        "urn": "SC654321",
+        "postcode": "AB1 2CD",
+        "home_postcode": "AB3 4EF",
+        "inside_council_area": False,
+        "distance_from_home_miles": 12.5,
+        "carer_id": "household-7",
+    }
+    run(app, child, start("U4", placement_id=first, **fields))
+    setting = app.get_history(child).placement(first).setting
+    assert (
+        setting.provider,
+        setting.urn,
+        setting.postcode,
+        setting.home_postcode,
+        setting.inside_council_area,
+        setting.distance_from_home_miles,
+        setting.carer_id,
+    ) == tuple(fields.values())
+
+
+def test_placed_for_adoption_with_the_adopters_the_command_names(app: Placements) -> None:
+    child, first = uuid4(), uuid4()
+    run(app, child, start(placement_id=first, **FOSTER))
+    adopters = c.SettingFields(placement_provider="PR5", carer_id="adopters-3", postcode="CD1 1AB")
+    adoption = c.PlaceForAdoption(
+        new_placement_id=uuid4(),
+        effective_date=date(2024, 2, 1),
+        placement_type="A6",
+        adopters=adopters,
+    )
+    run(app, child, adoption, placement_id=first)
+    current = app.get_history(child).current_placement
+    assert current is not None
+    assert (current.placement_type, current.setting.carer_id, current.setting.provider) == (
+        "A6",
+        "adopters-3",
+        "PR5",
+    )

@@ -7,6 +7,7 @@ while the stability rules count the corrected placements (valid time).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,6 +29,7 @@ from services.placements.domain.errors import (
     OutsidePeriodOfCare,
     PlacementsOverlap,
     TemporaryPlacementNotAllowed,
+    UnknownCode,
 )
 from services.placements.domain.stability import ChildRecord, child_stability
 
@@ -321,3 +323,416 @@ def test_corrections_are_published_as_new_versioned_types_without_the_note() -> 
         (str(ids[0]), date(2023, 11, 15))
     ]
     assert "meant for" not in published.model_dump_json()
+
+
+# ------------------------------------------- what a correction carries and keeps
+
+
+def full_setting(carer: str) -> PlacementSetting:
+    return PlacementSetting(
+        provider="PR1",
+        urn="SC654321",
+        postcode="AB1 2CD",
+        home_postcode="AB3 4EF",
+        inside_council_area=False,
+        distance_from_home_miles=12.5,
+        carer_id=carer,
+    )
+
+
+def test_a_correction_keeps_every_903_field_it_does_not_correct_and_replays_to_the_same() -> None:
+    h = PlacementHistory(child_id=CHILD)
+    first, second = uuid4(), uuid4()
+    h.start_placement(
+        placement_id=first,
+        effective_date=date(2023, 1, 10),
+        placement_type="U4",
+        setting=full_setting("h-1"),
+        periods_of_care=IN_CARE,
+        short_break=True,
+    )
+    h.change_placement(
+        new_placement_id=second,
+        effective_date=date(2023, 6, 1),
+        placement_type="U5",
+        setting=full_setting("h-2"),
+        reason_place_change="CREQB",
+        periods_of_care=IN_CARE,
+    )
+    kept = h.placement(first)
+    # The move was on 20 May: the start of the second moves the end of the first.
+    h.amend_placement(
+        placement_id=second, start_date=date(2023, 5, 20), reason="LATE", periods_of_care=IN_CARE
+    )
+    assert h.placement(first) == replace(kept, end=date(2023, 5, 20))
+    assert h.placement(first).reason_place_change == "CREQB"
+    assert h.placement(first).short_break is True
+    assert h.placement(second).setting == full_setting("h-2")
+    rebuilt: PlacementHistory | None = None
+    for event in h.collect_events():
+        rebuilt = event.mutate(rebuilt)
+    assert rebuilt is not None and rebuilt.placements == h.placements
+
+
+def test_an_amendment_carries_only_the_placements_it_changed() -> None:
+    h, ids = three_placements()
+    h.amend_placement(
+        placement_id=ids[1], carer_id="h-2b", reason="KEYING", note=None, periods_of_care=IN_CARE
+    )
+    event = last_event(h)
+    assert [s["placement_id"] for s in event.spans] == [str(ids[1])]
+    assert (event.removed, event.placement_id, event.note) == ([], ids[1], None)
+    assert event.effective_date == date(2023, 6, 1)
+    # A later start: the correction is effective from the day first recorded.
+    h.amend_placement(
+        placement_id=ids[1], start_date=date(2023, 6, 10), reason="LATE", periods_of_care=IN_CARE
+    )
+    event = last_event(h)
+    assert sorted(s["placement_id"] for s in event.spans) == sorted([str(ids[1]), str(ids[0])])
+    assert event.effective_date == date(2023, 6, 1)
+    assert spans(h)[:2] == [
+        (date(2023, 1, 10), date(2023, 6, 10), "h-1"),
+        (date(2023, 6, 10), date(2023, 11, 15), "h-2b"),
+    ]
+
+
+def test_amending_the_end_of_a_placement_left_by_leaving_care_moves_no_other() -> None:
+    periods = [PeriodOfCare(date(2023, 1, 10), date(2023, 9, 1)), PeriodOfCare(date(2023, 12, 1))]
+    h = PlacementHistory(child_id=CHILD)
+    first, second = uuid4(), uuid4()
+    h.start_placement(
+        placement_id=first,
+        effective_date=date(2023, 1, 10),
+        placement_type="U4",
+        setting=setting("h-1"),
+        periods_of_care=periods,
+    )
+    h.end_placement(placement_id=first, effective_date=date(2023, 8, 1), periods_of_care=periods)
+    h.start_placement(
+        placement_id=second,
+        effective_date=date(2023, 12, 1),
+        placement_type="U4",
+        setting=setting("h-2"),
+        periods_of_care=periods,
+    )
+    h.amend_placement(
+        placement_id=first, end_date=date(2023, 9, 1), reason="LATE", periods_of_care=periods
+    )
+    assert spans(h) == [
+        (date(2023, 1, 10), date(2023, 9, 1), "h-1"),
+        (date(2023, 12, 1), None, "h-2"),
+    ]
+    with pytest.raises(OutsidePeriodOfCare) as raised:
+        h.amend_placement(
+            placement_id=first, end_date=date(2023, 9, 2), reason="LATE", periods_of_care=periods
+        )
+    assert (raised.value.field, str(raised.value)) == (
+        "end_date",
+        "the placement's period of care ended on 2023-09-01",
+    )
+
+
+def test_amending_an_open_placement_back_before_an_earlier_one_is_an_overlap() -> None:
+    periods = [PeriodOfCare(date(2023, 1, 1))]
+    h = PlacementHistory(child_id=CHILD)
+    first, second = uuid4(), uuid4()
+    h.start_placement(
+        placement_id=first,
+        effective_date=date(2023, 1, 10),
+        placement_type="U4",
+        setting=setting("h-1"),
+        periods_of_care=periods,
+    )
+    h.end_placement(placement_id=first, effective_date=date(2023, 3, 1), periods_of_care=periods)
+    h.start_placement(
+        placement_id=second,
+        effective_date=date(2023, 4, 1),
+        placement_type="U4",
+        setting=setting("h-2"),
+        periods_of_care=periods,
+    )
+    for day, earlier, later in (
+        (date(2023, 1, 5), second, first),  # the open one would come first
+        (date(2023, 2, 1), first, second),  # the first would still run then
+    ):
+        with pytest.raises(PlacementsOverlap) as raised:
+            h.amend_placement(
+                placement_id=second, start_date=day, reason="LATE", periods_of_care=periods
+            )
+        assert (raised.value.field, str(raised.value)) == (
+            "start_date",
+            f"placement {earlier} would overlap placement {later}; a child lives in one "
+            "placement at a time",
+        )
+    # Back to the day the first ended: a move, no gap, no overlap.
+    h.amend_placement(
+        placement_id=second, start_date=date(2023, 3, 1), reason="LATE", periods_of_care=periods
+    )
+    assert spans(h)[1] == (date(2023, 3, 1), None, "h-2")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected", "touched"),
+    [
+        # Between h-2 and h-3: h-2 now ends on 1 Sep; h-3 (from 15 Nov) is untouched.
+        (
+            date(2023, 9, 1),
+            date(2023, 11, 15),
+            [("h-1", date(2023, 6, 1)), ("h-2", date(2023, 9, 1)), ("h-x", date(2023, 11, 15))],
+            ["h-x", "h-2"],
+        ),
+        # On the day h-2 began: h-2 now begins when the missed one ended; h-1 is untouched.
+        (
+            date(2023, 6, 1),
+            date(2023, 7, 1),
+            [("h-1", date(2023, 6, 1)), ("h-x", date(2023, 7, 1)), ("h-2", date(2023, 11, 15))],
+            ["h-x", "h-2"],
+        ),
+        # At the start of the current placement: it now starts on 1 Dec.
+        (
+            date(2023, 11, 15),
+            date(2023, 12, 1),
+            [("h-1", date(2023, 6, 1)), ("h-2", date(2023, 11, 15)), ("h-x", date(2023, 12, 1))],
+            ["h-x", "h-3"],
+        ),
+    ],
+)
+def test_an_insertion_trims_only_the_neighbours_it_meets(
+    start: date, end: date, expected: list[tuple[str, date]], touched: list[str]
+) -> None:
+    h, _ = three_placements()
+    missed = uuid4()
+    h.insert_placement(
+        placement_id=missed,
+        start_date=start,
+        end_date=end,
+        placement_type="U4",
+        setting=setting("h-x"),
+        reason="AUDIT",
+        note="found in the audit",
+        periods_of_care=IN_CARE,
+    )
+    assert [(carer, e) for _, e, carer in spans(h)][:3] == [(c, e) for c, e in expected]
+    event = last_event(h)
+    assert [s["carer_id"] for s in event.spans] == touched
+    assert (event.placement_id, event.effective_date, event.reason, event.note, event.removed) == (
+        missed,
+        start,
+        "AUDIT",
+        "found in the audit",
+        [],
+    )
+    inserted = h.placement(missed)
+    assert (inserted.placement_type, inserted.short_break, inserted.reason_place_change) == (
+        "U4",
+        False,
+        None,
+    )
+
+
+def test_a_missed_placement_keeps_its_reason_for_change_and_short_break() -> None:
+    h, _ = three_placements()
+    missed = uuid4()
+    h.insert_placement(
+        placement_id=missed,
+        start_date=date(2023, 9, 1),
+        end_date=date(2023, 11, 15),
+        placement_type="U4",
+        setting=full_setting("h-x"),
+        reason="LATE",
+        periods_of_care=IN_CARE,
+        short_break=True,
+        reason_place_change="CREQB",
+    )
+    inserted = h.placement(missed)
+    assert (inserted.short_break, inserted.reason_place_change) == (True, "CREQB")
+    assert inserted.setting == full_setting("h-x")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "fields", "error", "field", "message"),
+    [
+        (
+            date(2023, 9, 1),
+            date(2023, 9, 1),
+            {},
+            DatesOutOfOrder,
+            "end_date",
+            "a placement ends after the day it starts",
+        ),
+        (
+            date(2023, 9, 1),
+            date(2023, 11, 15),
+            {"placement_type": "T2"},
+            TemporaryPlacementNotAllowed,
+            "placement_type",
+            "a missed temporary stay is entered by amending the moves around it, not as a "
+            "placement of its own (SSDA903 rules 380, 383)",
+        ),
+        (
+            date(2023, 9, 1),
+            date(2023, 11, 15),
+            {"reason_place_change": "BORED"},
+            UnknownCode,
+            "reason_place_change",
+            "'BORED' is not an SSDA903 REASON_PLACE_CHANGE code",
+        ),
+        (
+            date(2022, 12, 1),
+            date(2023, 1, 10),
+            {},
+            OutsidePeriodOfCare,
+            "start_date",
+            "the child was not looked after on 2022-12-01",
+        ),
+    ],
+)
+def test_insertions_refused(
+    start: date,
+    end: date,
+    fields: dict[str, Any],
+    error: type[Exception],
+    field: str,
+    message: str,
+) -> None:
+    h, _ = three_placements()
+    with pytest.raises(error) as raised:
+        h.insert_placement(
+            placement_id=uuid4(),
+            start_date=start,
+            end_date=end,
+            setting=setting("h-x"),
+            reason="LATE",
+            periods_of_care=IN_CARE,
+            **{"placement_type": "U4", **fields},
+        )
+    assert (raised.value.field, str(raised.value)) == (field, message)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "within", "field", "message"),
+    [
+        (
+            date(2023, 7, 1),
+            date(2023, 8, 1),
+            1,
+            "start_date",
+            "runs through the whole of the new one; amend or void it first",
+        ),
+        (
+            date(2023, 12, 1),
+            date(2024, 1, 1),
+            2,
+            "start_date",
+            "runs through the whole of the new one; amend or void it first",
+        ),
+        (
+            date(2023, 5, 1),
+            date(2023, 11, 15),
+            1,
+            "end_date",
+            "(2023-06-01 to 2023-11-15) lies within the new one; void it first",
+        ),
+    ],
+)
+def test_an_insertion_that_splits_or_swallows_says_which_placement(
+    start: date, end: date, within: int, field: str, message: str
+) -> None:
+    h, ids = three_placements()
+    with pytest.raises(PlacementsOverlap) as raised:
+        h.insert_placement(
+            placement_id=uuid4(),
+            start_date=start,
+            end_date=end,
+            placement_type="U4",
+            setting=setting("h-x"),
+            reason="LATE",
+            periods_of_care=IN_CARE,
+        )
+    assert (raised.value.field, str(raised.value)) == (field, f"placement {ids[within]} {message}")
+
+
+def test_voiding_a_move_gives_the_placement_before_its_end_and_reason() -> None:
+    h = PlacementHistory(child_id=CHILD)
+    ids = [uuid4(), uuid4(), uuid4()]
+    h.start_placement(
+        placement_id=ids[0],
+        effective_date=date(2023, 1, 10),
+        placement_type="U4",
+        setting=setting("h-1"),
+        periods_of_care=IN_CARE,
+    )
+    # To h-2 by the care plan (CARPL); out of h-2 at the carers' request (CREQB).
+    for new, day, carer, why in (
+        (ids[1], date(2023, 6, 1), "h-2", "CARPL"),
+        (ids[2], date(2023, 11, 15), "h-3", "CREQB"),
+    ):
+        h.change_placement(
+            new_placement_id=new,
+            effective_date=day,
+            placement_type="U4",
+            setting=setting(carer),
+            reason_place_change=why,
+            periods_of_care=IN_CARE,
+        )
+    h.amend_placement(
+        placement_id=ids[1], end_date=date(2023, 11, 15), reason="LATE", periods_of_care=IN_CARE
+    )  # nothing changes: already so
+    h.void_placement(placement_id=ids[1], reason="WRONG-CHILD", note="meant for C-1002")
+    event = last_event(h)
+    assert (event.placement_id, event.effective_date, event.reason, event.note) == (
+        ids[1],
+        date(2023, 6, 1),
+        "WRONG-CHILD",
+        "meant for C-1002",
+    )
+    assert event.removed == [str(ids[1])]
+    assert h.placement(ids[0]).reason_place_change == "CREQB"
+    assert h.placement(ids[0]).end == date(2023, 11, 15)
+
+
+def test_voiding_the_first_placement_leaves_a_gap_and_voids_are_remembered() -> None:
+    h, ids = three_placements()
+    h.void_placement(placement_id=ids[0], reason="DUPLICATE")
+    assert last_event(h).spans == []
+    h.void_placement(placement_id=ids[2], reason="DUPLICATE")
+    assert set(h.voided) == {ids[0], ids[2]}
+    assert [p.id for p in h.placements] == [ids[1]]
+    rebuilt: PlacementHistory | None = None
+    for event in h.collect_events():
+        rebuilt = event.mutate(rebuilt)
+    assert rebuilt is not None and set(rebuilt.voided) == {ids[0], ids[2]}
+
+
+def test_with_staying_put_the_other_placements_can_still_be_voided() -> None:
+    periods = [PeriodOfCare(date(2023, 1, 10), date(2024, 7, 1))]
+    h = PlacementHistory(child_id=CHILD)
+    first, second = uuid4(), uuid4()
+    h.start_placement(
+        placement_id=first,
+        effective_date=date(2023, 1, 10),
+        placement_type="U4",
+        setting=setting("h-1"),
+        periods_of_care=periods,
+    )
+    h.change_placement(
+        new_placement_id=second,
+        effective_date=date(2023, 6, 1),
+        placement_type="U4",
+        setting=setting("h-2"),
+        reason_place_change="CARPL",
+        periods_of_care=periods,
+    )
+    h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods)
+    h.void_placement(placement_id=first, reason="DUPLICATE")
+    assert [p.id for p in h.placements] == [second]
+
+
+def test_the_amendment_document_says_at_least_one_amendable_field_not_null() -> None:
+    schema = c.AmendPlacement.model_json_schema()
+    assert schema["anyOf"] == [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in ("start_date", "end_date", "placement_type", "carer_id")
+    ]
+    # As every command's document: a note of spaces only is too short.
+    assert "pattern" in schema["properties"]["note"]["anyOf"][0]

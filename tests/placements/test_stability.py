@@ -762,3 +762,311 @@ def test_one_year_before_for_every_measure() -> None:
         social_worker_changes=(date(2023, 4, 1),),
     )
     assert child_stability(c, AS_OF).social_worker_changes == (date(2023, 4, 1),)
+
+
+# ------------------------------------------------- legal status and social workers
+
+
+def test_the_legal_status_on_a_day_is_the_latest_of_the_period_covering_it() -> None:
+    from services.placements.domain.stability import legal_status_on
+
+    periods = [PeriodOfCare(date(2022, 1, 1), date(2022, 6, 1)), PeriodOfCare(date(2023, 1, 1))]
+    c = child(
+        "ls",
+        date(2012, 1, 1),
+        periods,
+        [],
+        legal_statuses=(
+            (date(2022, 1, 1), "V2"),
+            (date(2023, 2, 1), "C2"),
+            (date(2023, 5, 1), "E1"),
+        ),
+    )
+    assert [
+        legal_status_on(c, day)
+        for day in (
+            date(2022, 3, 1),  # first period: V2
+            date(2022, 7, 1),  # not looked after
+            date(2023, 1, 15),  # second period, before its first status is known
+            date(2023, 2, 1),  # the day the care order took effect
+            date(2023, 4, 30),
+            date(2023, 5, 1),
+        )
+    ] == ["V2", None, None, "C2", "C2", "E1"]
+
+
+def test_social_worker_changes_are_changes_of_the_worker_the_child_knows() -> None:
+    from services.placements.domain.stability import social_worker_changes
+
+    allocations = [
+        (date(2023, 1, 10), "sw-1"),  # the first allocation: not a change
+        (date(2023, 3, 1), "sw-1"),  # re-allocated to the same worker (a change of team)
+        (date(2023, 6, 1), "sw-2"),
+        (date(2023, 6, 1), "sw-3"),  # two changes on one day, in the order recorded
+        (date(2023, 4, 1), "sw-4"),  # recorded late: counts on its own day
+    ]
+    assert social_worker_changes(allocations) == (
+        date(2023, 4, 1),
+        date(2023, 6, 1),
+        date(2023, 6, 1),
+    )
+    # On one day, the order recorded decides who the child knows at the end of it.
+    same_day = [
+        (date(2023, 1, 10), "sw-5"),
+        (date(2023, 6, 1), "sw-9"),
+        (date(2023, 6, 1), "sw-1"),
+        (date(2023, 7, 1), "sw-1"),  # still sw-1: no change
+    ]
+    assert social_worker_changes(same_day) == (date(2023, 6, 1), date(2023, 6, 1))
+    assert social_worker_changes([]) == ()
+    assert social_worker_changes([(date(2023, 1, 10), "sw-1")]) == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "counted"),
+    [
+        (date(2023, 1, 9), False),  # before care began
+        (date(2023, 1, 10), True),  # the day care began
+        (date(2023, 12, 1), True),  # the day care ended
+        (date(2023, 12, 2), False),
+    ],
+)
+def test_social_worker_changes_count_on_either_end_of_a_period_of_care(
+    change: date, counted: bool
+) -> None:
+    c = child(
+        "sw",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 1, 10), date(2023, 12, 1))],
+        [span("p", date(2023, 1, 10), date(2023, 12, 1), carer="c")],
+        social_worker_changes=(change,),
+    )
+    as_of = date(2023, 12, 31)  # the year before is calendar 2023
+    assert child_stability(c, as_of).social_worker_changes == ((change,) if counted else ())
+
+
+# ------------------------------------------------------- counted placements
+
+
+def test_short_breaks_cut_a_placement_by_the_legal_status_of_each_day() -> None:
+    """P (2 Feb to 1 Oct): V3, then C2 from 1 Mar, E1 from 1 May, V4 from 1 Jul, C2 from 1 Oct.
+
+    P counts from 1 Mar to 1 Jul (C2 then E1: one part); 1 Jul to 1 Oct is under
+    short breaks. Q (from 1 Oct, other carers) is a move.
+    """
+    c = child(
+        "sb",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 1, 1))],
+        [
+            span("P", date(2023, 2, 1), date(2023, 10, 1), carer="c-1"),
+            span("Q", date(2023, 10, 1), carer="c-2"),
+        ],
+        legal_statuses=(
+            (date(2023, 1, 1), "V3"),
+            (date(2023, 3, 1), "C2"),
+            (date(2023, 5, 1), "E1"),
+            (date(2023, 7, 1), "V4"),
+            (date(2023, 10, 1), "C2"),
+        ),
+    )
+    counted = counted_placements(c)
+    assert [[(p.placement_id, p.start, p.end) for p in x.parts] for x in counted] == [
+        [("P", date(2023, 3, 1), date(2023, 7, 1))],
+        [("Q", date(2023, 10, 1), None)],
+    ]
+    assert [(x.start, x.end, x.began_with_move, x.period_start) for x in counted] == [
+        (date(2023, 3, 1), date(2023, 7, 1), False, date(2023, 1, 1)),
+        (date(2023, 10, 1), None, True, date(2023, 1, 1)),
+    ]
+
+
+def test_one_placement_split_by_short_breaks_is_one_counted_placement() -> None:
+    """P (carers not recorded) from 1 Feb: C2, V4 from 1 May, C2 again from 1 Jul."""
+    c = child(
+        "split",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 2, 1))],
+        [span("P", date(2023, 2, 1))],
+        legal_statuses=(
+            (date(2023, 2, 1), "C2"),
+            (date(2023, 5, 1), "V4"),
+            (date(2023, 7, 1), "C2"),
+        ),
+    )
+    (counted,) = counted_placements(c)
+    assert [(p.start, p.end) for p in counted.parts] == [
+        (date(2023, 2, 1), date(2023, 5, 1)),
+        (date(2023, 7, 1), None),
+    ]
+    assert counted.placement_ids == ("P",)
+    stability = child_stability(c, date(2023, 6, 1))  # under V4 that day, in P
+    assert (stability.in_cohort, stability.current_placement_id) == (False, "P")
+    assert stability.days_in_current_placement == (date(2023, 6, 1) - date(2023, 2, 1)).days
+
+
+def test_placements_without_carers_not_after_a_temporary_one_are_two() -> None:
+    c = child(
+        "nc",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 1, 10), date(2024, 1, 1))],
+        [
+            span("a", date(2023, 1, 10), date(2023, 6, 1), postcode="AB1 2CD"),
+            span("b", date(2023, 6, 1), None, postcode="AB1 2CD"),  # left open after care ended
+        ],
+    )
+    counted = counted_placements(c)
+    assert [(x.start, x.end) for x in counted] == [
+        (date(2023, 1, 10), date(2023, 6, 1)),
+        (date(2023, 6, 1), date(2024, 1, 1)),  # clipped to the end of care
+    ]
+
+
+def test_a_return_naming_carers_to_a_placement_recorded_without_them() -> None:
+    """Usual U6 (no carer_id, at AB1 2CD), a T2 stay, back to U6 at AB1 2CD naming carers."""
+    c = child(
+        "ret",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 1, 10))],
+        [
+            span("usual", date(2023, 1, 10), date(2023, 6, 1), postcode="AB1 2CD"),
+            span("away", date(2023, 6, 1), date(2023, 6, 8), place="T2"),
+            span("back", date(2023, 6, 8), carer="c-1", postcode="AB1 2CD"),
+        ],
+    )
+    (counted,) = counted_placements(c)
+    assert counted.placement_ids == ("usual", "back")
+
+
+def test_a_placement_ended_before_care_ended_keeps_its_end() -> None:
+    c = child(
+        "gap",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 1, 10), date(2024, 1, 1))],
+        [span("a", date(2023, 1, 10), date(2023, 9, 1), carer="c-1")],
+    )
+    assert [(x.start, x.end) for x in counted_placements(c)] == [
+        (date(2023, 1, 10), date(2023, 9, 1))
+    ]
+    # Looked after on 1 Dec 2023 but in no recorded placement.
+    stability = child_stability(c, date(2023, 12, 1))
+    assert stability.current_placement_id is None
+    assert stability.days_in_current_placement is None
+
+
+def test_not_looked_after_has_no_current_placement_nor_days_in_it() -> None:
+    c = child("out", date(2012, 1, 1), [PeriodOfCare(date(2023, 1, 10), date(2023, 3, 1))], [])
+    stability = child_stability(c, AS_OF)
+    assert (stability.as_of, stability.age, stability.looked_after) == (AS_OF, 12, False)
+    assert stability.days_in_current_placement is None
+
+
+# ------------------------------------------------------- long-term boundaries
+
+
+def long_term_child(placements: list[PlacementSpan]) -> ChildRecord:
+    """Born 2012, looked after since 1 Jan 2020 (more than 2.5 years before 31 Mar 2024)."""
+    return child("lt", date(2012, 1, 1), [PeriodOfCare(date(2020, 1, 1))], placements)
+
+
+@pytest.mark.parametrize(
+    ("start", "stable"),
+    [(date(2022, 3, 30), True), (date(2022, 3, 31), True), (date(2022, 4, 1), False)],
+)
+def test_long_term_same_placement_since_two_years_before_or_earlier(
+    start: date, stable: bool
+) -> None:
+    c = long_term_child(
+        [span("a", date(2020, 1, 1), start, carer="c-1"), span("b", start, carer="c-2")]
+    )
+    s = child_stability(c, AS_OF)
+    assert (s.long_term_cohort, s.long_term_stable) == (True, stable)
+
+
+@pytest.mark.parametrize(
+    ("foster_start", "stable"),
+    [(date(2022, 3, 31), True), (date(2022, 4, 1), False)],
+)
+def test_long_term_placed_for_adoption_on_the_day_counts_the_placement_before(
+    foster_start: date, stable: bool
+) -> None:
+    """Placed for adoption with new adopters (A6) on the as-of date itself."""
+    c = long_term_child(
+        [
+            span("first", date(2020, 1, 1), foster_start, carer="c-0"),
+            span("foster", foster_start, AS_OF, carer="c-1"),
+            span("adoptive", AS_OF, place="A6", carer="adopters"),
+        ]
+    )
+    s = child_stability(c, AS_OF)
+    assert s.days_in_current_placement == 0
+    assert (s.long_term_cohort, s.long_term_stable) == (True, stable)
+
+
+def test_long_term_cohort_in_no_placement_is_not_stable() -> None:
+    c = long_term_child([span("a", date(2020, 1, 1), date(2024, 1, 1), carer="c-1")])
+    s = child_stability(c, AS_OF)
+    assert (s.long_term_cohort, s.long_term_stable) == (True, False)
+
+
+# ------------------------------------------------------------- school age
+
+
+@pytest.mark.parametrize(
+    ("as_of", "born", "school_age"),
+    [
+        (date(2024, 3, 31), date(2018, 8, 31), True),  # 5 on 31 Aug 2023: Year 1
+        (date(2024, 3, 31), date(2018, 9, 1), False),  # 4 on 31 Aug 2023: Reception
+        (date(2024, 3, 31), date(2008, 8, 31), True),  # 15 on 31 Aug 2023: Year 11
+        (date(2024, 3, 31), date(2007, 8, 31), False),  # 16: past Year 11
+        (date(2023, 9, 1), date(2018, 8, 31), True),  # the new school year from September
+        (date(2023, 8, 31), date(2018, 8, 31), False),  # still the year before
+    ],
+)
+def test_school_age_is_age_on_the_31_august_starting_the_school_year(
+    as_of: date, born: date, school_age: bool
+) -> None:
+    c = child("s", born, [PeriodOfCare(date(2023, 1, 10))], [span("a", date(2023, 1, 10))])
+    assert child_stability(c, as_of).school_age is school_age
+
+
+def test_school_moves_are_known_from_the_day_the_school_record_begins() -> None:
+    from dataclasses import replace
+
+    c = replace(
+        child("s", date(2012, 1, 1), [PeriodOfCare(date(2023, 1, 10))], []),
+        school_record_from=AS_OF,
+    )
+    assert child_stability(c, AS_OF).mid_year_school_moves == ()
+    assert child_stability(c, date(2024, 3, 30)).mid_year_school_moves is None
+
+
+# ----------------------------------------------------------- trend and periods
+
+
+def test_a_trend_of_one_month_and_a_trend_backwards() -> None:
+    (only,) = monthly_trend(date(2024, 3, 5), date(2024, 3, 20), [])
+    assert only.as_of == AS_OF
+    with pytest.raises(ValueError, match=r"^start_month is after end_month$"):
+        monthly_trend(date(2024, 4, 1), date(2024, 3, 31), [])
+
+
+def test_a_period_of_care_may_end_the_day_it_starts_but_not_before() -> None:
+    assert not PeriodOfCare(date(2024, 1, 1), date(2024, 1, 1)).covers(date(2024, 1, 1))
+    with pytest.raises(
+        ValueError, match=r"^period of care ends \(2023-12-31\) before it starts \(2024-01-01\)$"
+    ):
+        PeriodOfCare(date(2024, 1, 1), date(2023, 12, 31))
+
+
+def test_a_child_on_short_breaks_throughout_has_days_in_the_placement_but_none_counted() -> None:
+    c = child(
+        "v4",
+        date(2012, 1, 1),
+        [PeriodOfCare(date(2023, 1, 10))],
+        [span("respite", date(2023, 1, 10), carer="c-1")],
+        legal_statuses=((date(2023, 1, 10), "V4"),),
+    )
+    s = child_stability(c, AS_OF)
+    assert (s.placements, s.current_placement_id, s.in_cohort) == ((), "respite", False)
+    assert s.days_in_current_placement == (AS_OF - date(2023, 1, 10)).days

@@ -55,7 +55,12 @@ from shared.domain_errors import RuleBroken
 from shared.ssda903 import codes
 
 if TYPE_CHECKING:  # model.py imports this module: its names are imported where used
-    from services.placements.domain.model import Placement, PlacementHistory, PlacementSetting
+    from services.placements.domain.model import (
+        Placement,
+        PlacementHistory,
+        PlacementSetting,
+        StayingPut,
+    )
 
 #: Why a placement was corrected: a required code, so corrections can be counted.
 CORRECTION_REASONS: dict[str, str] = {
@@ -175,6 +180,7 @@ class PlacementCorrections:
     child_id: UUID
     #: Placements voided, by id (set by the first `PlacementVoided`; older records lack it).
     voided: dict[UUID, Placement]
+    staying_put: StayingPut | None
 
     def amend_placement(
         self,
@@ -215,10 +221,10 @@ class PlacementCorrections:
         if amended == placement:
             return  # nothing to change: already corrected (a retry)
         changes = {placement.id: amended}
-        before = self._ending_on(placement.start, placement.id)
+        before = self._ending_on(placement.start)
         if before is not None and start != placement.start:
             changes[before.id] = replace(before, end=start)
-        after = self._starting_on(placement.end, placement.id) if placement.end else None
+        after = self._starting_on(placement.end) if placement.end else None
         if after is not None and end != placement.end:
             assert end is not None
             changes[after.id] = replace(after, start=end)
@@ -340,13 +346,12 @@ class PlacementCorrections:
         if placement_id in getattr(self, "voided", {}):
             return  # already voided: a retry
         placement = self._correctable(placement_id)
-        staying_put = getattr(self, "staying_put", None)
-        if staying_put is not None and staying_put.placement_id == placement_id:
+        if self.staying_put is not None and self.staying_put.placement_id == placement_id:
             raise NothingToCorrect(
                 "Staying Put continues this placement; it cannot be voided", "placement_id"
             )
         changes: dict[UUID, Placement] = {}
-        before = self._ending_on(placement.start, placement.id)
+        before = self._ending_on(placement.start)
         if before is not None:
             # Entered by a move that did not happen: the child stayed where they were.
             changes[before.id] = replace(
@@ -379,18 +384,16 @@ class PlacementCorrections:
                 return placement
         raise PlacementNotFound(f"no placement {placement_id} in this history", "placement_id")
 
-    def _ending_on(self, day: date, other_than: UUID) -> Placement | None:
-        """The placement left by a move on `day` (it ended that day), if any."""
-        return next(
-            (p for p in self._placements if p.end == day and p.id != other_than),
-            None,
-        )
+    # A placement ends after the day it starts (every command checks it), so the
+    # placement ending or starting on another's first or last day is never that one.
 
-    def _starting_on(self, day: date, other_than: UUID) -> Placement | None:
-        return next(
-            (p for p in self._placements if p.start == day and p.id != other_than),
-            None,
-        )
+    def _ending_on(self, day: date) -> Placement | None:
+        """The placement left by a move on `day` (it ended that day), if any."""
+        return next((p for p in self._placements if p.end == day), None)
+
+    def _starting_on(self, day: date) -> Placement | None:
+        """The placement entered by a move on `day` (it started that day), if any."""
+        return next((p for p in self._placements if p.start == day), None)
 
     def _with(self, changes: dict[UUID, Placement]) -> list[Placement]:
         pending = dict(changes)

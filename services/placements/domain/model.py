@@ -655,17 +655,19 @@ class PlacementHistory(PlacementCorrections, Aggregate):
         """The placement a move on `day` leaves, after checking the move may happen then."""
         current = self.current_placement
         if current is None:
-            raise NoCurrentPlacement("the child has no current placement to move from", None)
+            raise NoCurrentPlacement("the child has no current placement to move from")
         if day <= current.start:
             raise DatesOutOfOrder(
                 f"a move comes after the current placement started ({current.start})",
                 "effective_date",
             )
-        period = _period_covering(periods, current.start, field="effective_date")
+        period = _period_covering(periods, current.start)
         if not period.covers(day):
             raise OutsidePeriodOfCare(
+                # Only a period that has ended can fail to cover a day after the
+                # current placement's start, so `period.end` is a date here.
                 "a move happens within the period of care of the placement it leaves "
-                f"(from {period.start}" + (f" to {period.end})" if period.end else ")"),
+                f"(from {period.start} to {period.end})",
                 "effective_date",
             )
         return current

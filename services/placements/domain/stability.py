@@ -323,8 +323,11 @@ def counted_placements(child: ChildRecord) -> tuple[CountedPlacement, ...]:
             key=lambda s: s.start,
         )
         stays: list[list[PlacementSpan]] = []
-        after_temporary = False
-        away_now = False  # in a temporary placement not yet ended
+        # `away_now`: in a temporary placement not yet ended. Both are set before they
+        # are read (the first placement of a period starts a stay whatever they hold),
+        # so any other start value behaves the same: not mutated.
+        after_temporary = False  # pragma: no mutate
+        away_now = False  # pragma: no mutate
         for span in spans:
             if span.temporary:
                 after_temporary = bool(stays)
