@@ -19,7 +19,6 @@ from services.placements.domain.stability import (
     Indicator,
     LegalStatus,
     PlacementSpan,
-    age_on,
     child_stability,
     council_stability,
     counted_placements,
@@ -30,8 +29,8 @@ from services.placements.domain.stability import (
     short_term_indicator,
     stability_index,
     year_window,
-    years_before,
 )
+from shared.dates import age_on, years_before
 
 AS_OF = date(2024, 3, 31)
 
@@ -630,6 +629,7 @@ def test_stability_index_as_of_31_march() -> None:
     index = stability_index(INDEX_COUNCIL, AS_OF)
     assert (index.placement_moves.numerator, index.placement_moves.denominator) == (1, 5)
     assert index.placement_moves.percentage == 20.0
+    assert index.school_moves is not None
     assert (index.school_moves.numerator, index.school_moves.denominator) == (1, 4)
     assert index.school_moves.percentage == 25.0
     assert (
@@ -663,7 +663,9 @@ def test_monthly_trend_at_each_month_end() -> None:
     assert [t.short_term.percentage for t in trend] == [33.3, 33.3, 66.7]
     assert [t.long_term.percentage for t in trend] == [100.0, 100.0, 100.0]
     assert [t.stability_index.placement_moves.percentage for t in trend] == [66.7, 66.7, 66.7]
-    assert [t.stability_index.school_moves.percentage for t in trend] == [0.0, 0.0, 0.0]
+    assert [
+        t.stability_index.school_moves and t.stability_index.school_moves.percentage for t in trend
+    ] == [0.0, 0.0, 0.0]
 
 
 def test_monthly_trend_runs_forwards() -> None:
