@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
-from services.casefile.domain import commands as c
 from services.casefile.domain import Child, errors
+from services.casefile.domain import commands as c
 from services.casefile.domain.values import AdoptionProgress, ViewsAndWishes, ViewsSubject
 
 from .conftest import BORN, CARE_STARTS, REGISTERED, Case
@@ -218,10 +219,12 @@ def amira() -> Child:
     return child
 
 
-def refusal(error: type[Exception], command: Callable[[], object]) -> tuple[object, str]:
-    """The field and message of the `error` that `command` is refused with."""
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
     with pytest.raises(error) as caught:
-        command()
+        command(**arguments)
     return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
@@ -252,7 +255,9 @@ def test_each_step_again_records_nothing_and_on_another_day_is_refused() -> None
         record(ON[step])
         assert child.version == version, step
         field, message = refusal(
-            errors.AdoptionMilestoneAlreadyRecorded, lambda: record(ON[step] - timedelta(days=1))  # noqa: B023
+            errors.AdoptionMilestoneAlreadyRecorded,
+            record,
+            day=ON[step] - timedelta(days=1),
         )
         assert field == "effective_date"
         if step == "decision":
@@ -308,7 +313,8 @@ def test_what_a_step_out_of_order_says() -> None:
 def test_what_a_refused_decision_says() -> None:
     child = amira()
     assert refusal(
-        errors.NotLookedAfter, lambda: child.record_adoption_decision(effective_date=date(2024, 1, 7))
+        errors.NotLookedAfter,
+        lambda: child.record_adoption_decision(effective_date=date(2024, 1, 7)),
     ) == ("effective_date", "the child was not looked after on 2024-01-07")
     child.record_adoption_decision(effective_date=DECIDED)
     child.reverse_adoption_decision(effective_date=date(2024, 6, 1), reason="RD2")
@@ -319,8 +325,9 @@ def test_what_a_refused_decision_says() -> None:
     child.record_adoption_decision(effective_date=date(2024, 6, 1))  # the day it was reversed
     assert child.adoption == AdoptionProgress(decision_date=date(2024, 6, 1))
     assert child.previous_adoption_plans == [
-        AdoptionProgress(decision_date=DECIDED, reversed_date=date(2024, 6, 1),
-                         reversal_reason="RD2")
+        AdoptionProgress(
+            decision_date=DECIDED, reversed_date=date(2024, 6, 1), reversal_reason="RD2"
+        )
     ]
 
 
@@ -334,7 +341,9 @@ def test_a_reversal_again_records_nothing_and_other_facts_are_refused() -> None:
     for day, reason in [(date(2024, 6, 1), "RD3"), (date(2024, 6, 2), "RD2")]:
         assert refusal(
             errors.AdoptionMilestoneOutOfOrder,
-            lambda: child.reverse_adoption_decision(effective_date=day, reason=reason),  # noqa: B023
+            child.reverse_adoption_decision,
+            effective_date=day,
+            reason=reason,
         ) == ("effective_date", "there is no current decision to place for adoption to reverse")
     assert child.adoption is not None
     assert (child.adoption.reversed_date, child.adoption.reversal_reason) == (
@@ -410,7 +419,9 @@ def test_views_again_record_nothing_and_other_content_is_refused() -> None:
         content = {**said, **other}
         assert refusal(
             errors.IdAlreadyUsed,
-            lambda: child.record_views_and_wishes(views_id=VIEWS, **content),  # type: ignore[arg-type]  # noqa: B023
+            child.record_views_and_wishes,
+            views_id=VIEWS,
+            **content,
         ) == ("views_id", f"views and wishes {VIEWS} are already recorded, with other content")
 
 
@@ -430,7 +441,9 @@ def test_what_refused_views_say() -> None:
         "views must not be blank",
     )
     somewhere = uuid4()
-    assert refusal(errors.SubjectNotFound, lambda: views(about="care_plan", about_id=somewhere)) == (
+    assert refusal(
+        errors.SubjectNotFound, lambda: views(about="care_plan", about_id=somewhere)
+    ) == (
         "about_id",
         "views about care plan are not recorded against an id",
     )
@@ -441,8 +454,9 @@ def test_what_refused_views_say() -> None:
     ) == ("about_id", f"no in touch contact {somewhere} in this record")
 
 
-@pytest.mark.parametrize("about", ["period_of_care", "review", "visit", "missing_episode",
-                                   "in_touch_contact"])
+@pytest.mark.parametrize(
+    "about", ["period_of_care", "review", "visit", "missing_episode", "in_touch_contact"]
+)
 def test_views_about_a_part_of_the_record_name_one_in_it(about: str) -> None:
     child = Child.register(
         local_child_id="KAI04",
@@ -456,14 +470,24 @@ def test_views_about_a_part_of_the_record_name_one_in_it(about: str) -> None:
     child.start_period_of_care(
         period_id=period, start_date=date(2022, 1, 10), legal_status="V2", category_of_need="N4"
     )
-    child.record_review(review_id=review, review_date=day, iro_id="iro-1", participation="PN1",
-                        child_views_recorded=True)
+    child.record_review(
+        review_id=review,
+        review_date=day,
+        iro_id="iro-1",
+        participation="PN1",
+        child_views_recorded=True,
+    )
     child.record_visit(visit_id=visit, visit_date=day, seen_alone=True)
     child.record_missing_episode_start(episode_id=episode, start_date=day, missing_type="M")
     child.record_care_leaver_eligibility(effective_date=day, status="eligible")
     child.record_in_touch_contact(contact_id=contact, contact_date=day, in_touch="YES")
-    ids = {"period_of_care": period, "review": review, "visit": visit,
-           "missing_episode": episode, "in_touch_contact": contact}
+    ids = {
+        "period_of_care": period,
+        "review": review,
+        "visit": visit,
+        "missing_episode": episode,
+        "in_touch_contact": contact,
+    }
     for subject, known in ids.items():
         if subject != about:
             with pytest.raises(errors.SubjectNotFound):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from services.casefile.application import Casefile
-from services.casefile.domain import commands as c
 from services.casefile.domain import Child, errors
+from services.casefile.domain import commands as c
 from services.casefile.domain.values import (
     InTouchContact,
     PersonalAdviserAppointment,
@@ -233,10 +234,12 @@ def kai_record() -> Child:
     return child
 
 
-def refusal(error: type[Exception], command: Callable[[], object]) -> tuple[object, str]:
-    """The field and message of the `error` that `command` is refused with."""
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
     with pytest.raises(error) as caught:
-        command()
+        command(**arguments)
     return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
@@ -343,14 +346,17 @@ def test_a_contact_again_records_nothing_and_other_facts_are_refused() -> None:
         facts = {**CONTACTED, **other}
         assert refusal(
             errors.IdAlreadyUsed,
-            lambda: child.record_in_touch_contact(contact_id=CONTACT, **facts),  # type: ignore[arg-type]  # noqa: B023
+            child.record_in_touch_contact,
+            contact_id=CONTACT,
+            **facts,
         ) == ("contact_id", f"contact {CONTACT} is already recorded, with other details")
 
 
 def test_a_contact_need_not_say_activity_or_accommodation() -> None:
     child = former_relevant_kai()
-    child.record_in_touch_contact(contact_id=CONTACT, contact_date=date(2025, 7, 1),
-                                  in_touch="REFU")
+    child.record_in_touch_contact(
+        contact_id=CONTACT, contact_date=date(2025, 7, 1), in_touch="REFU"
+    )
     assert child.in_touch_contacts[CONTACT] == InTouchContact(
         CONTACT, date(2025, 7, 1), "REFU", None, None
     )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from services.casefile.application import Casefile
-from services.casefile.domain import commands as c
 from services.casefile.domain import Child, errors
+from services.casefile.domain import commands as c
 from services.casefile.domain.values import LegalStatusSpell
 
 from .conftest import BORN, CARE_STARTS, Case
@@ -313,10 +314,12 @@ def amira() -> Child:
     return child
 
 
-def refusal(error: type[Exception], command: Callable[[], object]) -> tuple[object, str]:
-    """The field and message of the `error` that `command` is refused with."""
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
     with pytest.raises(error) as caught:
-        command()
+        command(**arguments)
     return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
@@ -370,9 +373,7 @@ def test_what_an_unknown_code_on_start_says(field: str, value: str, message: str
     facts = {"legal_status": "C1", "category_of_need": "N1", field: value}
     assert refusal(
         errors.UnknownCode,
-        lambda: child.start_period_of_care(
-            period_id=uuid4(), start_date=date(2023, 1, 1), **facts
-        ),
+        lambda: child.start_period_of_care(period_id=uuid4(), start_date=date(2023, 1, 1), **facts),
     ) == (field, message)
 
 
@@ -470,9 +471,10 @@ def test_ending_again_with_the_same_facts_records_nothing_and_other_facts_are_re
     for end_date, reason in [(CARE_STARTS, "E11"), (date(2024, 1, 9), "E13")]:
         assert refusal(
             errors.PeriodOfCareAlreadyEnded,
-            lambda: child.end_period_of_care(
-                period_id=PERIOD, end_date=end_date, reason_ceased=reason  # noqa: B023
-            ),
+            child.end_period_of_care,
+            period_id=PERIOD,
+            end_date=end_date,
+            reason_ceased=reason,
         ) == ("period_id", "the period of care already ended on 2024-01-08")
     period = child.periods[PERIOD]
     assert (period.end_date, period.reason_ceased) == (CARE_STARTS, "E13")

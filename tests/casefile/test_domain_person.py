@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from pydantic import ValidationError
 
 from services.casefile.api.person import person_view, visible_fields
-from services.casefile.domain import commands as c
 from services.casefile.domain import Child, errors
+from services.casefile.domain import commands as c
 from services.casefile.domain.values import (
     Address,
     ChildName,
@@ -359,10 +360,12 @@ def amira() -> Child:
     return child
 
 
-def refusal(error: type[Exception], command: Callable[[], object]) -> tuple[object, str]:
-    """The field and message of the `error` that `command` is refused with."""
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
     with pytest.raises(error) as caught:
-        command()
+        command(**arguments)
     return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
@@ -385,7 +388,9 @@ def test_what_a_blank_name_says(blank: dict[str, str], field: str) -> None:
 def test_a_name_is_kept_as_given_less_the_spaces() -> None:
     child = amira()
     child.record_name(
-        effective_date=CARE_STARTS, given_names=" Amira ", family_name=" Haddad ",
+        effective_date=CARE_STARTS,
+        given_names=" Amira ",
+        family_name=" Haddad ",
         preferred_name=" Mira ",
     )
     assert child.names == [ChildName(CARE_STARTS, "Amira", "Haddad", "Mira")]
@@ -400,11 +405,16 @@ def test_what_a_refused_address_says() -> None:
     ) == ("address", "address must not be blank")
     assert refusal(
         errors.MissingValue,
-        lambda: add(address_id=ADDRESS, effective_date=CARE_STARTS, address="1 Mill Lane",
-                    postcode=" "),
+        lambda: add(
+            address_id=ADDRESS, effective_date=CARE_STARTS, address="1 Mill Lane", postcode=" "
+        ),
     ) == ("postcode", "postcode must not be blank")
-    add(address_id=ADDRESS, effective_date=CARE_STARTS, address=" 1 Mill Lane ",
-        postcode=" ls1 4ap ")
+    add(
+        address_id=ADDRESS,
+        effective_date=CARE_STARTS,
+        address=" 1 Mill Lane ",
+        postcode=" ls1 4ap ",
+    )
     assert child.addresses[ADDRESS] == Address(ADDRESS, CARE_STARTS, "1 Mill Lane", "LS1 4AP")
     assert refusal(
         errors.IdAlreadyUsed,
@@ -433,7 +443,8 @@ def test_what_refused_disabilities_say(
 ) -> None:
     child = amira()
     assert refusal(
-        error, lambda: child.record_disability(effective_date=CARE_STARTS, disabilities=disabilities)
+        error,
+        lambda: child.record_disability(effective_date=CARE_STARTS, disabilities=disabilities),
     ) == ("disabilities", message)
 
 
@@ -462,7 +473,8 @@ def test_a_person_again_records_nothing_even_once_ended() -> None:
     assert refusal(
         errors.IdAlreadyUsed,
         lambda: child.record_person_who_matters(
-            person_id=PERSON, **{**SISTER, "placed_together": False}  # type: ignore[arg-type]
+            person_id=PERSON,
+            **{**SISTER, "placed_together": False},  # type: ignore[arg-type]
         ),
     ) == ("person_id", f"person {PERSON} is already recorded, with other details")
 
@@ -485,9 +497,10 @@ def test_what_a_refused_person_says() -> None:
         "placed_together",
         "for a sibling, say whether they are placed together with the child",
     )
-    assert refusal(
-        errors.RelationshipInconsistent, lambda: person(relationship="friend")
-    ) == ("placed_together", "only a sibling is placed together (or not) with the child")
+    assert refusal(errors.RelationshipInconsistent, lambda: person(relationship="friend")) == (
+        "placed_together",
+        "only a sibling is placed together (or not) with the child",
+    )
 
 
 def test_what_a_refused_end_of_a_relationship_says() -> None:

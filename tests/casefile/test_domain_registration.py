@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from services.casefile.application import Casefile
 from services.casefile.domain import UNCHANGED, Child, errors
-from services.casefile.domain.values import ChildDetails, DetailsCorrection
 from services.casefile.domain import commands as c
+from services.casefile.domain.values import ChildDetails, DetailsCorrection
 
 from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
@@ -246,10 +247,12 @@ def ben(**changes: object) -> Child:
     return Child.register(**details)  # type: ignore[arg-type]
 
 
-def refusal(error: type[Exception], command: Callable[[], object]) -> tuple[object, str]:
-    """The field and message of the `error` that `command` is refused with."""
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
     with pytest.raises(error) as caught:
-        command()
+        command(**arguments)
     return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
@@ -379,7 +382,9 @@ def test_a_correction_changes_only_the_detail_given(field: str, value: object) -
     child.correct_details(effective_date=date(2024, 3, 1), note="from the court papers", **changes)
     assert child.details == replace(before, **changes)  # type: ignore[arg-type]
     assert child.corrections[-1] == DetailsCorrection(date(2024, 3, 1), tuple(sorted(changes)))
-    (corrected,) = [e for e in child.collect_events() if type(e).__name__ == "ChildDetailsCorrected"]
+    (corrected,) = [
+        e for e in child.collect_events() if type(e).__name__ == "ChildDetailsCorrected"
+    ]
     assert corrected.note == "from the court papers"  # type: ignore[attr-defined]
     assert corrected.local_child_id == child.details.local_child_id  # type: ignore[attr-defined]
     assert corrected.nhs_number == child.details.nhs_number  # type: ignore[attr-defined]
@@ -416,7 +421,10 @@ def test_date_of_birth_correction_is_checked_against_the_earliest_fact() -> None
         lambda: child.correct_details(
             effective_date=date(2024, 3, 1), date_of_birth=REGISTERED + timedelta(days=1)
         ),
-    ) == ("date_of_birth", "the record has facts from 2024-01-02, before the corrected date of birth")
+    ) == (
+        "date_of_birth",
+        "the record has facts from 2024-01-02, before the corrected date of birth",
+    )
     child.correct_details(effective_date=date(2024, 3, 1), date_of_birth=REGISTERED)
     assert child.details.date_of_birth == REGISTERED
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from services.casefile.application import Casefile
-from services.casefile.domain import commands as c
 from services.casefile.domain import Child, errors
+from services.casefile.domain import commands as c
 from services.casefile.domain.values import MissingEpisode, StatutoryReview, StatutoryVisit
 
 from .conftest import BORN, CARE_STARTS, REGISTERED, Case
@@ -379,10 +380,12 @@ def amira() -> Child:
     return child
 
 
-def refusal(error: type[Exception], command: Callable[[], object]) -> tuple[object, str]:
-    """The field and message of the `error` that `command` is refused with."""
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
     with pytest.raises(error) as caught:
-        command()
+        command(**arguments)
     return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
@@ -413,7 +416,9 @@ def test_a_review_held_again_records_nothing_and_other_facts_are_refused() -> No
         facts = {**HELD, **other}
         assert refusal(
             errors.ReviewAlreadyHeld,
-            lambda: child.record_review(review_id=REVIEW, **facts),  # type: ignore[arg-type]  # noqa: B023
+            child.record_review,
+            review_id=REVIEW,
+            **facts,
         ) == ("review_id", f"review {REVIEW} was held on 2024-02-02")
     assert refusal(
         errors.ReviewAlreadyHeld,
@@ -427,10 +432,12 @@ def test_what_a_refused_review_says() -> None:
     child = amira()
     review = child.record_review
     assert refusal(
-        errors.MissingValue, lambda: review(review_id=REVIEW, **{**HELD, "iro_id": " "})  # type: ignore[arg-type]
+        errors.MissingValue,
+        lambda: review(review_id=REVIEW, **{**HELD, "iro_id": " "}),  # type: ignore[arg-type]
     ) == ("iro_id", "iro id must not be blank")
     assert refusal(
-        errors.UnknownCode, lambda: review(review_id=REVIEW, **{**HELD, "participation": "PN8"})  # type: ignore[arg-type]
+        errors.UnknownCode,
+        lambda: review(review_id=REVIEW, **{**HELD, "participation": "PN8"}),  # type: ignore[arg-type]
     ) == ("participation", "'PN8' is not an SSDA903 REVIEW_CODE code")
     assert refusal(
         errors.ParticipationInconsistentWithAge,
@@ -456,8 +463,9 @@ def test_reviews_held_in_a_period_are_in_the_order_held() -> None:
     )
     child.record_review(review_id=later, **{**HELD, "review_date": date(2024, 3, 1)})  # type: ignore[arg-type]
     child.record_review(review_id=earlier, **HELD)  # type: ignore[arg-type]
-    child.end_period_of_care(period_id=first.period_id, end_date=date(2024, 5, 1),
-                             reason_ceased="E13")
+    child.end_period_of_care(
+        period_id=first.period_id, end_date=date(2024, 5, 1), reason_ceased="E13"
+    )
     second = uuid4()
     child.start_period_of_care(
         period_id=second, start_date=date(2024, 6, 1), legal_status="V2", category_of_need="N4"
@@ -472,8 +480,9 @@ def test_reviews_held_in_a_period_are_in_the_order_held() -> None:
 
 def test_a_visit_again_records_nothing_and_other_facts_are_refused() -> None:
     child = amira()
-    child.record_visit(visit_id=VISIT, visit_date=date(2024, 1, 12), seen_alone=True,
-                       note="at the foster home")
+    child.record_visit(
+        visit_id=VISIT, visit_date=date(2024, 1, 12), seen_alone=True, note="at the foster home"
+    )
     assert child.collect_events()[-1].note == "at the foster home"  # type: ignore[attr-defined]
     version = child.version
     child.record_visit(visit_id=VISIT, visit_date=date(2024, 1, 12), seen_alone=True)
@@ -481,9 +490,10 @@ def test_a_visit_again_records_nothing_and_other_facts_are_refused() -> None:
     for visit_date, seen_alone in [(date(2024, 1, 12), False), (date(2024, 1, 13), True)]:
         assert refusal(
             errors.IdAlreadyUsed,
-            lambda: child.record_visit(
-                visit_id=VISIT, visit_date=visit_date, seen_alone=seen_alone  # noqa: B023
-            ),
+            child.record_visit,
+            visit_id=VISIT,
+            visit_date=visit_date,
+            seen_alone=seen_alone,
         ) == ("visit_id", f"visit {VISIT} is already recorded, with other details")
     assert child.visits[VISIT] == StatutoryVisit(
         VISIT, date(2024, 1, 12), True, "at the foster home"
@@ -504,9 +514,10 @@ def test_a_missing_episode_again_records_nothing_and_other_facts_are_refused() -
     for start_date, missing_type in [(date(2024, 3, 1), "M"), (date(2024, 3, 2), "A")]:
         assert refusal(
             errors.IdAlreadyUsed,
-            lambda: child.record_missing_episode_start(
-                episode_id=EPISODE, start_date=start_date, missing_type=missing_type  # noqa: B023
-            ),
+            child.record_missing_episode_start,
+            episode_id=EPISODE,
+            start_date=start_date,
+            missing_type=missing_type,
         ) == ("episode_id", f"missing episode {EPISODE} is already recorded, with other details")
 
 
@@ -560,7 +571,9 @@ def test_a_return_again_records_nothing_and_other_facts_are_refused() -> None:
         facts = {**returned, **other}
         assert refusal(
             errors.MissingEpisodeAlreadyEnded,
-            lambda: child.record_missing_episode_end(episode_id=EPISODE, **facts),  # type: ignore[arg-type]  # noqa: B023
+            child.record_missing_episode_end,
+            episode_id=EPISODE,
+            **facts,
         ) == ("episode_id", "the episode already ended on 2024-03-02")
 
 
@@ -570,8 +583,9 @@ def test_what_a_refused_return_says() -> None:
         episode_id=EPISODE, start_date=date(2024, 3, 1), missing_type="M"
     )
 
-    def end(end_date: date, offered: bool = True, accepted: bool = False, episode: UUID = EPISODE
-            ) -> None:
+    def end(
+        end_date: date, offered: bool = True, accepted: bool = False, episode: UUID = EPISODE
+    ) -> None:
         child.record_missing_episode_end(
             episode_id=episode,
             end_date=end_date,
@@ -580,8 +594,9 @@ def test_what_a_refused_return_says() -> None:
         )
 
     unknown = uuid4()
-    assert refusal(errors.MissingEpisodeNotFound, lambda: end(date(2024, 3, 2), episode=unknown)
-                   ) == ("episode_id", f"no missing episode {unknown} in this record")
+    assert refusal(
+        errors.MissingEpisodeNotFound, lambda: end(date(2024, 3, 2), episode=unknown)
+    ) == ("episode_id", f"no missing episode {unknown} in this record")
     assert refusal(
         errors.ReturnInterviewNotOffered, lambda: end(date(2024, 3, 2), False, True)
     ) == ("return_interview_accepted", "a return interview can be accepted only if offered")
@@ -594,8 +609,9 @@ def test_what_a_refused_return_says() -> None:
 def test_a_return_cannot_pass_the_start_of_another_episode() -> None:
     child = amira()
     later, earlier = uuid4(), uuid4()
-    child.record_missing_episode_start(episode_id=later, start_date=date(2024, 3, 10),
-                                       missing_type="M")
+    child.record_missing_episode_start(
+        episode_id=later, start_date=date(2024, 3, 10), missing_type="M"
+    )
     child.record_missing_episode_end(
         episode_id=later,
         end_date=date(2024, 3, 11),
@@ -603,8 +619,9 @@ def test_a_return_cannot_pass_the_start_of_another_episode() -> None:
         return_interview_accepted=False,
     )
     # Entered late: an earlier episode, still open when the later one began.
-    child.record_missing_episode_start(episode_id=earlier, start_date=date(2024, 3, 5),
-                                       missing_type="A")
+    child.record_missing_episode_start(
+        episode_id=earlier, start_date=date(2024, 3, 5), missing_type="A"
+    )
     assert refusal(
         errors.MissingEpisodesOverlap,
         lambda: child.record_missing_episode_end(
@@ -626,16 +643,18 @@ def test_a_return_cannot_pass_the_start_of_another_episode() -> None:
 def test_episodes_may_start_on_the_same_day_one_after_the_other() -> None:
     child = amira()
     first, second = uuid4(), uuid4()
-    child.record_missing_episode_start(episode_id=first, start_date=date(2024, 3, 5),
-                                       missing_type="A")
+    child.record_missing_episode_start(
+        episode_id=first, start_date=date(2024, 3, 5), missing_type="A"
+    )
     child.record_missing_episode_end(
         episode_id=first,
         end_date=date(2024, 3, 5),
         return_interview_offered=False,
         return_interview_accepted=False,
     )
-    child.record_missing_episode_start(episode_id=second, start_date=date(2024, 3, 5),
-                                       missing_type="M")
+    child.record_missing_episode_start(
+        episode_id=second, start_date=date(2024, 3, 5), missing_type="M"
+    )
     child.record_missing_episode_end(
         episode_id=second,
         end_date=date(2024, 3, 6),

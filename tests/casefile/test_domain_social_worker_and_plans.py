@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.casefile.domain import commands as c
 from services.casefile.domain import Child, errors
+from services.casefile.domain import commands as c
 from services.casefile.domain.values import SocialWorkerAllocation
 
 from .conftest import BORN, CARE_STARTS, REGISTERED, Case
@@ -168,10 +168,12 @@ def amira() -> Child:
     return child
 
 
-def refusal(error: type[Exception], command: Callable[[], object]) -> tuple[object, str]:
-    """The field and message of the `error` that `command` is refused with."""
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
     with pytest.raises(error) as caught:
-        command()
+        command(**arguments)
     return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
@@ -207,11 +209,13 @@ def test_an_allocation_again_records_nothing_and_a_move_of_team_needs_no_reason(
     child = amira()
     allocate = child.allocate_social_worker
     allocate(effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC 1")
-    allocate(effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1",
-             reason="LEFTRL")
+    allocate(
+        effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1", reason="LEFTRL"
+    )
     version = child.version
-    allocate(effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1",
-             reason="LEFTRL")
+    allocate(
+        effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1", reason="LEFTRL"
+    )
     assert child.version == version
     allocate(effective_date=date(2024, 3, 1), social_worker_id="sw-2", team="CiC 2")
     assert child.allocations[-1] == SocialWorkerAllocation(date(2024, 3, 1), "sw-2", "CiC 2")
@@ -222,10 +226,12 @@ def test_each_change_of_worker_counts_up_to_and_including_the_last_day() -> None
     child = amira()
     allocate = child.allocate_social_worker
     allocate(effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC 1")
-    allocate(effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1",
-             reason="LEFTRL")
-    allocate(effective_date=date(2024, 3, 1), social_worker_id="sw-3", team="CiC 1",
-             reason="ABSENC")
+    allocate(
+        effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1", reason="LEFTRL"
+    )
+    allocate(
+        effective_date=date(2024, 3, 1), social_worker_id="sw-3", team="CiC 1", reason="ABSENC"
+    )
     assert child.social_worker_changes(CARE_STARTS, date(2024, 3, 1)) == 2
     assert child.social_worker_changes(date(2024, 2, 2), date(2024, 3, 1)) == 1
     assert child.social_worker_changes(date(2024, 2, 1), date(2024, 2, 29)) == 1
