@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-from uuid import uuid4
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
+from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
-from services.casefile.domain import errors
+from services.casefile.domain.values import AdoptionProgress, ViewsAndWishes, ViewsSubject
 
-from .conftest import Case
+from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
 DECIDED = date(2024, 3, 1)
 PLACEMENT_ORDER = date(2024, 5, 1)
@@ -192,3 +195,307 @@ def test_views_against_something_not_in_the_record(case: Case) -> None:
             about_id=case.period_id,
         ),
     )
+
+
+# --------------------------------------------------------------------------- on the aggregate
+#
+# The rules themselves, on `Child` with no application around it: retries that
+# record nothing, other facts refused, and what each refusal says (the API's
+# problem detail) and names.
+
+
+def amira() -> Child:
+    """Amira (born 1 March 2015), looked after from 8 January 2024."""
+    child = Child.register(
+        local_child_id="AMIRA01",
+        date_of_birth=BORN,
+        sex="F",
+        ethnicity="BAFR",
+        registration_date=REGISTERED,
+    )
+    child.start_period_of_care(
+        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+    )
+    return child
+
+
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
+    with pytest.raises(error) as caught:
+        command(**arguments)
+    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
+
+
+def steps(child: Child) -> dict[str, Callable[[date], None]]:
+    return {
+        "decision": lambda day: child.record_adoption_decision(effective_date=day),
+        "placement order": lambda day: child.record_placement_order(effective_date=day),
+        "matched": lambda day: child.record_adoption_match(effective_date=day),
+        "placed": lambda day: child.record_placed_for_adoption(effective_date=day),
+        "adopted": lambda day: child.record_adoption(effective_date=day),
+    }
+
+
+ON = {
+    "decision": DECIDED,
+    "placement order": PLACEMENT_ORDER,
+    "matched": MATCHED,
+    "placed": PLACED,
+    "adopted": ADOPTED,
+}
+
+
+def test_each_step_again_records_nothing_and_on_another_day_is_refused() -> None:
+    child = amira()
+    for step, record in steps(child).items():
+        record(ON[step])
+        version = child.version
+        record(ON[step])
+        assert child.version == version, step
+        field, message = refusal(
+            errors.AdoptionMilestoneAlreadyRecorded,
+            record,
+            day=ON[step] - timedelta(days=1),
+        )
+        assert field == "effective_date"
+        if step == "decision":
+            assert message == "the decision to place for adoption was made on 2024-03-01"
+        else:
+            assert message == f"{step} is already recorded, on {ON[step]}"
+
+
+def test_steps_may_fall_on_the_same_day() -> None:
+    child = amira()
+    for record in steps(child).values():
+        record(DECIDED)
+    assert child.adoption == AdoptionProgress(DECIDED, DECIDED, DECIDED, DECIDED, DECIDED)
+
+
+def test_a_step_entered_late_may_fall_on_the_day_of_the_next() -> None:
+    child = amira()
+    record = steps(child)
+    record["decision"](DECIDED)
+    record["matched"](MATCHED)
+    record["placement order"](MATCHED)
+    assert child.adoption is not None and child.adoption.placement_order_date == MATCHED
+
+
+def test_what_a_step_out_of_order_says() -> None:
+    child = amira()
+    record = steps(child)
+    expected = (
+        "effective_date",
+        "no decision that the child should be placed for adoption is recorded",
+    )
+    assert refusal(errors.AdoptionMilestoneOutOfOrder, lambda: record["matched"](MATCHED)) == (
+        expected
+    )
+    record["decision"](DECIDED)
+    assert refusal(errors.AdoptionMilestoneOutOfOrder, lambda: record["placed"](PLACED)) == (
+        "effective_date",
+        "placed needs matched recorded first",
+    )
+    assert refusal(
+        errors.AdoptionMilestoneOutOfOrder, lambda: record["matched"](date(2024, 2, 29))
+    ) == ("effective_date", "matched cannot be before decision (2024-03-01)")
+    record["matched"](MATCHED)
+    assert refusal(
+        errors.AdoptionMilestoneOutOfOrder, lambda: record["placement order"](date(2024, 7, 2))
+    ) == ("effective_date", "placement order cannot be after matched (2024-07-01)")
+    child.reverse_adoption_decision(effective_date=date(2024, 8, 1), reason="RD2")
+    assert refusal(errors.AdoptionMilestoneOutOfOrder, lambda: record["placed"](PLACED)) == (
+        expected
+    )
+
+
+def test_what_a_refused_decision_says() -> None:
+    child = amira()
+    assert refusal(
+        errors.NotLookedAfter,
+        lambda: child.record_adoption_decision(effective_date=date(2024, 1, 7)),
+    ) == ("effective_date", "the child was not looked after on 2024-01-07")
+    child.record_adoption_decision(effective_date=DECIDED)
+    child.reverse_adoption_decision(effective_date=date(2024, 6, 1), reason="RD2")
+    assert refusal(
+        errors.AdoptionMilestoneOutOfOrder,
+        lambda: child.record_adoption_decision(effective_date=date(2024, 5, 31)),
+    ) == ("effective_date", "the previous plan for adoption was reversed on 2024-06-01")
+    child.record_adoption_decision(effective_date=date(2024, 6, 1))  # the day it was reversed
+    assert child.adoption == AdoptionProgress(decision_date=date(2024, 6, 1))
+    assert child.previous_adoption_plans == [
+        AdoptionProgress(
+            decision_date=DECIDED, reversed_date=date(2024, 6, 1), reversal_reason="RD2"
+        )
+    ]
+
+
+def test_a_reversal_again_records_nothing_and_other_facts_are_refused() -> None:
+    child = amira()
+    child.record_adoption_decision(effective_date=DECIDED)
+    child.reverse_adoption_decision(effective_date=date(2024, 6, 1), reason="RD2")
+    version = child.version
+    child.reverse_adoption_decision(effective_date=date(2024, 6, 1), reason="RD2")
+    assert child.version == version
+    for day, reason in [(date(2024, 6, 1), "RD3"), (date(2024, 6, 2), "RD2")]:
+        assert refusal(
+            errors.AdoptionMilestoneOutOfOrder,
+            child.reverse_adoption_decision,
+            effective_date=day,
+            reason=reason,
+        ) == ("effective_date", "there is no current decision to place for adoption to reverse")
+    assert child.adoption is not None
+    assert (child.adoption.reversed_date, child.adoption.reversal_reason) == (
+        date(2024, 6, 1),
+        "RD2",
+    )
+
+
+def test_what_a_refused_reversal_says() -> None:
+    child = amira()
+    reverse = child.reverse_adoption_decision
+    assert refusal(
+        errors.AdoptionMilestoneOutOfOrder,
+        lambda: reverse(effective_date=date(2024, 6, 1), reason="RD2"),
+    ) == ("effective_date", "there is no current decision to place for adoption to reverse")
+    child.record_adoption_decision(effective_date=DECIDED)
+    assert refusal(
+        errors.UnknownCode, lambda: reverse(effective_date=date(2024, 6, 1), reason="RD9")
+    ) == ("reason", "'RD9' is not an SSDA903 REASON_PLACED_CEASED code")
+    child.record_adoption_match(effective_date=MATCHED)
+    assert refusal(
+        errors.AdoptionMilestoneOutOfOrder,
+        lambda: reverse(effective_date=date(2024, 6, 30), reason="RD2"),
+    ) == ("effective_date", "the plan for adoption has a step recorded on 2024-07-01")
+    child.record_placed_for_adoption(effective_date=PLACED)
+    child.record_adoption(effective_date=ADOPTED)
+    assert refusal(
+        errors.AdoptionMilestoneOutOfOrder,
+        lambda: reverse(effective_date=date(2025, 2, 1), reason="RD2"),
+    ) == ("effective_date", "the child was adopted on 2025-01-20")
+
+
+def test_a_reversal_may_fall_on_the_day_of_the_last_step() -> None:
+    child = amira()
+    child.record_adoption_decision(effective_date=DECIDED)
+    child.record_adoption_match(effective_date=MATCHED)
+    child.reverse_adoption_decision(effective_date=MATCHED, reason="RD1")
+    assert child.adoption is not None and child.adoption.reversed_date == MATCHED
+
+
+VIEWS = UUID("00000000-0000-4000-8000-0000000000d1")
+
+
+def test_views_again_record_nothing_and_other_content_is_refused() -> None:
+    child = amira()
+    review = uuid4()
+    child.record_review(
+        review_id=review,
+        review_date=date(2024, 2, 2),
+        iro_id="iro-17",
+        participation="PN1",
+        child_views_recorded=True,
+    )
+    said = {
+        "effective_date": date(2024, 2, 2),
+        "views": " I want to see my brother. ",
+        "about": "review",
+        "about_id": review,
+    }
+    child.record_views_and_wishes(views_id=VIEWS, **said)  # type: ignore[arg-type]
+    assert child.views_and_wishes[VIEWS] == ViewsAndWishes(
+        VIEWS, date(2024, 2, 2), ViewsSubject.REVIEW, review, "I want to see my brother."
+    )
+    version = child.version
+    child.record_views_and_wishes(views_id=VIEWS, **said)  # type: ignore[arg-type]
+    assert child.version == version
+    for other in [
+        {"effective_date": date(2024, 2, 3)},
+        {"views": "I want to see my sister."},
+        {"about": "case", "about_id": None},
+        {"about_id": uuid4()},
+    ]:
+        content = {**said, **other}
+        assert refusal(
+            errors.IdAlreadyUsed,
+            child.record_views_and_wishes,
+            views_id=VIEWS,
+            **content,
+        ) == ("views_id", f"views and wishes {VIEWS} are already recorded, with other content")
+
+
+def test_what_refused_views_say() -> None:
+    child = amira()
+
+    def views(**content: object) -> None:
+        said: dict[str, object] = {"effective_date": date(2024, 2, 2), "views": "..."}
+        child.record_views_and_wishes(views_id=uuid4(), **{**said, **content})  # type: ignore[arg-type]
+
+    assert refusal(errors.UnknownCode, lambda: views(about="school")) == (
+        "about",
+        "'school' is not a valid about",
+    )
+    assert refusal(errors.MissingValue, lambda: views(views=" ")) == (
+        "views",
+        "views must not be blank",
+    )
+    somewhere = uuid4()
+    assert refusal(
+        errors.SubjectNotFound, lambda: views(about="care_plan", about_id=somewhere)
+    ) == (
+        "about_id",
+        "views about care plan are not recorded against an id",
+    )
+    field, _ = refusal(errors.SubjectNotFound, lambda: views(about="missing_episode"))
+    assert field == "about_id"  # an episode's views name the episode
+    assert refusal(
+        errors.SubjectNotFound, lambda: views(about="in_touch_contact", about_id=somewhere)
+    ) == ("about_id", f"no in touch contact {somewhere} in this record")
+
+
+@pytest.mark.parametrize(
+    "about", ["period_of_care", "review", "visit", "missing_episode", "in_touch_contact"]
+)
+def test_views_about_a_part_of_the_record_name_one_in_it(about: str) -> None:
+    child = Child.register(
+        local_child_id="KAI04",
+        date_of_birth=date(2007, 5, 10),
+        sex="M",
+        ethnicity="APKN",
+        registration_date=date(2022, 1, 10),
+    )
+    period, review, visit, episode, contact = (uuid4() for _ in range(5))
+    day = date(2023, 6, 1)
+    child.start_period_of_care(
+        period_id=period, start_date=date(2022, 1, 10), legal_status="V2", category_of_need="N4"
+    )
+    child.record_review(
+        review_id=review,
+        review_date=day,
+        iro_id="iro-1",
+        participation="PN1",
+        child_views_recorded=True,
+    )
+    child.record_visit(visit_id=visit, visit_date=day, seen_alone=True)
+    child.record_missing_episode_start(episode_id=episode, start_date=day, missing_type="M")
+    child.record_care_leaver_eligibility(effective_date=day, status="eligible")
+    child.record_in_touch_contact(contact_id=contact, contact_date=day, in_touch="YES")
+    ids = {
+        "period_of_care": period,
+        "review": review,
+        "visit": visit,
+        "missing_episode": episode,
+        "in_touch_contact": contact,
+    }
+    for subject, known in ids.items():
+        if subject != about:
+            with pytest.raises(errors.SubjectNotFound):
+                child.record_views_and_wishes(
+                    views_id=uuid4(), effective_date=day, views="...", about=about, about_id=known
+                )
+    views_id = uuid4()
+    child.record_views_and_wishes(
+        views_id=views_id, effective_date=day, views="...", about=about, about_id=ids[about]
+    )
+    assert child.views_and_wishes[views_id].about_id == ids[about]

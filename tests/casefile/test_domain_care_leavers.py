@@ -7,14 +7,21 @@ with his foster carers.
 
 from __future__ import annotations
 
-from datetime import date
-from uuid import uuid4
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
 from services.casefile.application import Casefile
+from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
-from services.casefile.domain import errors
+from services.casefile.domain.values import (
+    InTouchContact,
+    PersonalAdviserAppointment,
+    StayingPutRecord,
+)
 
 from .conftest import Case
 
@@ -199,3 +206,199 @@ def test_staying_put_from_18(kai: Case) -> None:
     )
     child = kai.app.get_case(kai.child_id)
     assert child.staying_put_on(date(2025, 12, 31)) and not child.staying_put_on(date(2026, 1, 5))
+
+
+# --------------------------------------------------------------------------- on the aggregate
+#
+# The rules themselves, on `Child` with no application around it: retries that
+# record nothing, the same id with other facts refused, and what each refusal
+# says (the API's problem detail) and names.
+
+PERIOD = UUID("00000000-0000-4000-8000-0000000000c1")
+CONTACT = UUID("00000000-0000-4000-8000-0000000000c2")
+
+
+def kai_record() -> Child:
+    """Kai (born 10 May 2007), looked after from 10 January 2022 until his 18th birthday."""
+    child = Child.register(
+        local_child_id="KAI04",
+        date_of_birth=date(2007, 5, 10),
+        sex="M",
+        ethnicity="APKN",
+        registration_date=date(2022, 1, 10),
+    )
+    child.start_period_of_care(
+        period_id=PERIOD, start_date=date(2022, 1, 10), legal_status="V2", category_of_need="N4"
+    )
+    child.end_period_of_care(period_id=PERIOD, end_date=date(2025, 5, 10), reason_ceased="E17")
+    return child
+
+
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
+    with pytest.raises(error) as caught:
+        command(**arguments)
+    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
+
+
+def test_a_status_again_records_nothing() -> None:
+    child = kai_record()
+    child.record_care_leaver_eligibility(effective_date=date(2023, 5, 10), status="eligible")
+    version = child.version
+    child.record_care_leaver_eligibility(effective_date=date(2023, 5, 10), status="eligible")
+    assert child.version == version
+    child.record_care_leaver_eligibility(effective_date=date(2023, 5, 10), status="qualifying")
+    assert child.care_leaver_status_on(date(2023, 5, 10)) == "qualifying"
+
+
+@pytest.mark.parametrize(
+    ("status", "day", "message"),
+    [
+        ("eligible", date(2023, 5, 9), "a young person is eligible from age 16"),
+        ("relevant", date(2023, 5, 9), "a young person is relevant from age 16"),
+        ("qualifying", date(2023, 5, 9), "a young person is qualifying from age 16"),
+        ("former_relevant", date(2025, 5, 9), "a young person is former relevant from age 18"),
+    ],
+)
+def test_what_a_status_below_its_age_says(status: str, day: date, message: str) -> None:
+    child = kai_record()
+    assert refusal(
+        errors.BelowMinimumAge,
+        lambda: child.record_care_leaver_eligibility(effective_date=day, status=status),
+    ) == ("status", message)
+    birthday = day + timedelta(days=1)
+    if status != "eligible":  # from the birthday, each is allowed (eligible: while in care)
+        child.record_care_leaver_eligibility(effective_date=birthday, status=status)
+        assert child.care_leaver_status_on(birthday) == status
+
+
+def test_what_eligible_after_care_says() -> None:
+    child = kai_record()
+    assert refusal(
+        errors.NotLookedAfter,
+        lambda: child.record_care_leaver_eligibility(
+            effective_date=date(2025, 5, 10), status="eligible"
+        ),
+    ) == ("status", "an eligible child is one still looked after")
+    assert refusal(
+        errors.UnknownCode,
+        lambda: child.record_care_leaver_eligibility(
+            effective_date=date(2025, 5, 10), status="graduated"
+        ),
+    ) == ("status", "'graduated' is not a valid status")
+
+
+def test_a_personal_adviser_again_records_nothing() -> None:
+    child = kai_record()
+    appoint = child.appoint_personal_adviser
+    appoint(effective_date=date(2023, 5, 1), personal_adviser_id=" pa-9 ")
+    version = child.version
+    appoint(effective_date=date(2023, 5, 1), personal_adviser_id="pa-9")
+    assert child.version == version
+    assert child.personal_advisers == [PersonalAdviserAppointment(date(2023, 5, 1), "pa-9")]
+    assert refusal(
+        errors.PersonalAdviserAlreadyAppointed,
+        lambda: appoint(effective_date=date(2024, 1, 1), personal_adviser_id="pa-9"),
+    ) == ("personal_adviser_id", "pa-9 is already the personal adviser from 2023-05-01")
+    assert refusal(
+        errors.MissingValue,
+        lambda: appoint(effective_date=date(2024, 1, 1), personal_adviser_id=" "),
+    ) == ("personal_adviser_id", "personal adviser id must not be blank")
+    appoint(effective_date=date(2023, 5, 1), personal_adviser_id="pa-12")  # same day, another
+    assert child.personal_adviser_on(date(2023, 5, 1)) == PersonalAdviserAppointment(
+        date(2023, 5, 1), "pa-12"
+    )
+
+
+CONTACTED = {
+    "contact_date": date(2025, 7, 1),
+    "in_touch": "YES",
+    "activity": "F2",
+    "accommodation": "Z1",
+}
+
+
+def former_relevant_kai() -> Child:
+    child = kai_record()
+    child.record_care_leaver_eligibility(effective_date=date(2025, 5, 10), status="former_relevant")
+    return child
+
+
+def test_a_contact_again_records_nothing_and_other_facts_are_refused() -> None:
+    child = former_relevant_kai()
+    child.record_in_touch_contact(contact_id=CONTACT, **CONTACTED)  # type: ignore[arg-type]
+    assert child.in_touch_contacts[CONTACT] == InTouchContact(
+        CONTACT, date(2025, 7, 1), "YES", "F2", "Z1"
+    )
+    version = child.version
+    child.record_in_touch_contact(contact_id=CONTACT, **CONTACTED)  # type: ignore[arg-type]
+    assert child.version == version
+    for other in [
+        {"contact_date": date(2025, 7, 2)},
+        {"in_touch": "NO"},
+        {"activity": "P2"},
+        {"activity": None},
+        {"accommodation": "Z2"},
+        {"accommodation": None},
+    ]:
+        facts = {**CONTACTED, **other}
+        assert refusal(
+            errors.IdAlreadyUsed,
+            child.record_in_touch_contact,
+            contact_id=CONTACT,
+            **facts,
+        ) == ("contact_id", f"contact {CONTACT} is already recorded, with other details")
+
+
+def test_a_contact_need_not_say_activity_or_accommodation() -> None:
+    child = former_relevant_kai()
+    child.record_in_touch_contact(
+        contact_id=CONTACT, contact_date=date(2025, 7, 1), in_touch="REFU"
+    )
+    assert child.in_touch_contacts[CONTACT] == InTouchContact(
+        CONTACT, date(2025, 7, 1), "REFU", None, None
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("in_touch", "MAYBE", "'MAYBE' is not an SSDA903 IN_TOUCH code"),
+        ("activity", "F3", "'F3' is not an SSDA903 ACTIV code"),
+        ("accommodation", "B3", "'B3' is not an SSDA903 ACCOM code"),
+    ],
+)
+def test_what_an_unknown_contact_code_says(field: str, value: str, message: str) -> None:
+    child = former_relevant_kai()
+    facts = {**CONTACTED, field: value}
+    assert refusal(
+        errors.UnknownCode,
+        lambda: child.record_in_touch_contact(contact_id=CONTACT, **facts),  # type: ignore[arg-type]
+    ) == (field, message)
+
+
+def test_what_a_contact_before_any_status_says() -> None:
+    child = kai_record()
+    assert refusal(
+        errors.NotACareLeaver,
+        lambda: child.record_in_touch_contact(contact_id=CONTACT, **CONTACTED),  # type: ignore[arg-type]
+    ) == ("contact_date", "no care-leaver status is recorded on or before 2025-07-01")
+
+
+def test_staying_put_again_records_nothing_and_starts_at_18() -> None:
+    child = kai_record()
+    child.record_staying_put(effective_date=date(2025, 5, 10), staying_put=True)
+    version = child.version
+    child.record_staying_put(effective_date=date(2025, 5, 10), staying_put=True)
+    assert child.version == version
+    child.record_staying_put(effective_date=date(2025, 5, 10), staying_put=False)  # a change
+    assert child.staying_put_records == [
+        StayingPutRecord(date(2025, 5, 10), True),
+        StayingPutRecord(date(2025, 5, 10), False),
+    ]
+    assert refusal(
+        errors.BelowMinimumAge,
+        lambda: child.record_staying_put(effective_date=date(2025, 5, 9), staying_put=True),
+    ) == ("effective_date", "Staying Put starts at 18 or over")

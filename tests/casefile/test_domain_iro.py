@@ -55,3 +55,17 @@ def test_an_iro_id_is_not_blank(case: Case) -> None:
         case.app.execute(
             case.child_id, c.AppointIro.model_construct(effective_date=CARE_STARTS, iro_id="  ")
         )
+
+
+def test_what_a_refused_appointment_says(case: Case) -> None:
+    child = case.app.get_case(case.child_id)
+    with pytest.raises(errors.MissingValue) as blank:
+        child.appoint_iro(effective_date=CARE_STARTS, iro_id="  ")
+    assert (blank.value.field, blank.value.message) == ("iro_id", "iro id must not be blank")
+    child.appoint_iro(effective_date=CARE_STARTS, iro_id="iro-17")
+    with pytest.raises(errors.IroAlreadyAppointed) as again:
+        child.appoint_iro(effective_date=date(2024, 3, 1), iro_id="iro-17")
+    assert (again.value.field, again.value.message) == (
+        "iro_id",
+        "iro-17 is already the child's IRO from 2024-01-08",
+    )

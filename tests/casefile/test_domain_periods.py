@@ -6,14 +6,17 @@ care order (C1); a full care order (C2) follows on 1 March 2024.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from services.casefile.application import Casefile
+from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
-from services.casefile.domain import errors
+from services.casefile.domain.values import LegalStatusSpell
 
 from .conftest import BORN, CARE_STARTS, Case
 
@@ -285,3 +288,239 @@ def test_repeated_start_with_same_id_is_a_retry(app: Casefile, child_id: UUID) -
             ),
         )
     assert caught.value.field == "period_id"
+
+
+# --------------------------------------------------------------------------- on the aggregate
+#
+# The rules themselves, on `Child` with no application around it: retries that
+# record nothing, the same id with other facts refused, and what each refusal
+# says (the API's problem detail) and names.
+
+PERIOD = UUID("00000000-0000-4000-8000-00000000000a")
+
+
+def amira() -> Child:
+    """Amira, looked after from 8 January 2024 (C1, N1), in period `PERIOD`."""
+    child = Child.register(
+        local_child_id="AMIRA01",
+        date_of_birth=BORN,
+        sex="F",
+        ethnicity="BAFR",
+        registration_date=date(2024, 1, 2),
+    )
+    child.start_period_of_care(
+        period_id=PERIOD, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+    )
+    return child
+
+
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
+    with pytest.raises(error) as caught:
+        command(**arguments)
+    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
+
+
+def test_starting_again_with_the_same_facts_records_nothing() -> None:
+    child = amira()
+    version = child.version
+    child.start_period_of_care(
+        period_id=PERIOD, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+    )
+    assert child.version == version
+    period = child.periods[PERIOD]
+    assert (period.start_date, period.legal_status, period.category_of_need) == (
+        CARE_STARTS,
+        "C1",
+        "N1",
+    )
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"start_date": date(2024, 1, 9)},
+        {"legal_status": "C2"},
+        {"category_of_need": "N2"},
+    ],
+    ids=["start date", "legal status", "category of need"],
+)
+def test_the_same_period_id_with_one_fact_different_is_refused(other: dict[str, object]) -> None:
+    child = amira()
+    facts: dict[str, object] = {
+        "start_date": CARE_STARTS,
+        "legal_status": "C1",
+        "category_of_need": "N1",
+        **other,
+    }
+    assert refusal(
+        errors.IdAlreadyUsed,
+        lambda: child.start_period_of_care(period_id=PERIOD, **facts),  # type: ignore[arg-type]
+    ) == ("period_id", f"period of care {PERIOD} is already recorded, with other details")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("legal_status", "ZZ", "'ZZ' is not an SSDA903 LS code"),
+        ("category_of_need", "N9", "'N9' is not an SSDA903 CIN code"),
+    ],
+)
+def test_what_an_unknown_code_on_start_says(field: str, value: str, message: str) -> None:
+    child = amira()
+    facts = {"legal_status": "C1", "category_of_need": "N1", field: value}
+    assert refusal(
+        errors.UnknownCode,
+        lambda: child.start_period_of_care(period_id=uuid4(), start_date=date(2023, 1, 1), **facts),
+    ) == (field, message)
+
+
+def test_what_an_overlapping_period_says() -> None:
+    child = amira()
+    assert refusal(
+        errors.PeriodsOverlap,
+        lambda: child.start_period_of_care(
+            period_id=uuid4(), start_date=date(2024, 2, 1), legal_status="C1", category_of_need="N1"
+        ),
+    ) == (
+        "start_date",
+        "a period of care from 2024-02-01 would overlap the period from 2024-01-08 (still open)",
+    )
+    child.end_period_of_care(period_id=PERIOD, end_date=date(2024, 3, 1), reason_ceased="E13")
+    assert refusal(
+        errors.PeriodsOverlap,
+        lambda: child.start_period_of_care(
+            period_id=uuid4(), start_date=date(2024, 2, 1), legal_status="C1", category_of_need="N1"
+        ),
+    ) == (
+        "start_date",
+        "a period of care from 2024-02-01 would overlap the period from 2024-01-08 to 2024-03-01",
+    )
+
+
+def test_changing_to_the_same_status_on_the_same_day_again_records_nothing() -> None:
+    child = amira()
+    child.change_legal_status(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="C2")
+    version = child.version
+    child.change_legal_status(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="C2")
+    assert child.version == version
+    assert child.periods[PERIOD].legal_statuses == (
+        LegalStatusSpell(CARE_STARTS, "C1"),
+        LegalStatusSpell(date(2024, 3, 1), "C2"),
+    )
+
+
+def test_what_a_refused_change_of_legal_status_says() -> None:
+    child = amira()
+    change = child.change_legal_status
+    assert refusal(
+        errors.UnknownCode,
+        lambda: change(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="ZZ"),
+    ) == ("legal_status", "'ZZ' is not an SSDA903 LS code")
+    assert refusal(
+        errors.DatesOutOfOrder,
+        lambda: change(period_id=PERIOD, effective_date=CARE_STARTS, legal_status="C2"),
+    ) == (
+        "effective_date",
+        "a change of legal status comes after the period of care starts (2024-01-08)",
+    )
+    change(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="C2")
+    assert refusal(
+        errors.LegalStatusChangeClash,
+        lambda: change(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="E1"),
+    ) == ("effective_date", "the legal status already changed on 2024-03-01")
+    assert refusal(
+        errors.LegalStatusUnchanged,
+        lambda: change(period_id=PERIOD, effective_date=date(2024, 3, 2), legal_status="C2"),
+    ) == ("legal_status", "the legal status on 2024-03-02 is already C2")
+    child.end_period_of_care(period_id=PERIOD, end_date=date(2024, 6, 1), reason_ceased="E13")
+    assert refusal(
+        errors.NotLookedAfter,
+        lambda: change(period_id=PERIOD, effective_date=date(2024, 6, 1), legal_status="E1"),
+    ) == ("effective_date", "the period of care ended on 2024-06-01")
+    change(period_id=PERIOD, effective_date=date(2024, 5, 31), legal_status="E1")  # its last night
+    assert child.periods[PERIOD].legal_status == "E1"
+
+
+def test_a_change_of_legal_status_is_checked_against_the_day_before() -> None:
+    child = amira()
+    change = child.change_legal_status
+    change(period_id=PERIOD, effective_date=CARE_STARTS + timedelta(days=1), legal_status="C2")
+    # On 10 January the status the day before is C2 (not C1 of 8 January): C1 is a change.
+    change(period_id=PERIOD, effective_date=date(2024, 1, 10), legal_status="C1")
+    # Entered late, before a change already recorded for the next day: still a change.
+    change(period_id=PERIOD, effective_date=date(2024, 3, 2), legal_status="E1")
+    change(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="E1")
+    assert [s.legal_status for s in child.periods[PERIOD].legal_statuses] == [
+        "C1",
+        "C2",
+        "C1",
+        "E1",
+        "E1",
+    ]
+
+
+def test_ending_again_with_the_same_facts_records_nothing_and_other_facts_are_refused() -> None:
+    child = amira()
+    child.end_period_of_care(period_id=PERIOD, end_date=CARE_STARTS, reason_ceased="E13")
+    version = child.version
+    child.end_period_of_care(period_id=PERIOD, end_date=CARE_STARTS, reason_ceased="E13")
+    assert child.version == version
+    for end_date, reason in [(CARE_STARTS, "E11"), (date(2024, 1, 9), "E13")]:
+        assert refusal(
+            errors.PeriodOfCareAlreadyEnded,
+            child.end_period_of_care,
+            period_id=PERIOD,
+            end_date=end_date,
+            reason_ceased=reason,
+        ) == ("period_id", "the period of care already ended on 2024-01-08")
+    period = child.periods[PERIOD]
+    assert (period.end_date, period.reason_ceased) == (CARE_STARTS, "E13")
+
+
+def test_what_a_refused_end_of_a_period_says() -> None:
+    child = amira()
+    end = child.end_period_of_care
+    assert refusal(
+        errors.UnknownCode,
+        lambda: end(period_id=PERIOD, end_date=date(2024, 3, 1), reason_ceased="E99"),
+    ) == ("reason_ceased", "'E99' is not an SSDA903 REC code")
+    assert refusal(
+        errors.UnknownCode,
+        lambda: end(period_id=PERIOD, end_date=date(2024, 3, 1), reason_ceased="X1"),
+    ) == ("reason_ceased", "X1 ends an episode, not a period of care")
+    assert refusal(
+        errors.DatesOutOfOrder,
+        lambda: end(period_id=PERIOD, end_date=date(2024, 1, 7), reason_ceased="E13"),
+    ) == ("end_date", "a period of care cannot end before it started (2024-01-08)")
+    unknown = uuid4()
+    assert refusal(
+        errors.PeriodOfCareNotFound,
+        lambda: end(period_id=unknown, end_date=date(2024, 3, 1), reason_ceased="E13"),
+    ) == ("period_id", f"no period of care {unknown} in this record")
+
+
+def test_a_period_cannot_end_before_any_kind_of_fact_recorded_in_it() -> None:
+    child = amira()
+    child.schedule_review(  # scheduled, not held: not a fact in the period yet
+        review_id=uuid4(), scheduled_date=date(2024, 5, 1), effective_date=date(2024, 1, 9)
+    )
+    child.record_visit(visit_id=uuid4(), visit_date=date(2024, 2, 1), seen_alone=True)
+    child.change_legal_status(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="C2")
+    assert refusal(
+        errors.RecordsAfterEndDate,
+        lambda: child.end_period_of_care(
+            period_id=PERIOD, end_date=date(2024, 1, 20), reason_ceased="E13"
+        ),
+    ) == ("end_date", "the record has facts in this period of care up to 2024-03-01")
+    child.end_period_of_care(period_id=PERIOD, end_date=date(2024, 3, 1), reason_ceased="E13")
+    assert child.periods[PERIOD].end_date == date(2024, 3, 1)
+
+
+def test_what_a_fact_outside_any_period_says() -> None:
+    child = amira()
+    assert refusal(
+        errors.NotLookedAfter, lambda: child.agree_care_plan(effective_date=date(2024, 1, 7))
+    ) == ("effective_date", "the child was not looked after on 2024-01-07")

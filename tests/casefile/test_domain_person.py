@@ -5,18 +5,26 @@ Amira (born 1 March 2015) is looked after from Monday 8 January 2024.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from pydantic import ValidationError
 
 from services.casefile.api.person import person_view, visible_fields
+from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
-from services.casefile.domain import errors
-from services.casefile.domain.values import Disability, Relationship
+from services.casefile.domain.values import (
+    Address,
+    ChildName,
+    Disability,
+    PersonWhoMatters,
+    Relationship,
+)
 
-from .conftest import BORN, CARE_STARTS, Case
+from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
 
 def person(case: Case, relationship: str = "mother", **changes: object) -> UUID:
@@ -325,3 +333,191 @@ def test_who_sees_what(case: Case) -> None:
     nothing_yet = person_view(child, date(2015, 3, 1), ["iro"])
     assert nothing_yet.name is None and nothing_yet.address is not None
     assert nothing_yet.disabilities is None and nothing_yet.people_who_matter == []
+
+
+# --------------------------------------------------------------------------- on the aggregate
+#
+# The rules themselves, on `Child` with no application around it: retries that
+# record nothing, the same id with other details refused, and what each refusal
+# says (the API's problem detail) and names.
+
+PERSON = UUID("00000000-0000-4000-8000-0000000000e1")
+ADDRESS = UUID("00000000-0000-4000-8000-0000000000e2")
+
+
+def amira() -> Child:
+    """Amira (born 1 March 2015), looked after from 8 January 2024."""
+    child = Child.register(
+        local_child_id="AMIRA01",
+        date_of_birth=BORN,
+        sex="F",
+        ethnicity="BAFR",
+        registration_date=REGISTERED,
+    )
+    child.start_period_of_care(
+        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+    )
+    return child
+
+
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
+    with pytest.raises(error) as caught:
+        command(**arguments)
+    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("blank", "field"),
+    [
+        ({"given_names": " "}, "given_names"),
+        ({"family_name": " "}, "family_name"),
+        ({"preferred_name": " "}, "preferred_name"),
+    ],
+)
+def test_what_a_blank_name_says(blank: dict[str, str], field: str) -> None:
+    child = amira()
+    name = {"given_names": "Amira", "family_name": "Haddad", **blank}
+    assert refusal(
+        errors.MissingValue, lambda: child.record_name(effective_date=CARE_STARTS, **name)
+    ) == (field, f"{field.replace('_', ' ')} must not be blank")
+
+
+def test_a_name_is_kept_as_given_less_the_spaces() -> None:
+    child = amira()
+    child.record_name(
+        effective_date=CARE_STARTS,
+        given_names=" Amira ",
+        family_name=" Haddad ",
+        preferred_name=" Mira ",
+    )
+    assert child.names == [ChildName(CARE_STARTS, "Amira", "Haddad", "Mira")]
+
+
+def test_what_a_refused_address_says() -> None:
+    child = amira()
+    add = child.add_address
+    assert refusal(
+        errors.MissingValue,
+        lambda: add(address_id=ADDRESS, effective_date=CARE_STARTS, address=" "),
+    ) == ("address", "address must not be blank")
+    assert refusal(
+        errors.MissingValue,
+        lambda: add(
+            address_id=ADDRESS, effective_date=CARE_STARTS, address="1 Mill Lane", postcode=" "
+        ),
+    ) == ("postcode", "postcode must not be blank")
+    add(
+        address_id=ADDRESS,
+        effective_date=CARE_STARTS,
+        address=" 1 Mill Lane ",
+        postcode=" ls1 4ap ",
+    )
+    assert child.addresses[ADDRESS] == Address(ADDRESS, CARE_STARTS, "1 Mill Lane", "LS1 4AP")
+    assert refusal(
+        errors.IdAlreadyUsed,
+        lambda: add(address_id=ADDRESS, effective_date=CARE_STARTS, address="2 Mill Lane"),
+    ) == ("address_id", f"address {ADDRESS} is already recorded, with other details")
+    assert refusal(
+        errors.PersonDetailsClash,
+        lambda: add(address_id=uuid4(), effective_date=CARE_STARTS, address="2 Mill Lane"),
+    ) == ("effective_date", "another address is recorded from 2024-01-08")
+
+
+@pytest.mark.parametrize(
+    ("disabilities", "error", "message"),
+    [
+        ([], errors.MissingValue, "disabilities lists at least one code (NONE for no disability)"),
+        (
+            ["NONE", "AUT"],
+            errors.UnknownCode,
+            "NONE (no disability) cannot be recorded with a disability",
+        ),
+        (["AUT", "ADHD"], errors.UnknownCode, "'ADHD' is not a valid disabilities"),
+    ],
+)
+def test_what_refused_disabilities_say(
+    disabilities: list[str], error: type[Exception], message: str
+) -> None:
+    child = amira()
+    assert refusal(
+        error,
+        lambda: child.record_disability(effective_date=CARE_STARTS, disabilities=disabilities),
+    ) == ("disabilities", message)
+
+
+SISTER = {
+    "effective_date": CARE_STARTS,
+    "name": " Yasmin Haddad ",
+    "relationship": "half_sibling",
+    "parental_responsibility": False,
+    "placed_together": True,
+}
+
+
+def test_a_person_again_records_nothing_even_once_ended() -> None:
+    child = amira()
+    child.record_person_who_matters(person_id=PERSON, **SISTER)  # type: ignore[arg-type]
+    assert child.people_who_matter[PERSON] == PersonWhoMatters(
+        PERSON, CARE_STARTS, "Yasmin Haddad", Relationship.HALF_SIBLING, False, True
+    )
+    version = child.version
+    child.record_person_who_matters(person_id=PERSON, **SISTER)  # type: ignore[arg-type]
+    child.end_relationship(person_id=PERSON, end_date=date(2024, 5, 1))
+    assert child.version == version + 1
+    child.record_person_who_matters(person_id=PERSON, **SISTER)  # type: ignore[arg-type]
+    child.end_relationship(person_id=PERSON, end_date=date(2024, 5, 1))
+    assert child.version == version + 1
+    assert refusal(
+        errors.IdAlreadyUsed,
+        lambda: child.record_person_who_matters(
+            person_id=PERSON,
+            **{**SISTER, "placed_together": False},  # type: ignore[arg-type]
+        ),
+    ) == ("person_id", f"person {PERSON} is already recorded, with other details")
+
+
+def test_what_a_refused_person_says() -> None:
+    child = amira()
+
+    def person(**details: object) -> None:
+        child.record_person_who_matters(person_id=uuid4(), **{**SISTER, **details})  # type: ignore[arg-type]
+
+    assert refusal(errors.UnknownCode, lambda: person(relationship="cousin")) == (
+        "relationship",
+        "'cousin' is not a valid relationship",
+    )
+    assert refusal(errors.MissingValue, lambda: person(name=" ")) == (
+        "name",
+        "name must not be blank",
+    )
+    assert refusal(errors.RelationshipInconsistent, lambda: person(placed_together=None)) == (
+        "placed_together",
+        "for a sibling, say whether they are placed together with the child",
+    )
+    assert refusal(errors.RelationshipInconsistent, lambda: person(relationship="friend")) == (
+        "placed_together",
+        "only a sibling is placed together (or not) with the child",
+    )
+
+
+def test_what_a_refused_end_of_a_relationship_says() -> None:
+    child = amira()
+    unknown = uuid4()
+    assert refusal(
+        errors.PersonWhoMattersNotFound,
+        lambda: child.end_relationship(person_id=unknown, end_date=date(2024, 5, 1)),
+    ) == ("person_id", f"no person {unknown} is recorded as mattering to this child")
+    child.record_person_who_matters(person_id=PERSON, **SISTER)  # type: ignore[arg-type]
+    assert refusal(
+        errors.DatesOutOfOrder,
+        lambda: child.end_relationship(person_id=PERSON, end_date=date(2024, 1, 7)),
+    ) == ("end_date", "the relationship cannot end before it was recorded (2024-01-08)")
+    child.end_relationship(person_id=PERSON, end_date=CARE_STARTS)  # the same day will do
+    assert refusal(
+        errors.RelationshipAlreadyEnded,
+        lambda: child.end_relationship(person_id=PERSON, end_date=date(2024, 5, 1)),
+    ) == ("person_id", "the relationship already ended on 2024-01-08")
+    assert child.people_who_matter[PERSON].end_date == CARE_STARTS

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from services.casefile.application import Casefile
 from services.casefile.domain import UNCHANGED, Child, errors
 from services.casefile.domain import commands as c
+from services.casefile.domain.values import ChildDetails, DetailsCorrection
 
 from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
@@ -223,3 +227,208 @@ def test_fixture_child(app: Casefile, child_id: UUID) -> None:
     child = app.get_case(child_id)
     assert child.details.date_of_birth == BORN
     assert child.registration_date == REGISTERED
+
+
+# --------------------------------------------------------------------------- on the aggregate
+#
+# The rules themselves, on `Child` with no application around it: what each
+# refusal says (the API's problem detail) and names, and what is kept as given.
+
+
+def ben(**changes: object) -> Child:
+    details: dict[str, object] = {
+        "local_child_id": "BEN02",
+        "date_of_birth": date(2012, 7, 14),
+        "sex": "M",
+        "ethnicity": "WBRI",
+        "registration_date": date(2024, 2, 1),
+    }
+    details.update(changes)
+    return Child.register(**details)  # type: ignore[arg-type]
+
+
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
+    with pytest.raises(error) as caught:
+        command(**arguments)
+    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "field", "message"),
+    [
+        (
+            {"local_child_id": "  "},
+            errors.MissingValue,
+            "local_child_id",
+            "local child id must not be blank",
+        ),
+        (
+            {"upn": "A201234567890"},
+            errors.InvalidUpn,
+            "upn",
+            "UPN check letter (character 1) does not match characters 2-13; "
+            "the number has probably been mistyped",
+        ),
+        (
+            {"nhs_number": "9434765918"},
+            errors.InvalidNhsNumber,
+            "nhs_number",
+            "NHS number check digit (10th digit) does not match; "
+            "the number has probably been mistyped",
+        ),
+        ({"sex": "X"}, errors.UnknownCode, "sex", "'X' is not an SSDA903 SEX code"),
+        (
+            {"ethnicity": "BRIT"},
+            errors.UnknownCode,
+            "ethnicity",
+            "'BRIT' is not an SSDA903 ETHNIC code",
+        ),
+        (
+            {"uasc_ceased_date": date(2024, 1, 1)},
+            errors.UascDetailsInconsistent,
+            "uasc_ceased_date",
+            "a date UASC status ceased needs the child recorded as UASC",
+        ),
+        (
+            {"uasc": True, "uasc_ceased_date": date(2012, 7, 13)},
+            errors.DateBeforeBirth,
+            "uasc_ceased_date",
+            "UASC status cannot cease before the child was born",
+        ),
+        (
+            {"registration_date": date(2012, 7, 13)},
+            errors.DateBeforeBirth,
+            "registration_date",
+            "a child is registered once born: registration date is before date of birth",
+        ),
+    ],
+    ids=[
+        "blank id",
+        "upn",
+        "nhs number",
+        "sex",
+        "ethnicity",
+        "ceased without uasc",
+        "ceased before birth",
+        "registered before birth",
+    ],
+)
+def test_what_a_refused_registration_says(
+    changes: dict[str, object], error: type[Exception], field: str, message: str
+) -> None:
+    assert refusal(error, lambda: ben(**changes)) == (field, message)
+
+
+def test_uasc_status_cannot_cease_after_today() -> None:
+    tomorrow = date.today() + timedelta(days=2)
+    field, _ = refusal(errors.DateInFuture, lambda: ben(uasc=True, uasc_ceased_date=tomorrow))
+    assert field == "uasc_ceased_date"
+
+
+def test_registration_keeps_the_details_normalised() -> None:
+    child = ben(
+        local_child_id=" BEN02 ",
+        upn=" l201234567890 ",
+        nhs_number="943 476 5919",
+        uasc=True,
+        uasc_ceased_date=date(2012, 7, 14),  # the day of birth itself is allowed
+        registration_date=date(2012, 7, 14),  # and so is registering a newborn
+    )
+    assert child.details == ChildDetails(
+        local_child_id="BEN02",
+        date_of_birth=date(2012, 7, 14),
+        sex="M",
+        ethnicity="WBRI",
+        upn=UPN,
+        nhs_number=NHS_NUMBER,
+        uasc=True,
+        uasc_ceased_date=date(2012, 7, 14),
+    )
+    assert child.registration_date == date(2012, 7, 14)
+    assert ben().details.uasc is False
+
+
+FULL = {
+    "local_child_id": "BEN02",
+    "upn": UPN,
+    "nhs_number": NHS_NUMBER,
+    "uasc": True,
+    "uasc_ceased_date": date(2024, 1, 5),
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("local_child_id", "BEN03"),
+        ("date_of_birth", date(2012, 7, 15)),
+        ("sex", "F"),
+        ("ethnicity", "WIRI"),
+        ("upn", None),
+        ("nhs_number", None),
+        ("uasc_ceased_date", None),
+        ("uasc", False),
+    ],
+)
+def test_a_correction_changes_only_the_detail_given(field: str, value: object) -> None:
+    child = ben(**FULL)
+    changes: dict[str, object] = {field: value}
+    if field == "uasc":
+        changes["uasc_ceased_date"] = None  # no longer UASC: no date it ceased
+    before = child.details
+    child.correct_details(effective_date=date(2024, 3, 1), note="from the court papers", **changes)
+    assert child.details == replace(before, **changes)  # type: ignore[arg-type]
+    assert child.corrections[-1] == DetailsCorrection(date(2024, 3, 1), tuple(sorted(changes)))
+    (corrected,) = [
+        e for e in child.collect_events() if type(e).__name__ == "ChildDetailsCorrected"
+    ]
+    assert corrected.note == "from the court papers"  # type: ignore[attr-defined]
+    assert corrected.local_child_id == child.details.local_child_id  # type: ignore[attr-defined]
+    assert corrected.nhs_number == child.details.nhs_number  # type: ignore[attr-defined]
+
+
+def test_a_correction_is_made_once_the_child_is_registered() -> None:
+    child = ben()
+    assert refusal(
+        errors.DatesOutOfOrder,
+        lambda: child.correct_details(effective_date=date(2024, 1, 31), sex="F"),
+    ) == ("effective_date", "a correction cannot be made before the child was registered")
+    child.correct_details(effective_date=date(2024, 2, 1), sex="F")  # the same day will do
+    assert child.details.sex == "F"
+
+
+def test_date_of_birth_correction_is_checked_against_the_earliest_fact() -> None:
+    # Registered 2 January 2024, before anything else in the record.
+    child = Child.register(
+        local_child_id="AMIRA01",
+        date_of_birth=BORN,
+        sex="F",
+        ethnicity="BAFR",
+        registration_date=REGISTERED,
+    )
+    period_id = uuid4()
+    child.start_period_of_care(
+        period_id=period_id, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+    )
+    child.schedule_review(
+        review_id=uuid4(), scheduled_date=date(2024, 2, 1), effective_date=date(2024, 1, 9)
+    )
+    assert refusal(
+        errors.CorrectionConflictsWithRecord,
+        lambda: child.correct_details(
+            effective_date=date(2024, 3, 1), date_of_birth=REGISTERED + timedelta(days=1)
+        ),
+    ) == (
+        "date_of_birth",
+        "the record has facts from 2024-01-02, before the corrected date of birth",
+    )
+    child.correct_details(effective_date=date(2024, 3, 1), date_of_birth=REGISTERED)
+    assert child.details.date_of_birth == REGISTERED
+
+
+def test_the_child_id_never_changes_for_a_local_id() -> None:
+    # Ids already stored were derived this way: a new namespace would orphan them.
+    assert Child.create_id(" BEN02 ") == UUID("80e0b0ac-6144-5f28-89ef-ba58ed4a5fe6")

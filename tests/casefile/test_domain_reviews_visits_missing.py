@@ -5,16 +5,19 @@ Amira (born 1 March 2015) is looked after from Monday 8 January 2024.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from services.casefile.application import Casefile
+from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
-from services.casefile.domain import errors
+from services.casefile.domain.values import MissingEpisode, StatutoryReview, StatutoryVisit
 
-from .conftest import Case
+from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
 
 def hold_review(
@@ -349,3 +352,313 @@ def test_next_review_due_follows_regulation_33(case: Case) -> None:
     hold_review(case, date(2024, 4, 29))
     summary = case.app.summarise_case(case.child_id, as_at=date(2024, 5, 1))
     assert summary.next_review_due == date(2024, 10, 29)
+
+
+# --------------------------------------------------------------------------- on the aggregate
+#
+# The rules themselves, on `Child` with no application around it: retries that
+# record nothing, the same id with other facts refused, and what each refusal
+# says (the API's problem detail) and names.
+
+REVIEW = UUID("00000000-0000-4000-8000-0000000000b1")
+VISIT = UUID("00000000-0000-4000-8000-0000000000b2")
+EPISODE = UUID("00000000-0000-4000-8000-0000000000b3")
+
+
+def amira() -> Child:
+    """Amira (born 1 March 2015), looked after from 8 January 2024."""
+    child = Child.register(
+        local_child_id="AMIRA01",
+        date_of_birth=BORN,
+        sex="F",
+        ethnicity="BAFR",
+        registration_date=REGISTERED,
+    )
+    child.start_period_of_care(
+        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+    )
+    return child
+
+
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
+    with pytest.raises(error) as caught:
+        command(**arguments)
+    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
+
+
+HELD = {
+    "review_date": date(2024, 2, 2),
+    "iro_id": "iro-17",
+    "participation": "PN1",
+    "child_views_recorded": True,
+}
+
+
+def test_a_review_held_again_records_nothing_and_other_facts_are_refused() -> None:
+    child = amira()
+    child.record_review(review_id=REVIEW, note="Amira chaired part of it", **HELD)  # type: ignore[arg-type]
+    assert child.collect_events()[-1].note == "Amira chaired part of it"  # type: ignore[attr-defined]
+    assert child.reviews[REVIEW] == StatutoryReview(
+        REVIEW, None, date(2024, 2, 2), "iro-17", "PN1", True, "Amira chaired part of it"
+    )
+    version = child.version
+    child.record_review(review_id=REVIEW, **HELD)  # type: ignore[arg-type]
+    assert child.version == version
+    for other in [
+        {"review_date": date(2024, 2, 3)},
+        {"iro_id": "iro-18"},
+        {"participation": "PN2"},
+        {"child_views_recorded": False},
+    ]:
+        facts = {**HELD, **other}
+        assert refusal(
+            errors.ReviewAlreadyHeld,
+            child.record_review,
+            review_id=REVIEW,
+            **facts,
+        ) == ("review_id", f"review {REVIEW} was held on 2024-02-02")
+    assert refusal(
+        errors.ReviewAlreadyHeld,
+        lambda: child.schedule_review(
+            review_id=REVIEW, scheduled_date=date(2024, 3, 1), effective_date=date(2024, 2, 3)
+        ),
+    ) == ("review_id", f"review {REVIEW} was held on 2024-02-02")
+
+
+def test_what_a_refused_review_says() -> None:
+    child = amira()
+    review = child.record_review
+    assert refusal(
+        errors.MissingValue,
+        lambda: review(review_id=REVIEW, **{**HELD, "iro_id": " "}),  # type: ignore[arg-type]
+    ) == ("iro_id", "iro id must not be blank")
+    assert refusal(
+        errors.UnknownCode,
+        lambda: review(review_id=REVIEW, **{**HELD, "participation": "PN8"}),  # type: ignore[arg-type]
+    ) == ("participation", "'PN8' is not an SSDA903 REVIEW_CODE code")
+    assert refusal(
+        errors.ParticipationInconsistentWithAge,
+        lambda: review(review_id=REVIEW, **{**HELD, "participation": "PN0"}),  # type: ignore[arg-type]
+    ) == ("participation", "PN0 is for a child under 4 at the review, and only then")
+
+
+def test_a_review_is_scheduled_with_the_day_it_was_set() -> None:
+    child = amira()
+    child.schedule_review(
+        review_id=REVIEW, scheduled_date=date(2024, 2, 2), effective_date=date(2024, 1, 9)
+    )
+    assert child.collect_events()[-1].effective_date == date(2024, 1, 9)  # type: ignore[attr-defined]
+    assert child.reviews[REVIEW].scheduled_date == date(2024, 2, 2)
+
+
+def test_reviews_held_in_a_period_are_in_the_order_held() -> None:
+    child = amira()
+    (first,) = child.periods_in_order
+    later, earlier, elsewhere = uuid4(), uuid4(), uuid4()
+    child.schedule_review(  # scheduled only: not held in any period
+        review_id=uuid4(), scheduled_date=date(2024, 4, 1), effective_date=date(2024, 1, 9)
+    )
+    child.record_review(review_id=later, **{**HELD, "review_date": date(2024, 3, 1)})  # type: ignore[arg-type]
+    child.record_review(review_id=earlier, **HELD)  # type: ignore[arg-type]
+    child.end_period_of_care(
+        period_id=first.period_id, end_date=date(2024, 5, 1), reason_ceased="E13"
+    )
+    second = uuid4()
+    child.start_period_of_care(
+        period_id=second, start_date=date(2024, 6, 1), legal_status="V2", category_of_need="N4"
+    )
+    child.record_review(review_id=elsewhere, **{**HELD, "review_date": date(2024, 6, 20)})  # type: ignore[arg-type]
+    assert [r.review_id for r in child.reviews_held_in(child.periods[first.period_id])] == [
+        earlier,
+        later,
+    ]
+    assert [r.review_id for r in child.reviews_held_in(child.periods[second])] == [elsewhere]
+
+
+def test_a_visit_again_records_nothing_and_other_facts_are_refused() -> None:
+    child = amira()
+    child.record_visit(
+        visit_id=VISIT, visit_date=date(2024, 1, 12), seen_alone=True, note="at the foster home"
+    )
+    assert child.collect_events()[-1].note == "at the foster home"  # type: ignore[attr-defined]
+    version = child.version
+    child.record_visit(visit_id=VISIT, visit_date=date(2024, 1, 12), seen_alone=True)
+    assert child.version == version
+    for visit_date, seen_alone in [(date(2024, 1, 12), False), (date(2024, 1, 13), True)]:
+        assert refusal(
+            errors.IdAlreadyUsed,
+            child.record_visit,
+            visit_id=VISIT,
+            visit_date=visit_date,
+            seen_alone=seen_alone,
+        ) == ("visit_id", f"visit {VISIT} is already recorded, with other details")
+    assert child.visits[VISIT] == StatutoryVisit(
+        VISIT, date(2024, 1, 12), True, "at the foster home"
+    )
+
+
+def test_a_missing_episode_again_records_nothing_and_other_facts_are_refused() -> None:
+    child = amira()
+    child.record_missing_episode_start(
+        episode_id=EPISODE, start_date=date(2024, 3, 1), missing_type="A"
+    )
+    version = child.version
+    child.record_missing_episode_start(
+        episode_id=EPISODE, start_date=date(2024, 3, 1), missing_type="A"
+    )
+    assert child.version == version
+    assert child.missing_episodes[EPISODE] == MissingEpisode(EPISODE, "A", date(2024, 3, 1))
+    for start_date, missing_type in [(date(2024, 3, 1), "M"), (date(2024, 3, 2), "A")]:
+        assert refusal(
+            errors.IdAlreadyUsed,
+            child.record_missing_episode_start,
+            episode_id=EPISODE,
+            start_date=start_date,
+            missing_type=missing_type,
+        ) == ("episode_id", f"missing episode {EPISODE} is already recorded, with other details")
+
+
+def test_what_a_refused_missing_episode_says() -> None:
+    child = amira()
+    start = child.record_missing_episode_start
+    assert refusal(
+        errors.UnknownCode,
+        lambda: start(episode_id=uuid4(), start_date=date(2024, 3, 1), missing_type="X"),
+    ) == ("missing_type", "'X' is not an SSDA903 MISSING code")
+    assert refusal(
+        errors.MissingEpisodeOutsidePeriodOfCare,
+        lambda: start(episode_id=uuid4(), start_date=date(2024, 1, 7), missing_type="M"),
+    ) == ("start_date", "the child was not looked after on 2024-01-07")
+    start(episode_id=EPISODE, start_date=date(2024, 3, 1), missing_type="M")
+    assert refusal(
+        errors.MissingEpisodesOverlap,
+        lambda: start(episode_id=uuid4(), start_date=date(2024, 3, 2), missing_type="M"),
+    ) == ("start_date", "the child was already missing or away from 2024-03-01 (not yet returned)")
+    child.record_missing_episode_end(
+        episode_id=EPISODE,
+        end_date=date(2024, 3, 4),
+        return_interview_offered=True,
+        return_interview_accepted=False,
+    )
+    assert refusal(
+        errors.MissingEpisodesOverlap,
+        lambda: start(episode_id=uuid4(), start_date=date(2024, 3, 3), missing_type="M"),
+    ) == ("start_date", "the child was already missing or away from 2024-03-01 to 2024-03-04")
+
+
+def test_a_return_again_records_nothing_and_other_facts_are_refused() -> None:
+    child = amira()
+    child.record_missing_episode_start(
+        episode_id=EPISODE, start_date=date(2024, 3, 1), missing_type="M"
+    )
+    returned = {
+        "end_date": date(2024, 3, 2),
+        "return_interview_offered": True,
+        "return_interview_accepted": True,
+    }
+    child.record_missing_episode_end(episode_id=EPISODE, **returned)  # type: ignore[arg-type]
+    version = child.version
+    child.record_missing_episode_end(episode_id=EPISODE, **returned)  # type: ignore[arg-type]
+    assert child.version == version
+    for other in [
+        {"end_date": date(2024, 3, 3)},
+        {"return_interview_offered": True, "return_interview_accepted": False},
+        {"return_interview_offered": False, "return_interview_accepted": False},
+    ]:
+        facts = {**returned, **other}
+        assert refusal(
+            errors.MissingEpisodeAlreadyEnded,
+            child.record_missing_episode_end,
+            episode_id=EPISODE,
+            **facts,
+        ) == ("episode_id", "the episode already ended on 2024-03-02")
+
+
+def test_what_a_refused_return_says() -> None:
+    child = amira()
+    child.record_missing_episode_start(
+        episode_id=EPISODE, start_date=date(2024, 3, 1), missing_type="M"
+    )
+
+    def end(
+        end_date: date, offered: bool = True, accepted: bool = False, episode: UUID = EPISODE
+    ) -> None:
+        child.record_missing_episode_end(
+            episode_id=episode,
+            end_date=end_date,
+            return_interview_offered=offered,
+            return_interview_accepted=accepted,
+        )
+
+    unknown = uuid4()
+    assert refusal(
+        errors.MissingEpisodeNotFound, lambda: end(date(2024, 3, 2), episode=unknown)
+    ) == ("episode_id", f"no missing episode {unknown} in this record")
+    assert refusal(
+        errors.ReturnInterviewNotOffered, lambda: end(date(2024, 3, 2), False, True)
+    ) == ("return_interview_accepted", "a return interview can be accepted only if offered")
+    assert refusal(errors.DatesOutOfOrder, lambda: end(date(2024, 2, 29))) == (
+        "end_date",
+        "the episode cannot end before it started (2024-03-01)",
+    )
+
+
+def test_a_return_cannot_pass_the_start_of_another_episode() -> None:
+    child = amira()
+    later, earlier = uuid4(), uuid4()
+    child.record_missing_episode_start(
+        episode_id=later, start_date=date(2024, 3, 10), missing_type="M"
+    )
+    child.record_missing_episode_end(
+        episode_id=later,
+        end_date=date(2024, 3, 11),
+        return_interview_offered=False,
+        return_interview_accepted=False,
+    )
+    # Entered late: an earlier episode, still open when the later one began.
+    child.record_missing_episode_start(
+        episode_id=earlier, start_date=date(2024, 3, 5), missing_type="A"
+    )
+    assert refusal(
+        errors.MissingEpisodesOverlap,
+        lambda: child.record_missing_episode_end(
+            episode_id=earlier,
+            end_date=date(2024, 3, 12),
+            return_interview_offered=False,
+            return_interview_accepted=False,
+        ),
+    ) == ("end_date", "another missing episode started on 2024-03-10")
+    child.record_missing_episode_end(  # back the day the later one began: they only touch
+        episode_id=earlier,
+        end_date=date(2024, 3, 10),
+        return_interview_offered=False,
+        return_interview_accepted=False,
+    )
+    assert child.missing_episodes[earlier].end_date == date(2024, 3, 10)
+
+
+def test_episodes_may_start_on_the_same_day_one_after_the_other() -> None:
+    child = amira()
+    first, second = uuid4(), uuid4()
+    child.record_missing_episode_start(
+        episode_id=first, start_date=date(2024, 3, 5), missing_type="A"
+    )
+    child.record_missing_episode_end(
+        episode_id=first,
+        end_date=date(2024, 3, 5),
+        return_interview_offered=False,
+        return_interview_accepted=False,
+    )
+    child.record_missing_episode_start(
+        episode_id=second, start_date=date(2024, 3, 5), missing_type="M"
+    )
+    child.record_missing_episode_end(
+        episode_id=second,
+        end_date=date(2024, 3, 6),
+        return_interview_offered=False,
+        return_interview_accepted=False,
+    )
+    assert child.missing_episodes[second].end_date == date(2024, 3, 6)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
+from uuid import uuid4
 
 import pytest
 
+from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
-from services.casefile.domain import errors
+from services.casefile.domain.values import SocialWorkerAllocation
 
-from .conftest import CARE_STARTS, Case
+from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
 
 def allocate(
@@ -140,3 +144,151 @@ def test_social_worker_changes_in_the_last_year_use_the_shared_year(case: Case) 
     # The day after, 1 February 2024 is outside the year.
     later = case.app.summarise_case(case.child_id, as_at=date(2025, 2, 1))
     assert later.social_worker_changes_in_last_year == 0
+
+
+# --------------------------------------------------------------------------- on the aggregate
+#
+# The rules themselves, on `Child` with no application around it: retries that
+# record nothing, what each refusal says (the API's problem detail) and names,
+# and the note that travels on the event.
+
+
+def amira() -> Child:
+    """Amira, looked after from 8 January 2024."""
+    child = Child.register(
+        local_child_id="AMIRA01",
+        date_of_birth=BORN,
+        sex="F",
+        ethnicity="BAFR",
+        registration_date=REGISTERED,
+    )
+    child.start_period_of_care(
+        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
+    )
+    return child
+
+
+def refusal(
+    error: type[Exception], command: Callable[..., object], /, **arguments: Any
+) -> tuple[object, str]:
+    """The field and message of the `error` that `command(**arguments)` is refused with."""
+    with pytest.raises(error) as caught:
+        command(**arguments)
+    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
+
+
+def last_event(child: Child) -> Any:
+    return child.collect_events()[-1]
+
+
+def test_what_a_refused_allocation_says() -> None:
+    child = amira()
+    allocate = child.allocate_social_worker
+    assert refusal(
+        errors.MissingValue,
+        lambda: allocate(effective_date=CARE_STARTS, social_worker_id="sw-1", team=" "),
+    ) == ("team", "team must not be blank")
+    assert refusal(
+        errors.UnknownCode,
+        lambda: allocate(
+            effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC 1", reason="BORED"
+        ),
+    ) == ("reason", "'BORED' is not a valid reason")
+    allocate(effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC 1")
+    assert refusal(
+        errors.SocialWorkerAlreadyAllocated,
+        lambda: allocate(effective_date=date(2024, 2, 1), social_worker_id="sw-1", team="CiC 1"),
+    ) == ("social_worker_id", "sw-1 in CiC 1 is already allocated from 2024-01-08")
+    assert refusal(
+        errors.ChangeReasonRequired,
+        lambda: allocate(effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1"),
+    ) == ("reason", "a change of social worker records the reason for the change")
+
+
+def test_an_allocation_again_records_nothing_and_a_move_of_team_needs_no_reason() -> None:
+    child = amira()
+    allocate = child.allocate_social_worker
+    allocate(effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC 1")
+    allocate(
+        effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1", reason="LEFTRL"
+    )
+    version = child.version
+    allocate(
+        effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1", reason="LEFTRL"
+    )
+    assert child.version == version
+    allocate(effective_date=date(2024, 3, 1), social_worker_id="sw-2", team="CiC 2")
+    assert child.allocations[-1] == SocialWorkerAllocation(date(2024, 3, 1), "sw-2", "CiC 2")
+    assert child.social_worker_changes(CARE_STARTS, date(2024, 3, 1)) == 1
+
+
+def test_each_change_of_worker_counts_up_to_and_including_the_last_day() -> None:
+    child = amira()
+    allocate = child.allocate_social_worker
+    allocate(effective_date=CARE_STARTS, social_worker_id="sw-1", team="CiC 1")
+    allocate(
+        effective_date=date(2024, 2, 1), social_worker_id="sw-2", team="CiC 1", reason="LEFTRL"
+    )
+    allocate(
+        effective_date=date(2024, 3, 1), social_worker_id="sw-3", team="CiC 1", reason="ABSENC"
+    )
+    assert child.social_worker_changes(CARE_STARTS, date(2024, 3, 1)) == 2
+    assert child.social_worker_changes(date(2024, 2, 2), date(2024, 3, 1)) == 1
+    assert child.social_worker_changes(date(2024, 2, 1), date(2024, 2, 29)) == 1
+
+
+def test_plans_carry_their_note_and_are_for_a_looked_after_child() -> None:
+    child = amira()
+    child.agree_care_plan(effective_date=date(2024, 1, 20), note="contact with mum weekly")
+    assert last_event(child).note == "contact with mum weekly"
+    child.agree_permanence_plan(
+        effective_date=date(2024, 4, 1), plan_type="adoption", note="parallel planning"
+    )
+    assert last_event(child).note == "parallel planning"
+    for agree in (
+        lambda: child.agree_care_plan(effective_date=date(2024, 1, 7)),
+        lambda: child.agree_permanence_plan(effective_date=date(2024, 1, 7), plan_type="other"),
+    ):
+        assert refusal(errors.NotLookedAfter, agree) == (
+            "effective_date",
+            "the child was not looked after on 2024-01-07",
+        )
+
+
+def test_a_permanence_plan_again_records_nothing() -> None:
+    child = amira()
+    child.agree_permanence_plan(effective_date=date(2024, 4, 1), plan_type="adoption")
+    version = child.version
+    child.agree_permanence_plan(effective_date=date(2024, 4, 1), plan_type="adoption")
+    assert child.version == version
+    child.agree_permanence_plan(effective_date=date(2024, 4, 1), plan_type="return_home")
+    assert [p.plan_type for p in child.permanence_plans] == ["adoption", "return_home"]
+
+
+def test_pathway_plans_and_their_reviews_again_record_nothing() -> None:
+    child = amira()
+    child.agree_pathway_plan(effective_date=date(2024, 2, 1), note="first plan")
+    assert last_event(child).note == "first plan"
+    child.agree_pathway_plan(effective_date=date(2024, 9, 1))  # a new plan, on another day
+    version = child.version
+    child.agree_pathway_plan(effective_date=date(2024, 9, 1))
+    child.review_pathway_plan(effective_date=date(2024, 9, 1))  # the day it was agreed
+    assert child.version == version
+    child.review_pathway_plan(effective_date=date(2025, 2, 1), note="moving to college")
+    assert last_event(child).note == "moving to college"
+    version = child.version
+    child.review_pathway_plan(effective_date=date(2025, 2, 1))
+    assert child.version == version
+    assert [(p.effective_date, p.review_dates) for p in child.pathway_plans] == [
+        (date(2024, 2, 1), ()),
+        (date(2024, 9, 1), (date(2025, 2, 1),)),
+    ]
+
+
+def test_a_pathway_plan_is_reviewed_once_agreed() -> None:
+    child = amira()
+    child.agree_pathway_plan(effective_date=date(2024, 2, 1))
+    assert refusal(
+        errors.PathwayPlanNotAgreed,
+        lambda: child.review_pathway_plan(effective_date=date(2024, 1, 31)),
+    ) == ("effective_date", "no pathway plan was agreed on or before 2024-01-31")
