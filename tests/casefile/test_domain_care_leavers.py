@@ -7,13 +7,12 @@ with his foster carers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.refusals import refusal
 from services.casefile.application import Casefile
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
@@ -232,15 +231,6 @@ def kai_record() -> Child:
     )
     child.end_period_of_care(period_id=PERIOD, end_date=date(2025, 5, 10), reason_ceased="E17")
     return child
-
-
-def refusal(
-    error: type[Exception], command: Callable[..., object], /, **arguments: Any
-) -> tuple[object, str]:
-    """The field and message of the `error` that `command(**arguments)` is refused with."""
-    with pytest.raises(error) as caught:
-        command(**arguments)
-    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
 def test_a_status_again_records_nothing() -> None:

@@ -6,13 +6,12 @@ care order (C1); a full care order (C2) follows on 1 March 2024.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.refusals import refusal
 from services.casefile.application import Casefile
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
@@ -312,15 +311,6 @@ def amira() -> Child:
         period_id=PERIOD, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
     )
     return child
-
-
-def refusal(
-    error: type[Exception], command: Callable[..., object], /, **arguments: Any
-) -> tuple[object, str]:
-    """The field and message of the `error` that `command(**arguments)` is refused with."""
-    with pytest.raises(error) as caught:
-        command(**arguments)
-    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
 def test_starting_again_with_the_same_facts_records_nothing() -> None:

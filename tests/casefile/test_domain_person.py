@@ -5,7 +5,6 @@ Amira (born 1 March 2015) is looked after from Monday 8 January 2024.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -13,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from pydantic import ValidationError
 
+from casefile.refusals import refusal
 from services.casefile.api.person import person_view, visible_fields
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
@@ -28,7 +28,7 @@ from .conftest import BORN, CARE_STARTS, REGISTERED, Case
 
 
 def person(case: Case, relationship: str = "mother", **changes: object) -> UUID:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "person_id": uuid4(),
         "effective_date": CARE_STARTS,
         "name": "Leila Haddad",
@@ -37,7 +37,8 @@ def person(case: Case, relationship: str = "mother", **changes: object) -> UUID:
     }
     fields.update(changes)
     case.app.execute(case.child_id, c.RecordPersonWhoMatters.model_construct(**fields))
-    return fields["person_id"]  # type: ignore[return-value]
+    person_id: UUID = fields["person_id"]
+    return person_id
 
 
 def test_name_recorded_then_corrected_keeps_history(case: Case) -> None:
@@ -358,15 +359,6 @@ def amira() -> Child:
         period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
     )
     return child
-
-
-def refusal(
-    error: type[Exception], command: Callable[..., object], /, **arguments: Any
-) -> tuple[object, str]:
-    """The field and message of the `error` that `command(**arguments)` is refused with."""
-    with pytest.raises(error) as caught:
-        command(**arguments)
-    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.refusals import refusal
 from services.casefile.application import Casefile
 from services.casefile.domain import UNCHANGED, Child, errors
 from services.casefile.domain import commands as c
@@ -245,15 +244,6 @@ def ben(**changes: object) -> Child:
     }
     details.update(changes)
     return Child.register(**details)  # type: ignore[arg-type]
-
-
-def refusal(
-    error: type[Exception], command: Callable[..., object], /, **arguments: Any
-) -> tuple[object, str]:
-    """The field and message of the `error` that `command(**arguments)` is refused with."""
-    with pytest.raises(error) as caught:
-        command(**arguments)
-    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

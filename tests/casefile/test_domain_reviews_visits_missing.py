@@ -5,13 +5,12 @@ Amira (born 1 March 2015) is looked after from Monday 8 January 2024.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.refusals import refusal
 from services.casefile.application import Casefile
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
@@ -378,15 +377,6 @@ def amira() -> Child:
         period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
     )
     return child
-
-
-def refusal(
-    error: type[Exception], command: Callable[..., object], /, **arguments: Any
-) -> tuple[object, str]:
-    """The field and message of the `error` that `command(**arguments)` is refused with."""
-    with pytest.raises(error) as caught:
-        command(**arguments)
-    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
 HELD = {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from casefile.refusals import refusal
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
 from services.casefile.domain.values import SocialWorkerAllocation
@@ -166,15 +166,6 @@ def amira() -> Child:
         period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
     )
     return child
-
-
-def refusal(
-    error: type[Exception], command: Callable[..., object], /, **arguments: Any
-) -> tuple[object, str]:
-    """The field and message of the `error` that `command(**arguments)` is refused with."""
-    with pytest.raises(error) as caught:
-        command(**arguments)
-    return caught.value.field, caught.value.message  # type: ignore[attr-defined]
 
 
 def last_event(child: Child) -> Any:
