@@ -438,8 +438,10 @@ def test_what_refused_views_say() -> None:
         "about_id",
         "views about care plan are not recorded against an id",
     )
-    field, _ = refusal(errors.SubjectNotFound, lambda: views(about="missing_episode"))
-    assert field == "about_id"  # an episode's views name the episode
+    assert refusal(errors.SubjectNotFound, lambda: views(about="missing_episode")) == (
+        "about_id",
+        "say which missing episode these views are about (about_id)",
+    )
     assert refusal(
         errors.SubjectNotFound, lambda: views(about="in_touch_contact", about_id=somewhere)
     ) == ("about_id", f"no in touch contact {somewhere} in this record")

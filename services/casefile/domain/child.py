@@ -1175,7 +1175,12 @@ class Child(Aggregate):
                 f"views about {_label(subject.value)} are not recorded against an id",
                 field="about_id",
             )
-        if known_ids is not None and (about_id is None or about_id not in known_ids):
+        if known_ids is not None and about_id is None:
+            raise errors.SubjectNotFound(
+                f"say which {_label(subject.value)} these views are about (about_id)",
+                field="about_id",
+            )
+        if known_ids is not None and about_id not in known_ids:
             raise errors.SubjectNotFound(
                 f"no {_label(subject.value)} {about_id} in this record", field="about_id"
             )
