@@ -8,12 +8,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.children import amira
 from casefile.refusals import refusal
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
 from services.casefile.domain.values import AdoptionProgress, ViewsAndWishes, ViewsSubject
 
-from .conftest import BORN, CARE_STARTS, REGISTERED, Case
+from .conftest import Case
 
 DECIDED = date(2024, 3, 1)
 PLACEMENT_ORDER = date(2024, 5, 1)
@@ -202,21 +203,6 @@ def test_views_against_something_not_in_the_record(case: Case) -> None:
 # The rules themselves, on `Child` with no application around it: retries that
 # record nothing, other facts refused, and what each refusal says (the API's
 # problem detail) and names.
-
-
-def amira() -> Child:
-    """Amira (born 1 March 2015), looked after from 8 January 2024."""
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
-    )
-    child.start_period_of_care(
-        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
-    return child
 
 
 def steps(child: Child) -> dict[str, Callable[[date], None]]:

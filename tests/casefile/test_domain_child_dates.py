@@ -16,10 +16,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from casefile import children
 from services.casefile.domain import Child, errors
 from shared.dates import today
 
-from .conftest import BORN, CARE_STARTS, REGISTERED
+from .conftest import BORN, CARE_STARTS
 
 PERIOD = UUID("00000000-0000-4000-8000-000000000001")
 PERSON = UUID("00000000-0000-4000-8000-000000000002")
@@ -30,16 +31,8 @@ Dated = Callable[[Child, date], object]
 
 
 def amira() -> Child:
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
-    )
-    child.start_period_of_care(
-        period_id=PERIOD, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
+    """Amira in `PERIOD`, with one of everything a dated command may need to exist first."""
+    child = children.amira(PERIOD)
     child.record_person_who_matters(
         person_id=PERSON,
         effective_date=CARE_STARTS,
@@ -280,13 +273,7 @@ def test_the_day_of_birth_and_today_are_allowed() -> None:
 def test_registration_and_corrections_are_not_dated_after_today() -> None:
     tomorrow = _tomorrow()
     with pytest.raises(errors.DateInFuture) as registered:
-        Child.register(
-            local_child_id="AMIRA01",
-            date_of_birth=BORN,
-            sex="F",
-            ethnicity="BAFR",
-            registration_date=tomorrow,
-        )
+        children.registered_amira(registration_date=tomorrow)
     assert registered.value.field == "registration_date"
     child = amira()
     with pytest.raises(errors.DateInFuture) as corrected:

@@ -7,29 +7,12 @@ On the `Child` aggregate itself. Amira (born 1 March 2015) is looked after from
 from __future__ import annotations
 
 from datetime import date
-from uuid import uuid4
 
 import pytest
 
-from services.casefile.domain import Child, errors
+from casefile.children import amira
+from services.casefile.domain import errors
 from services.casefile.domain.values import HealthAssessment, HealthAssessmentKind
-
-from .conftest import BORN, CARE_STARTS, REGISTERED
-
-
-def amira() -> Child:
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
-    )
-    child.start_period_of_care(
-        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
-    return child
-
 
 INITIAL = HealthAssessmentKind.INITIAL
 REVIEW = HealthAssessmentKind.REVIEW

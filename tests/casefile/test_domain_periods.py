@@ -11,10 +11,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.children import amira
 from casefile.refusals import refusal
 from services.casefile.application import Casefile
-from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
+from services.casefile.domain import errors
 from services.casefile.domain.values import LegalStatusSpell
 
 from .conftest import BORN, CARE_STARTS, Case
@@ -298,23 +299,8 @@ def test_repeated_start_with_same_id_is_a_retry(app: Casefile, child_id: UUID) -
 PERIOD = UUID("00000000-0000-4000-8000-00000000000a")
 
 
-def amira() -> Child:
-    """Amira, looked after from 8 January 2024 (C1, N1), in period `PERIOD`."""
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=date(2024, 1, 2),
-    )
-    child.start_period_of_care(
-        period_id=PERIOD, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
-    return child
-
-
 def test_starting_again_with_the_same_facts_records_nothing() -> None:
-    child = amira()
+    child = amira(PERIOD)
     version = child.version
     child.start_period_of_care(
         period_id=PERIOD, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
@@ -338,7 +324,7 @@ def test_starting_again_with_the_same_facts_records_nothing() -> None:
     ids=["start date", "legal status", "category of need"],
 )
 def test_the_same_period_id_with_one_fact_different_is_refused(other: dict[str, object]) -> None:
-    child = amira()
+    child = amira(PERIOD)
     facts: dict[str, object] = {
         "start_date": CARE_STARTS,
         "legal_status": "C1",
@@ -359,7 +345,7 @@ def test_the_same_period_id_with_one_fact_different_is_refused(other: dict[str, 
     ],
 )
 def test_what_an_unknown_code_on_start_says(field: str, value: str, message: str) -> None:
-    child = amira()
+    child = amira(PERIOD)
     facts = {"legal_status": "C1", "category_of_need": "N1", field: value}
     assert refusal(
         errors.UnknownCode,
@@ -368,7 +354,7 @@ def test_what_an_unknown_code_on_start_says(field: str, value: str, message: str
 
 
 def test_what_an_overlapping_period_says() -> None:
-    child = amira()
+    child = amira(PERIOD)
     assert refusal(
         errors.PeriodsOverlap,
         lambda: child.start_period_of_care(
@@ -391,7 +377,7 @@ def test_what_an_overlapping_period_says() -> None:
 
 
 def test_changing_to_the_same_status_on_the_same_day_again_records_nothing() -> None:
-    child = amira()
+    child = amira(PERIOD)
     child.change_legal_status(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="C2")
     version = child.version
     child.change_legal_status(period_id=PERIOD, effective_date=date(2024, 3, 1), legal_status="C2")
@@ -403,7 +389,7 @@ def test_changing_to_the_same_status_on_the_same_day_again_records_nothing() -> 
 
 
 def test_what_a_refused_change_of_legal_status_says() -> None:
-    child = amira()
+    child = amira(PERIOD)
     change = child.change_legal_status
     assert refusal(
         errors.UnknownCode,
@@ -435,7 +421,7 @@ def test_what_a_refused_change_of_legal_status_says() -> None:
 
 
 def test_a_change_of_legal_status_is_checked_against_the_day_before() -> None:
-    child = amira()
+    child = amira(PERIOD)
     change = child.change_legal_status
     change(period_id=PERIOD, effective_date=CARE_STARTS + timedelta(days=1), legal_status="C2")
     # On 10 January the status the day before is C2 (not C1 of 8 January): C1 is a change.
@@ -453,7 +439,7 @@ def test_a_change_of_legal_status_is_checked_against_the_day_before() -> None:
 
 
 def test_ending_again_with_the_same_facts_records_nothing_and_other_facts_are_refused() -> None:
-    child = amira()
+    child = amira(PERIOD)
     child.end_period_of_care(period_id=PERIOD, end_date=CARE_STARTS, reason_ceased="E13")
     version = child.version
     child.end_period_of_care(period_id=PERIOD, end_date=CARE_STARTS, reason_ceased="E13")
@@ -471,7 +457,7 @@ def test_ending_again_with_the_same_facts_records_nothing_and_other_facts_are_re
 
 
 def test_what_a_refused_end_of_a_period_says() -> None:
-    child = amira()
+    child = amira(PERIOD)
     end = child.end_period_of_care
     assert refusal(
         errors.UnknownCode,
@@ -493,7 +479,7 @@ def test_what_a_refused_end_of_a_period_says() -> None:
 
 
 def test_a_period_cannot_end_before_any_kind_of_fact_recorded_in_it() -> None:
-    child = amira()
+    child = amira(PERIOD)
     child.schedule_review(  # scheduled, not held: not a fact in the period yet
         review_id=uuid4(), scheduled_date=date(2024, 5, 1), effective_date=date(2024, 1, 9)
     )
@@ -510,7 +496,7 @@ def test_a_period_cannot_end_before_any_kind_of_fact_recorded_in_it() -> None:
 
 
 def test_what_a_fact_outside_any_period_says() -> None:
-    child = amira()
+    child = amira(PERIOD)
     assert refusal(
         errors.NotLookedAfter, lambda: child.agree_care_plan(effective_date=date(2024, 1, 7))
     ) == ("effective_date", "the child was not looked after on 2024-01-07")

@@ -12,10 +12,11 @@ from uuid import UUID, uuid4
 import pytest
 from pydantic import ValidationError
 
+from casefile.children import amira
 from casefile.refusals import refusal
 from services.casefile.api.person import person_view, visible_fields
-from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
+from services.casefile.domain import errors
 from services.casefile.domain.values import (
     Address,
     ChildName,
@@ -24,7 +25,7 @@ from services.casefile.domain.values import (
     Relationship,
 )
 
-from .conftest import BORN, CARE_STARTS, REGISTERED, Case
+from .conftest import BORN, CARE_STARTS, Case
 
 
 def person(case: Case, relationship: str = "mother", **changes: object) -> UUID:
@@ -344,21 +345,6 @@ def test_who_sees_what(case: Case) -> None:
 
 PERSON = UUID("00000000-0000-4000-8000-0000000000e1")
 ADDRESS = UUID("00000000-0000-4000-8000-0000000000e2")
-
-
-def amira() -> Child:
-    """Amira (born 1 March 2015), looked after from 8 January 2024."""
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
-    )
-    child.start_period_of_care(
-        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
-    return child
 
 
 @pytest.mark.parametrize(

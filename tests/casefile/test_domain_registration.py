@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.children import amira
 from casefile.refusals import refusal
 from services.casefile.application import Casefile
 from services.casefile.domain import UNCHANGED, Child, errors
@@ -25,16 +26,18 @@ UPN = "L201234567890"
 #   90 + 36 + 24 + 28 + 42 + 30 + 20 + 27 + 2 = 299; 299 mod 11 = 2; 11 - 2 = 9.
 NHS_NUMBER = "9434765919"
 
+#: Ben (born 14 July 2012), registered 1 February 2024: what `register` and `ben` change.
+BEN: dict[str, object] = {
+    "local_child_id": "BEN02",
+    "date_of_birth": date(2012, 7, 14),
+    "sex": "M",
+    "ethnicity": "WBRI",
+    "registration_date": date(2024, 2, 1),
+}
+
 
 def register(app: Casefile, **changes: object) -> UUID:
-    details: dict[str, object] = {
-        "local_child_id": "BEN02",
-        "date_of_birth": date(2012, 7, 14),
-        "sex": "M",
-        "ethnicity": "WBRI",
-        "registration_date": date(2024, 2, 1),
-    }
-    details.update(changes)
+    details = {**BEN, **changes}
     return app.register_child(c.RegisterChild.model_construct(**details))  # type: ignore[arg-type]
 
 
@@ -235,14 +238,7 @@ def test_fixture_child(app: Casefile, child_id: UUID) -> None:
 
 
 def ben(**changes: object) -> Child:
-    details: dict[str, object] = {
-        "local_child_id": "BEN02",
-        "date_of_birth": date(2012, 7, 14),
-        "sex": "M",
-        "ethnicity": "WBRI",
-        "registration_date": date(2024, 2, 1),
-    }
-    details.update(changes)
+    details = {**BEN, **changes}
     return Child.register(**details)  # type: ignore[arg-type]
 
 
@@ -392,17 +388,7 @@ def test_a_correction_is_made_once_the_child_is_registered() -> None:
 
 def test_date_of_birth_correction_is_checked_against_the_earliest_fact() -> None:
     # Registered 2 January 2024, before anything else in the record.
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
-    )
-    period_id = uuid4()
-    child.start_period_of_care(
-        period_id=period_id, start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
+    child = amira()
     child.schedule_review(
         review_id=uuid4(), scheduled_date=date(2024, 2, 1), effective_date=date(2024, 1, 9)
     )

@@ -10,13 +10,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from casefile.children import amira
 from casefile.refusals import refusal
 from services.casefile.application import Casefile
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
 from services.casefile.domain.values import MissingEpisode, StatutoryReview, StatutoryVisit
 
-from .conftest import BORN, CARE_STARTS, REGISTERED, Case
+from .conftest import Case
 
 
 def hold_review(
@@ -364,21 +365,6 @@ VISIT = UUID("00000000-0000-4000-8000-0000000000b2")
 EPISODE = UUID("00000000-0000-4000-8000-0000000000b3")
 
 
-def amira() -> Child:
-    """Amira (born 1 March 2015), looked after from 8 January 2024."""
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
-    )
-    child.start_period_of_care(
-        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
-    return child
-
-
 HELD = {
     "review_date": date(2024, 2, 2),
     "iro_id": "iro-17",
@@ -596,59 +582,42 @@ def test_what_a_refused_return_says() -> None:
     )
 
 
+def went_missing(child: Child, episode: UUID, on: date, missing_type: str) -> None:
+    """Missing (M) or away from placement without authorisation (A) from `on`."""
+    child.record_missing_episode_start(episode_id=episode, start_date=on, missing_type=missing_type)
+
+
+def came_back(child: Child, episode: UUID, on: date) -> None:
+    """Back on `on`; no return interview offered (nor so accepted)."""
+    child.record_missing_episode_end(
+        episode_id=episode,
+        end_date=on,
+        return_interview_offered=False,
+        return_interview_accepted=False,
+    )
+
+
 def test_a_return_cannot_pass_the_start_of_another_episode() -> None:
     child = amira()
     later, earlier = uuid4(), uuid4()
-    child.record_missing_episode_start(
-        episode_id=later, start_date=date(2024, 3, 10), missing_type="M"
-    )
-    child.record_missing_episode_end(
-        episode_id=later,
-        end_date=date(2024, 3, 11),
-        return_interview_offered=False,
-        return_interview_accepted=False,
-    )
+    went_missing(child, later, date(2024, 3, 10), "M")
+    came_back(child, later, date(2024, 3, 11))
     # Entered late: an earlier episode, still open when the later one began.
-    child.record_missing_episode_start(
-        episode_id=earlier, start_date=date(2024, 3, 5), missing_type="A"
-    )
+    went_missing(child, earlier, date(2024, 3, 5), "A")
     assert refusal(
         errors.MissingEpisodesOverlap,
-        lambda: child.record_missing_episode_end(
-            episode_id=earlier,
-            end_date=date(2024, 3, 12),
-            return_interview_offered=False,
-            return_interview_accepted=False,
-        ),
+        lambda: came_back(child, earlier, date(2024, 3, 12)),
     ) == ("end_date", "another missing episode started on 2024-03-10")
-    child.record_missing_episode_end(  # back the day the later one began: they only touch
-        episode_id=earlier,
-        end_date=date(2024, 3, 10),
-        return_interview_offered=False,
-        return_interview_accepted=False,
-    )
+    # Back the day the later one began: they only touch.
+    came_back(child, earlier, date(2024, 3, 10))
     assert child.missing_episodes[earlier].end_date == date(2024, 3, 10)
 
 
 def test_episodes_may_start_on_the_same_day_one_after_the_other() -> None:
     child = amira()
     first, second = uuid4(), uuid4()
-    child.record_missing_episode_start(
-        episode_id=first, start_date=date(2024, 3, 5), missing_type="A"
-    )
-    child.record_missing_episode_end(
-        episode_id=first,
-        end_date=date(2024, 3, 5),
-        return_interview_offered=False,
-        return_interview_accepted=False,
-    )
-    child.record_missing_episode_start(
-        episode_id=second, start_date=date(2024, 3, 5), missing_type="M"
-    )
-    child.record_missing_episode_end(
-        episode_id=second,
-        end_date=date(2024, 3, 6),
-        return_interview_offered=False,
-        return_interview_accepted=False,
-    )
+    went_missing(child, first, date(2024, 3, 5), "A")
+    came_back(child, first, date(2024, 3, 5))
+    went_missing(child, second, date(2024, 3, 5), "M")
+    came_back(child, second, date(2024, 3, 6))
     assert child.missing_episodes[second].end_date == date(2024, 3, 6)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
+from casefile.children import amira
 from casefile.refusals import refusal
 from services.casefile.domain import Child, errors
 from services.casefile.domain import commands as c
 from services.casefile.domain.values import SocialWorkerAllocation
 
-from .conftest import BORN, CARE_STARTS, REGISTERED, Case
+from .conftest import CARE_STARTS, Case
 
 
 def allocate(
@@ -151,21 +151,6 @@ def test_social_worker_changes_in_the_last_year_use_the_shared_year(case: Case) 
 # The rules themselves, on `Child` with no application around it: retries that
 # record nothing, what each refusal says (the API's problem detail) and names,
 # and the note that travels on the event.
-
-
-def amira() -> Child:
-    """Amira, looked after from 8 January 2024."""
-    child = Child.register(
-        local_child_id="AMIRA01",
-        date_of_birth=BORN,
-        sex="F",
-        ethnicity="BAFR",
-        registration_date=REGISTERED,
-    )
-    child.start_period_of_care(
-        period_id=uuid4(), start_date=CARE_STARTS, legal_status="C1", category_of_need="N1"
-    )
-    return child
 
 
 def last_event(child: Child) -> Any:

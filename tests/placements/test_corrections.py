@@ -41,27 +41,95 @@ def setting(carer: str) -> PlacementSetting:
     return PlacementSetting(provider="PR1", carer_id=carer)
 
 
-def three_placements() -> tuple[PlacementHistory, list[UUID]]:
-    """Placed 10 Jan 2023 (h-1), moved 1 Jun 2023 (h-2), moved 15 Nov 2023 (h-3)."""
+def place(
+    h: PlacementHistory,
+    placement_id: UUID,
+    on: date,
+    carer: str,
+    periods: list[PeriodOfCare] = IN_CARE,
+) -> None:
+    """Start a U4 placement with `carer`: the first one, or the first after a gap."""
+    h.start_placement(
+        placement_id=placement_id,
+        effective_date=on,
+        placement_type="U4",
+        setting=setting(carer),
+        periods_of_care=periods,
+    )
+
+
+def move(
+    h: PlacementHistory,
+    new: UUID,
+    on: date,
+    carer: str,
+    why: str = "CARPL",
+    periods: list[PeriodOfCare] = IN_CARE,
+) -> None:
+    """Move to a U4 placement with `carer`, for reason `why` (the care plan unless said)."""
+    h.change_placement(
+        new_placement_id=new,
+        effective_date=on,
+        placement_type="U4",
+        setting=setting(carer),
+        reason_place_change=why,
+        periods_of_care=periods,
+    )
+
+
+def three_placements(
+    second_move_why: str = "CARPL",
+) -> tuple[PlacementHistory, list[UUID]]:
+    """Placed 10 Jan 2023 (h-1), moved 1 Jun 2023 (h-2, CARPL), moved 15 Nov 2023 (h-3)."""
     h = PlacementHistory(child_id=CHILD)
     ids = [uuid4(), uuid4(), uuid4()]
-    h.start_placement(
-        placement_id=ids[0],
-        effective_date=date(2023, 1, 10),
-        placement_type="U4",
-        setting=setting("h-1"),
-        periods_of_care=IN_CARE,
-    )
-    for new, day, carer in ((ids[1], date(2023, 6, 1), "h-2"), (ids[2], date(2023, 11, 15), "h-3")):
-        h.change_placement(
-            new_placement_id=new,
-            effective_date=day,
-            placement_type="U4",
-            setting=setting(carer),
-            reason_place_change="CARPL",
-            periods_of_care=IN_CARE,
-        )
+    place(h, ids[0], date(2023, 1, 10), "h-1")
+    move(h, ids[1], date(2023, 6, 1), "h-2")
+    move(h, ids[2], date(2023, 11, 15), "h-3", why=second_move_why)
     return h, ids
+
+
+def placed_then_moved(
+    periods: list[PeriodOfCare] = IN_CARE,
+) -> tuple[PlacementHistory, UUID, UUID]:
+    """Placed 10 Jan 2023 (h-1), moved by the care plan 1 Jun 2023 (h-2)."""
+    h = PlacementHistory(child_id=CHILD)
+    first, second = uuid4(), uuid4()
+    place(h, first, date(2023, 1, 10), "h-1", periods)
+    move(h, second, date(2023, 6, 1), "h-2", periods=periods)
+    return h, first, second
+
+
+def placed_again_after_a_gap(
+    periods: list[PeriodOfCare], ended: date, again: date
+) -> tuple[PlacementHistory, UUID, UUID]:
+    """Placed 10 Jan 2023 (h-1) until `ended`, placed again (h-2) on `again`."""
+    h = PlacementHistory(child_id=CHILD)
+    first, second = uuid4(), uuid4()
+    place(h, first, date(2023, 1, 10), "h-1", periods)
+    h.end_placement(placement_id=first, effective_date=ended, periods_of_care=periods)
+    place(h, second, again, "h-2", periods)
+    return h, first, second
+
+
+def insert_missed(
+    h: PlacementHistory,
+    start: date = date(2023, 9, 1),
+    end: date = date(2023, 11, 15),
+    placement_id: UUID | None = None,
+    **more: Any,
+) -> UUID:
+    """Insert a missed U4 placement with carer h-x, found late (reason LATE unless said)."""
+    placement_id = placement_id or uuid4()
+    fields: dict[str, Any] = {
+        "placement_type": "U4",
+        "setting": setting("h-x"),
+        "reason": "LATE",
+        "periods_of_care": IN_CARE,
+        **more,
+    }
+    h.insert_placement(placement_id=placement_id, start_date=start, end_date=end, **fields)
+    return placement_id
 
 
 def spans(h: PlacementHistory) -> list[tuple[date, date | None, str | None]]:
@@ -149,17 +217,7 @@ def test_amendments_that_break_the_history_are_refused(fields: dict[str, Any], e
 
 def test_a_missed_placement_is_inserted_between_two_recorded_ones() -> None:
     h, _ = three_placements()
-    missed = uuid4()
-    h.insert_placement(
-        placement_id=missed,
-        start_date=date(2023, 9, 1),
-        end_date=date(2023, 11, 15),
-        placement_type="U4",
-        setting=setting("h-x"),
-        reason_place_change="CARPL",
-        reason="LATE",
-        periods_of_care=IN_CARE,
-    )
+    missed = insert_missed(h, reason_place_change="CARPL")
     assert spans(h) == [
         (date(2023, 1, 10), date(2023, 6, 1), "h-1"),
         (date(2023, 6, 1), date(2023, 9, 1), "h-2"),
@@ -169,26 +227,10 @@ def test_a_missed_placement_is_inserted_between_two_recorded_ones() -> None:
     assert isinstance(last_event(h), events.PlacementInserted)
     # The same insertion again (a retry) records nothing; the id with other facts is refused.
     count = len(h.pending_events)
-    h.insert_placement(
-        placement_id=missed,
-        start_date=date(2023, 9, 1),
-        end_date=date(2023, 11, 15),
-        placement_type="U4",
-        setting=setting("h-x"),
-        reason="LATE",
-        periods_of_care=IN_CARE,
-    )
+    insert_missed(h, placement_id=missed)
     assert len(h.pending_events) == count
     with pytest.raises(DuplicatePlacementId):
-        h.insert_placement(
-            placement_id=missed,
-            start_date=date(2023, 9, 2),
-            end_date=date(2023, 11, 15),
-            placement_type="U4",
-            setting=setting("h-x"),
-            reason="LATE",
-            periods_of_care=IN_CARE,
-        )
+        insert_missed(h, date(2023, 9, 2), placement_id=missed)
 
 
 @pytest.mark.parametrize(
@@ -203,15 +245,7 @@ def test_an_insertion_that_splits_or_swallows_a_placement_is_refused(
 ) -> None:
     h, _ = three_placements()
     with pytest.raises(PlacementsOverlap):
-        h.insert_placement(
-            placement_id=uuid4(),
-            start_date=start,
-            end_date=end,
-            placement_type="U4",
-            setting=setting("h-x"),
-            reason="LATE",
-            periods_of_care=IN_CARE,
-        )
+        insert_missed(h, start, end)
 
 
 # --------------------------------------------------------------------- void
@@ -398,23 +432,7 @@ def test_an_amendment_carries_only_the_placements_it_changed() -> None:
 
 def test_amending_the_end_of_a_placement_left_by_leaving_care_moves_no_other() -> None:
     periods = [PeriodOfCare(date(2023, 1, 10), date(2023, 9, 1)), PeriodOfCare(date(2023, 12, 1))]
-    h = PlacementHistory(child_id=CHILD)
-    first, second = uuid4(), uuid4()
-    h.start_placement(
-        placement_id=first,
-        effective_date=date(2023, 1, 10),
-        placement_type="U4",
-        setting=setting("h-1"),
-        periods_of_care=periods,
-    )
-    h.end_placement(placement_id=first, effective_date=date(2023, 8, 1), periods_of_care=periods)
-    h.start_placement(
-        placement_id=second,
-        effective_date=date(2023, 12, 1),
-        placement_type="U4",
-        setting=setting("h-2"),
-        periods_of_care=periods,
-    )
+    h, first, _ = placed_again_after_a_gap(periods, date(2023, 8, 1), date(2023, 12, 1))
     h.amend_placement(
         placement_id=first, end_date=date(2023, 9, 1), reason="LATE", periods_of_care=periods
     )
@@ -434,23 +452,7 @@ def test_amending_the_end_of_a_placement_left_by_leaving_care_moves_no_other() -
 
 def test_amending_an_open_placement_back_before_an_earlier_one_is_an_overlap() -> None:
     periods = [PeriodOfCare(date(2023, 1, 1))]
-    h = PlacementHistory(child_id=CHILD)
-    first, second = uuid4(), uuid4()
-    h.start_placement(
-        placement_id=first,
-        effective_date=date(2023, 1, 10),
-        placement_type="U4",
-        setting=setting("h-1"),
-        periods_of_care=periods,
-    )
-    h.end_placement(placement_id=first, effective_date=date(2023, 3, 1), periods_of_care=periods)
-    h.start_placement(
-        placement_id=second,
-        effective_date=date(2023, 4, 1),
-        placement_type="U4",
-        setting=setting("h-2"),
-        periods_of_care=periods,
-    )
+    h, first, second = placed_again_after_a_gap(periods, date(2023, 3, 1), date(2023, 4, 1))
     for day, earlier, later in (
         (date(2023, 1, 5), second, first),  # the open one would come first
         (date(2023, 2, 1), first, second),  # the first would still run then
@@ -501,17 +503,7 @@ def test_an_insertion_trims_only_the_neighbours_it_meets(
     start: date, end: date, expected: list[tuple[str, date]], touched: list[str]
 ) -> None:
     h, _ = three_placements()
-    missed = uuid4()
-    h.insert_placement(
-        placement_id=missed,
-        start_date=start,
-        end_date=end,
-        placement_type="U4",
-        setting=setting("h-x"),
-        reason="AUDIT",
-        note="found in the audit",
-        periods_of_care=IN_CARE,
-    )
+    missed = insert_missed(h, start, end, reason="AUDIT", note="found in the audit")
     assert [(carer, e) for _, e, carer in spans(h)][:3] == [(c, e) for c, e in expected]
     event = last_event(h)
     assert [s["carer_id"] for s in event.spans] == touched
@@ -532,17 +524,8 @@ def test_an_insertion_trims_only_the_neighbours_it_meets(
 
 def test_a_missed_placement_keeps_its_reason_for_change_and_short_break() -> None:
     h, _ = three_placements()
-    missed = uuid4()
-    h.insert_placement(
-        placement_id=missed,
-        start_date=date(2023, 9, 1),
-        end_date=date(2023, 11, 15),
-        placement_type="U4",
-        setting=full_setting("h-x"),
-        reason="LATE",
-        periods_of_care=IN_CARE,
-        short_break=True,
-        reason_place_change="CREQB",
+    missed = insert_missed(
+        h, setting=full_setting("h-x"), short_break=True, reason_place_change="CREQB"
     )
     inserted = h.placement(missed)
     assert (inserted.short_break, inserted.reason_place_change) == (True, "CREQB")
@@ -597,15 +580,7 @@ def test_insertions_refused(
 ) -> None:
     h, _ = three_placements()
     with pytest.raises(error) as raised:
-        h.insert_placement(
-            placement_id=uuid4(),
-            start_date=start,
-            end_date=end,
-            setting=setting("h-x"),
-            reason="LATE",
-            periods_of_care=IN_CARE,
-            **{"placement_type": "U4", **fields},
-        )
+        insert_missed(h, start, end, **fields)
     assert (raised.value.field, str(raised.value)) == (field, message)  # type: ignore[attr-defined]
 
 
@@ -640,41 +615,13 @@ def test_an_insertion_that_splits_or_swallows_says_which_placement(
 ) -> None:
     h, ids = three_placements()
     with pytest.raises(PlacementsOverlap) as raised:
-        h.insert_placement(
-            placement_id=uuid4(),
-            start_date=start,
-            end_date=end,
-            placement_type="U4",
-            setting=setting("h-x"),
-            reason="LATE",
-            periods_of_care=IN_CARE,
-        )
+        insert_missed(h, start, end)
     assert (raised.value.field, str(raised.value)) == (field, f"placement {ids[within]} {message}")
 
 
 def test_voiding_a_move_gives_the_placement_before_its_end_and_reason() -> None:
-    h = PlacementHistory(child_id=CHILD)
-    ids = [uuid4(), uuid4(), uuid4()]
-    h.start_placement(
-        placement_id=ids[0],
-        effective_date=date(2023, 1, 10),
-        placement_type="U4",
-        setting=setting("h-1"),
-        periods_of_care=IN_CARE,
-    )
     # To h-2 by the care plan (CARPL); out of h-2 at the carers' request (CREQB).
-    for new, day, carer, why in (
-        (ids[1], date(2023, 6, 1), "h-2", "CARPL"),
-        (ids[2], date(2023, 11, 15), "h-3", "CREQB"),
-    ):
-        h.change_placement(
-            new_placement_id=new,
-            effective_date=day,
-            placement_type="U4",
-            setting=setting(carer),
-            reason_place_change=why,
-            periods_of_care=IN_CARE,
-        )
+    h, ids = three_placements(second_move_why="CREQB")
     h.amend_placement(
         placement_id=ids[1], end_date=date(2023, 11, 15), reason="LATE", periods_of_care=IN_CARE
     )  # nothing changes: already so
@@ -706,23 +653,7 @@ def test_voiding_the_first_placement_leaves_a_gap_and_voids_are_remembered() -> 
 
 def test_with_staying_put_the_other_placements_can_still_be_voided() -> None:
     periods = [PeriodOfCare(date(2023, 1, 10), date(2024, 7, 1))]
-    h = PlacementHistory(child_id=CHILD)
-    first, second = uuid4(), uuid4()
-    h.start_placement(
-        placement_id=first,
-        effective_date=date(2023, 1, 10),
-        placement_type="U4",
-        setting=setting("h-1"),
-        periods_of_care=periods,
-    )
-    h.change_placement(
-        new_placement_id=second,
-        effective_date=date(2023, 6, 1),
-        placement_type="U4",
-        setting=setting("h-2"),
-        reason_place_change="CARPL",
-        periods_of_care=periods,
-    )
+    h, first, second = placed_then_moved(periods)
     h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods)
     h.void_placement(placement_id=first, reason="DUPLICATE")
     assert [p.id for p in h.placements] == [second]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -47,15 +48,60 @@ def placed(
     on: date = date(2023, 1, 10),
 ) -> tuple[PlacementHistory, UUID]:
     h = PlacementHistory(child_id=CHILD)
-    first = uuid4()
+    return h, start(h, on, placement_type, setting, periods)
+
+
+def start(
+    h: PlacementHistory,
+    on: date,
+    placement_type: str = "U6",
+    setting: PlacementSetting = FOSTER,
+    periods: list[PeriodOfCare] = IN_CARE,
+    placement_id: UUID | None = None,
+) -> UUID:
+    """Start a placement in `h`: the foster carers' U6 unless said."""
+    placement_id = placement_id or uuid4()
     h.start_placement(
-        placement_id=first,
+        placement_id=placement_id,
         effective_date=on,
         placement_type=placement_type,
         setting=setting,
         periods_of_care=periods,
     )
-    return h, first
+    return placement_id
+
+
+def placed_again(
+    h: PlacementHistory,
+    first: UUID,
+    ended: date,
+    on: date,
+    periods: list[PeriodOfCare],
+    placement_type: str = "U6",
+    setting: PlacementSetting = FOSTER,
+) -> UUID:
+    """End placement `first` on `ended`, when its period of care ends; place again on `on`."""
+    h.end_placement(placement_id=first, effective_date=ended, periods_of_care=periods)
+    return start(h, on, placement_type, setting, periods)
+
+
+def place_for_adoption(
+    h: PlacementHistory,
+    placement_type: str,
+    on: date = date(2024, 2, 1),
+    adoptive: UUID | None = None,
+    **more: Any,
+) -> UUID:
+    """Place for adoption from the current placement (or the one `more` names)."""
+    adoptive = adoptive or uuid4()
+    h.record_placed_for_adoption(
+        new_placement_id=adoptive,
+        effective_date=on,
+        placement_type=placement_type,
+        periods_of_care=IN_CARE,
+        **more,
+    )
+    return adoptive
 
 
 def move(
@@ -238,13 +284,7 @@ def test_a_placement_id_is_used_once() -> None:
     )
     h.end_placement(placement_id=first, effective_date=date(2023, 3, 1), periods_of_care=IN_CARE)
     refused(
-        lambda: h.start_placement(
-            placement_id=first,
-            effective_date=date(2023, 4, 1),
-            placement_type="U6",
-            setting=FOSTER,
-            periods_of_care=IN_CARE,
-        ),
+        lambda: start(h, date(2023, 4, 1), placement_id=first),
         e.DuplicatePlacementId,
         "placement_id",
         f"placement {first} is already in this history",
@@ -274,37 +314,21 @@ def test_a_placement_named_must_be_in_the_history_and_a_move_leaves_the_current_
 def test_a_new_placement_starts_after_every_other_has_ended() -> None:
     h, first = placed()
     refused(
-        lambda: h.start_placement(
-            placement_id=uuid4(),
-            effective_date=date(2023, 3, 1),
-            placement_type="U6",
-            setting=FOSTER,
-            periods_of_care=IN_CARE,
-        ),
+        lambda: start(h, date(2023, 3, 1)),
         e.PlacementsOverlap,
         "effective_date",
         f"placement {first} (from 2023-01-10) is still open; a child lives in one placement "
         "at a time",
     )
     h.end_placement(placement_id=first, effective_date=date(2023, 3, 1), periods_of_care=IN_CARE)
-
-    def start(on: date) -> None:
-        h.start_placement(
-            placement_id=uuid4(),
-            effective_date=on,
-            placement_type="U6",
-            setting=FOSTER,
-            periods_of_care=IN_CARE,
-        )
-
     refused(
-        lambda: start(date(2023, 2, 28)),
+        lambda: start(h, date(2023, 2, 28)),
         e.PlacementsOverlap,
         "effective_date",
         f"placement {first} (from 2023-01-10) runs until 2023-03-01; a child lives in one "
         "placement at a time",
     )
-    start(date(2023, 3, 1))  # the day the last one ended: free
+    start(h, date(2023, 3, 1))  # the day the last one ended: free
 
 
 def test_the_first_placement_of_a_period_is_not_temporary() -> None:
@@ -326,15 +350,15 @@ def test_the_first_placement_of_a_period_is_not_temporary() -> None:
 def test_a_placement_after_a_gap_in_a_later_period_needs_no_carers_named() -> None:
     periods = [PeriodOfCare(date(2023, 1, 10), date(2023, 6, 1)), PeriodOfCare(date(2023, 9, 1))]
     h, first = placed(periods=periods)
-    h.end_placement(placement_id=first, effective_date=date(2023, 6, 1), periods_of_care=periods)
-    second = uuid4()
     # The first placement of the new period: compared with nothing, so carers may be unknown.
-    h.start_placement(
-        placement_id=second,
-        effective_date=date(2023, 9, 1),
-        placement_type="K2",
-        setting=PlacementSetting(provider="PR4", urn="SC1"),
-        periods_of_care=periods,
+    second = placed_again(
+        h,
+        first,
+        date(2023, 6, 1),
+        date(2023, 9, 1),
+        periods,
+        "K2",
+        PlacementSetting(provider="PR4", urn="SC1"),
     )
     assert h.placement(second).setting.carer_id is None
 
@@ -701,15 +725,9 @@ def test_placed_for_adoption_refusals() -> None:
 
 def test_placed_for_adoption_from_the_placement_named_with_the_reason_given() -> None:
     h, first = placed()
-    adoptive = uuid4()
-    h.record_placed_for_adoption(
-        new_placement_id=adoptive,
-        effective_date=date(2024, 2, 1),
-        placement_type="A4",
-        periods_of_care=IN_CARE,
-        adopters=PlacementSetting(provider="PR5", postcode="cd1 1ab", carer_id="adopters-3"),
-        reason_place_change="CREQB",
-        from_placement_id=first,
+    adopters = PlacementSetting(provider="PR5", postcode="cd1 1ab", carer_id="adopters-3")
+    adoptive = place_for_adoption(
+        h, "A4", adopters=adopters, reason_place_change="CREQB", from_placement_id=first
     )
     old, new = h.placement(first), h.placement(adoptive)
     assert (old.end, old.reason_place_change) == (date(2024, 2, 1), "CREQB")
@@ -719,23 +737,12 @@ def test_placed_for_adoption_from_the_placement_named_with_the_reason_given() ->
         "CD1 1AB",
     )
     pending = len(h.pending_events)
-    h.record_placed_for_adoption(  # a retry
-        new_placement_id=adoptive,
-        effective_date=date(2024, 2, 1),
-        placement_type="A4",
-        periods_of_care=IN_CARE,
-        adopters=PlacementSetting(provider="PR5", postcode="cd1 1ab", carer_id="adopters-3"),
-        from_placement_id=first,
+    place_for_adoption(  # a retry
+        h, "A4", adoptive=adoptive, adopters=adopters, from_placement_id=first
     )
     assert len(h.pending_events) == pending
     refused(
-        lambda: h.record_placed_for_adoption(
-            new_placement_id=uuid4(),
-            effective_date=date(2024, 3, 1),
-            placement_type="A3",
-            periods_of_care=IN_CARE,
-            from_placement_id=first,
-        ),
+        lambda: place_for_adoption(h, "A3", date(2024, 3, 1), from_placement_id=first),
         e.NotCurrentPlacement,
         "placement_id",
         f"placement {first} ended on 2024-02-01; it is not the current placement",
@@ -745,13 +752,7 @@ def test_placed_for_adoption_from_the_placement_named_with_the_reason_given() ->
 def test_placed_for_adoption_by_the_foster_carers_keeps_their_setting_and_event() -> None:
     h, first = placed()
     h.collect_events()
-    adoptive = uuid4()
-    h.record_placed_for_adoption(
-        new_placement_id=adoptive,
-        effective_date=date(2024, 2, 1),
-        placement_type="A5",
-        periods_of_care=IN_CARE,
-    )
+    adoptive = place_for_adoption(h, "A5")
     (placed_event,) = h.collect_events()
     assert (placed_event.from_placement_id, placed_event.placement_id) == (first, adoptive)  # type: ignore[attr-defined]
     assert placed_event.reason_place_change == "PLACE"  # type: ignore[attr-defined]
@@ -824,15 +825,7 @@ def test_staying_put_continues_the_placement_of_the_period_that_ended() -> None:
         PeriodOfCare(date(2023, 9, 1), date(2024, 7, 1)),
     ]
     h, first = placed(periods=periods)
-    h.end_placement(placement_id=first, effective_date=date(2023, 6, 1), periods_of_care=periods)
-    second = uuid4()
-    h.start_placement(
-        placement_id=second,
-        effective_date=date(2023, 9, 1),
-        placement_type="U4",
-        setting=FOSTER,
-        periods_of_care=periods,
-    )
+    second = placed_again(h, first, date(2023, 6, 1), date(2023, 9, 1), periods, "U4")
     h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods)
     assert h.staying_put is not None and h.staying_put.placement_id == second
     assert h.placement(second).end == date(2024, 7, 1)
@@ -962,14 +955,7 @@ def test_staying_put_does_not_continue_a_placement_begun_the_day_care_ended() ->
     # Care ended on 1 July 2024 and began again that day; the first placement ended in June.
     periods = [LEFT_CARE[0], PeriodOfCare(date(2024, 7, 1))]
     h, first = placed(periods=periods)
-    h.end_placement(placement_id=first, effective_date=date(2024, 6, 1), periods_of_care=periods)
-    h.start_placement(
-        placement_id=uuid4(),
-        effective_date=date(2024, 7, 1),
-        placement_type="U6",
-        setting=FOSTER,
-        periods_of_care=periods,
-    )
+    placed_again(h, first, date(2024, 6, 1), date(2024, 7, 1), periods)
     refused(
         lambda: h.record_staying_put(effective_date=date(2024, 7, 1), periods_of_care=periods),
         e.StayingPutNotAtLeavingCare,
