@@ -169,6 +169,11 @@ class ProjectionRunner:
         self._reading = threading.Lock()
         self.error: ProjectionStopped | None = None
         self.progress = Progress()
+        # How far each stream was read past the committed position, and from
+        # which position: events a projection does not keep (an erasure
+        # follower keeps almost none) move no position, and without this every
+        # poll read them all again from the last one kept.
+        self._scanned: dict[str, tuple[int, int]] = {}
 
     async def setup(self) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -224,6 +229,11 @@ class ProjectionRunner:
             position = positions.get(source.stream, 0)
             limit = None if until is None else until.get(source.stream, 0)
             cursor = position
+            scanned = self._scanned.get(source.stream)
+            if scanned is not None and scanned[0] == position and scanned[1] > position:
+                cursor = scanned[1]  # nothing kept since: resume where the last read ended
+            if limit is not None:
+                cursor = min(cursor, max(limit, position))
             pending = asyncio.ensure_future(self._fetch(source, cursor))
             while True:
                 kept, last_read = await pending
@@ -235,16 +245,16 @@ class ProjectionRunner:
                 cursor = last_read
                 # Read the next page while this one is applied.
                 pending = asyncio.ensure_future(self._fetch(source, cursor))
-                if not kept:
-                    continue
-                try:
-                    await self._apply_page(source, kept, position)
-                except BaseException:
-                    pending.cancel()
-                    raise
-                position = kept[-1].seq
-                total += len(kept)
-                self.progress.applied += len(kept)
+                if kept:
+                    try:
+                        await self._apply_page(source, kept, position)
+                    except BaseException:
+                        pending.cancel()
+                        raise
+                    position = kept[-1].seq
+                    total += len(kept)
+                    self.progress.applied += len(kept)
+                self._scanned[source.stream] = (position, cursor)
             if not pending.done():
                 pending.cancel()
         return total

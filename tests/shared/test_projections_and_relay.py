@@ -35,6 +35,8 @@ from shared.projections.runner import (
     PositionMoved,
     ProjectionRunner,
     ProjectionStopped,
+    Source,
+    domain_event_decoder,
     rebuild,
 )
 
@@ -364,6 +366,63 @@ def test_a_relay_pass_does_not_read_again_what_published_nothing(
     assert first == 30
     assert second == third == 0
     assert after_one_more == 1
+
+
+class OneCounterTotals(CounterTotals):
+    """Follows one counter only, as an erasure follower follows only erasures."""
+
+    def __init__(self, app: Counters, stream: str, prefix: str, counter_id: Any) -> None:
+        self._source = Source(
+            stream, f"{prefix}.events.{counter_id}", domain_event_decoder(app.mapper)
+        )
+
+
+def test_a_runner_does_not_read_again_what_its_projection_does_not_keep(
+    toy: tuple[Counters, str, str], database: str, nats_url: str
+) -> None:
+    """Events a projection does not follow move no position; they are still read only once.
+
+    Before, every poll read again every event since the last one kept: a
+    follower of rare events (erasures) read the whole stream five times a
+    second, and each read left a consumer on the server.
+    """
+    app, stream, prefix = toy
+    followed = app.open("followed")
+    app.increment(followed)
+    for n in range(30):
+        app.open(f"quiet{n}")
+
+    async def catch_ups() -> tuple[list[int], dict[str, tuple[int, int]]]:
+        pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+        runner = ProjectionRunner(OneCounterTotals(app, stream, prefix, followed), pool, nats_url)
+        read: list[int] = []
+        read_page = runner.reader.next_batch
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            page = read_page(*args, **kwargs)
+            read.append(len(page))
+            return page
+
+        runner.reader.next_batch = counted  # type: ignore[method-assign]
+        seen: list[int] = []
+        try:
+            await runner.setup()
+            for step in ("first", "again", "one quiet more", "one followed more"):
+                if step == "one quiet more":
+                    app.open("quiet again")
+                if step == "one followed more":
+                    app.increment(followed)
+                read.clear()
+                await runner.catch_up()
+                seen.append(sum(read))
+            return seen, await totals(database)
+        finally:
+            runner.close()
+            await pool.close()
+
+    seen, applied = asyncio.run(catch_ups())
+    assert seen == [32, 0, 1, 1]  # 2 of the followed counter's events and 30 creations at first
+    assert applied == {str(followed): (2, 2)}
 
 
 def test_a_foreign_message_on_the_integration_stream_neither_doubles_nor_stalls_the_relay(
