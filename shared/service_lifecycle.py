@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -188,6 +189,9 @@ def build_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = chosen.request_threads
         started = await _start(parts, chosen)
+        if chosen.gc_freeze:
+            gc.collect()
+            gc.freeze()
         app.state.started = started
         try:
             reads = parts.reads(started)
@@ -389,6 +393,7 @@ def serve(parts: ServiceParts[Any], app_factory: str) -> None:
     `WEB_CONCURRENCY` processes (uvicorn workers, each built by `app_factory`,
     "module:function") share the port; one of them runs the background.
     """
+    os.environ.setdefault("GC_FREEZE", "true")  # a process of its own (and its workers)
     settings = parts.settings()
     host = os.environ.get("HOST", "127.0.0.1")  # a container sets HOST=0.0.0.0
     if settings.workers > 1:

@@ -7,6 +7,7 @@ advisory lock, and the other takes over when the one running the background stop
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 import uuid
@@ -98,3 +99,17 @@ def test_request_handlers_run_on_the_threads_the_settings_give(
         tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter())
         assert tokens.total_tokens == 3
         assert client.get("/ready").status_code == 200
+
+
+def test_a_service_process_moves_what_start_up_made_out_of_the_collectors_way(
+    settings: CasefileSettings,
+) -> None:
+    """`GC_FREEZE` (on in `python -m services.<name>`): full collections stay short."""
+    assert not settings.gc_freeze  # off unless asked: tests build many apps in one process
+    gc.unfreeze()
+    try:
+        with TestClient(build_app(settings.model_copy(update={"gc_freeze": True}))) as client:
+            assert gc.get_freeze_count() > 0
+            assert client.get("/ready").status_code == 200
+    finally:
+        gc.unfreeze()
