@@ -64,7 +64,7 @@ def break_glass(started: Started[PlacementsSettings], read_models: ReadModels) -
 
 def wire(application: ServiceApplication[Any], read_models: ReadModels) -> None:
     assert isinstance(application, Placements)
-    application.periods_of_care = read_models.periods_of_care
+    application.periods_of_care = read_models.periods_of_care_of
 
 
 PARTS = ServiceParts(

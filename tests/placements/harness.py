@@ -174,7 +174,7 @@ class Service:
             what=f"casefile facts about {child}",
         )
         if end is not None:
-            wait_for(lambda: read.periods_of_care(child)[0].end == end, what="period end")
+            wait_for(lambda: read.periods_of_care_of(child)[0].end == end, what="period end")
         return child
 
     def placements_projected(self, child: UUID, count: int) -> None:

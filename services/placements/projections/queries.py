@@ -30,7 +30,7 @@ from services.placements.projections.break_glass import SCHEMA as GRANTS
 from services.placements.projections.care_periods import SCHEMA as CARE
 from services.placements.projections.placement_spans import SCHEMA as SPANS
 from services.placements.projections.school_moves import SCHEMA as SCHOOLS
-from shared.auth.break_glass import Grant
+from shared.casefile_facts import CasefileQueries
 from shared.observability.logs import get_logger
 
 #: Date of birth, periods of care, legal statuses and allocations, by child.
@@ -43,13 +43,18 @@ CasefileFacts = tuple[
 log = get_logger(__name__)
 
 
-class ReadModels:
-    """The placements read models, read through the service's connection pool."""
+class ReadModels(CasefileQueries):
+    """The placements read models, read through the service's connection pool.
+
+    What casefile published (allocations, IRO appointments, break-glass grants)
+    is read by the queries every service shares (`CasefileQueries`); the
+    placements' own spans, legal statuses and cohorts are read here.
+    """
 
     def __init__(
         self, pool: ConnectionPool[Connection[Any]], *, school_moves_connected: bool = False
     ) -> None:
-        self.pool = pool
+        super().__init__(pool, CARE, GRANTS)
         #: Whether anything feeds `mid_year_school_moves` (the education service):
         #: until then every child's school moves are unknown (None), not none.
         self.school_moves_connected = school_moves_connected
@@ -58,20 +63,11 @@ class ReadModels:
         with self.pool.connection() as conn:
             return conn.execute("SELECT 1").fetchone() == (1,)
 
-    def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with self.pool.connection() as conn:
-            return conn.execute(sql, params).fetchall()
-
     # ------------------------------------------------------------- one child
 
-    def periods_of_care(self, child_id: UUID | str) -> list[PeriodOfCare]:
+    def periods_of_care_of(self, child_id: UUID | str) -> list[PeriodOfCare]:
         """The child's periods of care as casefile published them, earliest first."""
-        rows = self._rows(
-            f"SELECT start_date, end_date FROM {CARE}.periods_of_care "
-            "WHERE child_id = %s ORDER BY start_date",
-            str(child_id),
-        )
-        return [PeriodOfCare(start, end) for start, end in rows]
+        return [PeriodOfCare(start, end) for start, end in self.periods_of_care(child_id)]
 
     def legal_status_on(self, child_id: UUID | str, day: date) -> str | None:
         """The legal status (SSDA903 LS) in force on `day`, if the child was looked after."""
@@ -87,51 +83,6 @@ class ReadModels:
             day,
         )
         return str(rows[0][0]) if rows else None
-
-    def allocated_social_worker(self, child_id: UUID | str, on: date) -> str | None:
-        """The social worker allocated on `on`: the latest allocation from that day or before."""
-        rows = self._rows(
-            f"SELECT social_worker_id FROM {CARE}.social_worker_allocations "
-            "WHERE child_id = %s AND effective_date <= %s "
-            "ORDER BY effective_date DESC, seq DESC LIMIT 1",
-            str(child_id),
-            on,
-        )
-        return str(rows[0][0]) if rows else None
-
-    def allocated_team(self, child_id: UUID | str, on: date) -> str | None:
-        """The team of the allocation on `on` (the child's team, from casefile's record)."""
-        rows = self._rows(
-            f"SELECT team FROM {CARE}.social_worker_allocations "
-            "WHERE child_id = %s AND effective_date <= %s "
-            "ORDER BY effective_date DESC, seq DESC LIMIT 1",
-            str(child_id),
-            on,
-        )
-        return str(rows[0][0]) if rows else None
-
-    def appointed_iro(self, child_id: UUID | str, on: date) -> str | None:
-        rows = self._rows(
-            f"SELECT iro_id FROM {CARE}.iro_appointments "
-            "WHERE child_id = %s AND effective_date <= %s "
-            "ORDER BY effective_date DESC, seq DESC LIMIT 1",
-            str(child_id),
-            on,
-        )
-        return str(rows[0][0]) if rows else None
-
-    def latest_break_glass(self, user_id: str, child_id: UUID | str) -> Grant | None:
-        """The user's most recent break-glass grant to the child, as casefile published it."""
-        rows = self._rows(
-            f"SELECT grant_id, role, granted_at, expires_at FROM {GRANTS}.break_glass_grants "
-            "WHERE user_id = %s AND child_id = %s ORDER BY granted_at DESC, grant_id LIMIT 1",
-            user_id,
-            str(child_id),
-        )
-        if not rows:
-            return None
-        grant_id, role, granted_at, expires_at = rows[0]
-        return Grant(str(grant_id), user_id, str(role), str(child_id), granted_at, expires_at)
 
     def child_record(
         self, child_id: UUID | str, recorded_by: datetime | None = None
