@@ -21,7 +21,7 @@ from eventsourcing.cryptography import AESCipher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from nats_access import NatsAccess
-from placements.harness import publish_casefile, wait_for
+from placements.harness import casefile_child_in_care, publish_casefile, wait_for
 
 from shared.auth.tokens import DevIssuer
 from shared.contracts import casefile
@@ -118,22 +118,7 @@ def child_facts(
     start: date = date(2023, 1, 10),
 ) -> list[casefile.CasefileEvent]:
     """What casefile publishes of a child in care (the UPN only as its digest)."""
-    events: list[casefile.CasefileEvent] = [
-        casefile.ChildRegistered(
-            child_id=str(child), effective_date=start, date_of_birth=date_of_birth, uasc=False
-        ),
-        casefile.PeriodOfCareStarted(
-            child_id=str(child),
-            effective_date=start,
-            period_id=str(uuid4()),
-            start_date=start,
-            legal_status="C2",
-            category_of_need="N1",
-        ),
-        casefile.SocialWorkerAllocated(
-            child_id=str(child), effective_date=start, social_worker_id=social_worker, team="Team A"
-        ),
-    ]
+    events = casefile_child_in_care(child, social_worker, date_of_birth, start)
     if upn is not None:
         events.append(
             casefile.ChildPupilNumberRecorded(

@@ -16,7 +16,7 @@ from education.harness import database
 from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 from nats_access import NatsAccess
-from placements.harness import MANAGED_TEAMS, publish_casefile, wait_for
+from placements.harness import MANAGED_TEAMS, casefile_child_in_care, publish_casefile, wait_for
 
 from services.health.bootstrap import build_app
 from services.health.projections import ReadModels
@@ -71,25 +71,9 @@ class Service:
     ) -> UUID:
         """A child casefile registered (with an NHS number), took into care and allocated."""
         child = uuid4()
-        events: list[IntegrationEvent] = [
-            casefile.ChildRegistered(
-                child_id=str(child), effective_date=start, date_of_birth=date_of_birth, uasc=False
-            ),
-            casefile.PeriodOfCareStarted(
-                child_id=str(child),
-                effective_date=start,
-                period_id=str(uuid4()),
-                start_date=start,
-                legal_status="C2",
-                category_of_need="N1",
-            ),
-            casefile.SocialWorkerAllocated(
-                child_id=str(child),
-                effective_date=start,
-                social_worker_id=social_worker,
-                team="Team A",
-            ),
-        ]
+        events: list[IntegrationEvent] = list(
+            casefile_child_in_care(child, social_worker, date_of_birth, start)
+        )
         if nhs_number is not None:
             events.append(
                 casefile.ChildNhsNumberRecorded(

@@ -63,6 +63,33 @@ def relay_headers() -> dict[str, str]:
     return {SOURCE_SEQUENCE: str(next(_SOURCE)), SOURCE_INDEX: "0"}
 
 
+def casefile_child_in_care(
+    child: UUID,
+    social_worker: str,
+    date_of_birth: date,
+    start: date,
+    period_id: str | None = None,
+) -> list[casefile.CasefileEvent]:
+    """What casefile publishes of a child it registered, took into care (C2, N1) and
+    allocated to `social_worker` in Team A, all on `start`."""
+    return [
+        casefile.ChildRegistered(
+            child_id=str(child), effective_date=start, date_of_birth=date_of_birth, uasc=False
+        ),
+        casefile.PeriodOfCareStarted(
+            child_id=str(child),
+            effective_date=start,
+            period_id=period_id or str(uuid4()),
+            start_date=start,
+            legal_status="C2",
+            category_of_need="N1",
+        ),
+        casefile.SocialWorkerAllocated(
+            child_id=str(child), effective_date=start, social_worker_id=social_worker, team="Team A"
+        ),
+    ]
+
+
 def publish_casefile(casefile_nats: dict[str, Any], *events: IntegrationEvent) -> None:
     """Publish casefile integration events exactly as casefile's relay would.
 
@@ -128,28 +155,9 @@ class Service:
         """A child casefile has registered, taken into care and allocated; waits until known."""
         child = uuid4()
         period = str(uuid4())
-        events: list[IntegrationEvent] = [
-            casefile.ChildRegistered(
-                child_id=str(child),
-                effective_date=start,
-                date_of_birth=date_of_birth,
-                uasc=False,
-            ),
-            casefile.PeriodOfCareStarted(
-                child_id=str(child),
-                effective_date=start,
-                period_id=period,
-                start_date=start,
-                legal_status="C2",
-                category_of_need="N1",
-            ),
-            casefile.SocialWorkerAllocated(
-                child_id=str(child),
-                effective_date=start,
-                social_worker_id=social_worker,
-                team="Team A",
-            ),
-        ]
+        events: list[IntegrationEvent] = list(
+            casefile_child_in_care(child, social_worker, date_of_birth, start, period)
+        )
         if iro is not None:
             events.append(
                 casefile.IroAppointed(child_id=str(child), effective_date=start, iro_id=iro)
