@@ -1,16 +1,19 @@
 """Every read of a child's record is itself recorded (DESIGN.md, "Security").
 
-Each service keeps one `AccessLog` aggregate per child in its own stream; a
-read appends `RecordRead` with what was read, and the audit envelope in the
-event's headers says who, when, in what role, on whose behalf and why (from
-the request context), so the corporate-parent audit trail shows reads beside
+Each service keeps one `AccessLog` per child in a stream of its own; a read
+appends `RecordRead` with what was read, and the audit envelope in the event's
+headers says who, when, in what role, on whose behalf and why (from the
+request context), so the corporate-parent audit trail shows reads beside
 writes.
 
 A read never fails because another reads, and costs the same however often
-the child was read before: it appends at the log's next version without
-replaying the log, and reads of one child in one process take turns, so only
-another process can take that version first (then the read appends after
-it). The events stay on the log's one subject, hash-chained in order.
+the child was read before. A child's log is written in lanes
+(docs/adr/0022-access-log-lanes.md): each process of a service writes on one
+lane, subject `<prefix>_reads.events.<lane>.<log id>`, appending at that
+lane's next version without replaying it; reads of one child in one process
+take turns. Two processes on one lane race for its next version: the loser
+appends after the winner and moves to another lane. Each lane is hash-chained
+in order; the audit trail reads all lanes of a child by one wildcard.
 """
 
 from __future__ import annotations
@@ -18,23 +21,32 @@ from __future__ import annotations
 import random
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+)
 
 from shared.dates import today
+from shared.eventstore import envelope as env
 from shared.eventstore.envelope import protect_records
 from shared.eventstore.factory import NatsFactory
 from shared.eventstore.keyring import keys_bucket
+from shared.eventstore.reader import StoredMessage
+from shared.eventstore.recorders import NatsAggregateRecorder
 from shared.transcodings import DateAsISO
 
 if TYPE_CHECKING:
@@ -42,12 +54,16 @@ if TYPE_CHECKING:
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://belonging.example/access-log")
 
-# Tries of one read when other processes keep taking the log's next version.
+#: Lanes a service's processes spread their writing over. Reading needs no
+#: count (one wildcard), so it may change; more lanes, fewer processes meeting.
+LANES = 16
+
+# Tries of one read when other processes keep taking the lane's next version.
 _ATTEMPTS = 30
 
 
 class AccessLog(Aggregate):
-    """The reads of one child's record held by one service."""
+    """The reads of one child's record held by one service (on one lane)."""
 
     @event("Opened")
     def __init__(self, child_id: str) -> None:
@@ -100,59 +116,113 @@ class AccessLogs(Application[UUID]):
             env["NATS_SUBJECT_PREFIX"] = f"{factory.subject_prefix}_reads"
         return cls(env=env)
 
+    @cached_property
+    def writing(self) -> _Writing:
+        """This process's lane and what it knows of the logs on it."""
+        return _Writing(random.randrange(LANES))
 
-class _Writer:
-    """One recorder's access-log writing: a lock per child and the logs' versions.
+    def lane_recorder(self, lane: int) -> AggregateRecorder:
+        """Where reads written on `lane` go (on the in-memory store: one lane, the recorder)."""
+        if not isinstance(self.factory, NatsFactory):
+            return self.recorder
+        return self._lane_recorders[lane % LANES]
 
-    The versions are what this process last wrote (or read); a log another
-    process has written since fails the save with IntegrityError, which
-    forgets the version so that the next try reads the log's head.
+    @cached_property
+    def _lane_recorders(self) -> list[AggregateRecorder]:
+        factory = self.factory
+        assert isinstance(factory, NatsFactory)
+        return [
+            NatsAggregateRecorder(
+                factory.connection,
+                factory.reader,
+                factory.stream,
+                factory.subject_prefix,
+                kind=f"events.{lane}",
+            )
+            for lane in range(LANES)
+        ]
+
+    def reads_of(self, child_id: str) -> list[AccessLog.RecordRead]:
+        """Every read of the child recorded here, on every lane, oldest first."""
+        if isinstance(self.factory, NatsFactory):
+            lanes = stored_lanes(self.factory, child_id)
+            stored = [_stored_event(message) for lane in lanes for message in lane]
+        else:
+            stored = list(self.recorder.select_events(AccessLog.create_id(child_id)))
+        events = [self.mapper.to_domain_event(s) for s in stored]
+        reads = [e for e in events if isinstance(e, AccessLog.RecordRead)]
+        return sorted(reads, key=lambda e: e.timestamp)
+
+
+def stored_lanes(factory: NatsFactory, child_id: str) -> list[list[StoredMessage]]:
+    """The child's access log as stored: each lane's messages, in order (one hash chain each).
+
+    `factory`: the access logs' (`AccessLogs.factory`).
+    """
+    subject = f"{factory.subject_prefix}.events.*.{AccessLog.create_id(child_id)}"
+    lanes: dict[str, list[StoredMessage]] = {}
+    for message in factory.reader.all_on_subject(factory.stream, subject):
+        lanes.setdefault(message.subject, []).append(message)
+    return list(lanes.values())
+
+
+def _stored_event(message: StoredMessage) -> StoredEvent:
+    originator, version, topic = env.event_fields(message)
+    return StoredEvent(
+        originator_id=originator, originator_version=version, topic=topic, state=message.data
+    )
+
+
+class _Writing:
+    """One process's writing of reads: its lane, a lock per child and the logs' versions.
+
+    The versions are what this process last wrote (or read) on its lane; a
+    log another process has written since fails the save with IntegrityError,
+    which forgets the version (the next try reads the lane's head) and moves
+    this process to another lane, away from the one it met there.
     """
 
     _STRIPES = 1024
     _MAX_VERSIONS = 100_000
 
-    def __init__(self) -> None:
+    def __init__(self, lane: int) -> None:
+        self.lane = lane
         self._stripes = [threading.Lock() for _ in range(self._STRIPES)]
-        self._versions: OrderedDict[UUID, int] = OrderedDict()
+        self._versions: OrderedDict[tuple[int, UUID], int] = OrderedDict()
         self._guard = threading.Lock()
 
     def locks(self, log_ids: Iterable[UUID]) -> list[threading.Lock]:
         """The locks of these logs, in one order for everyone (no deadlock)."""
         return [self._stripes[i] for i in sorted({hash(x) % self._STRIPES for x in log_ids})]
 
-    def version(self, log_id: UUID) -> int | None:
+    def version(self, lane: int, log_id: UUID) -> int | None:
         with self._guard:
-            return self._versions.get(log_id)
+            return self._versions.get((lane, log_id))
 
-    def remember(self, log_id: UUID, version: int) -> None:
+    def remember(self, lane: int, log_id: UUID, version: int) -> None:
         with self._guard:
-            self._versions[log_id] = version
-            self._versions.move_to_end(log_id)
+            self._versions[lane, log_id] = version
+            self._versions.move_to_end((lane, log_id))
             if len(self._versions) > self._MAX_VERSIONS:
                 self._versions.popitem(last=False)
 
-    def forget(self, log_ids: Iterable[UUID]) -> None:
+    def met_another_on(self, lane: int, log_ids: Iterable[UUID]) -> None:
+        """Another writer took a version on `lane`: forget it there and write elsewhere."""
         with self._guard:
             for log_id in log_ids:
-                self._versions.pop(log_id, None)
+                self._versions.pop((lane, log_id), None)
+            if self.lane == lane:
+                self.lane = (lane + random.randrange(1, LANES)) % LANES
+
+    def forget(self, lane: int, log_ids: Iterable[UUID]) -> None:
+        with self._guard:
+            for log_id in log_ids:
+                self._versions.pop((lane, log_id), None)
 
 
-_writers: weakref.WeakKeyDictionary[Any, _Writer] = weakref.WeakKeyDictionary()
-_writers_guard = threading.Lock()
-
-
-def _writer(app: Application[UUID]) -> _Writer:
-    with _writers_guard:
-        writer = _writers.get(app.recorder)
-        if writer is None:
-            writer = _writers[app.recorder] = _Writer()
-        return writer
-
-
-def _head_version(app: Application[UUID], log_id: UUID) -> int:
-    """The log's last version in the store (0: no log yet): one look at its head."""
-    last = app.recorder.select_events(log_id, desc=True, limit=1)
+def _head_version(recorder: AggregateRecorder, log_id: UUID) -> int:
+    """The log's last version on a lane (0: none yet): one look at its head."""
+    last = recorder.select_events(log_id, desc=True, limit=1)
     return last[0].originator_version if last else 0
 
 
@@ -170,20 +240,22 @@ def record_accesses(service: ServiceApplication[Any], child_ids: Iterable[str], 
     wanted = list(dict.fromkeys(str(c) for c in child_ids))
     if not wanted:
         return
-    app = service.access_logs
+    logs = service.access_logs
     log_ids = [AccessLog.create_id(child_id) for child_id in wanted]
-    writer = _writer(app)
+    writing = logs.writing
     effective_date = today()
     with ExitStack() as held:
-        for lock in writer.locks(log_ids):
+        for lock in writing.locks(log_ids):
             held.enter_context(lock)
         for attempt in range(_ATTEMPTS):
+            lane = writing.lane
+            recorder = logs.lane_recorder(lane)
             events: list[Any] = []
             versions: list[int] = []
             for child_id, log_id in zip(wanted, log_ids, strict=True):
-                version = writer.version(log_id)
+                version = writing.version(lane, log_id)
                 if version is None:
-                    version = _head_version(app, log_id)
+                    version = _head_version(recorder, log_id)
                 if version == 0:
                     log = AccessLog(child_id=child_id)
                     log.record_read(what=what, effective_date=effective_date)
@@ -201,17 +273,17 @@ def record_accesses(service: ServiceApplication[Any], child_ids: Iterable[str], 
                     )
                     versions.append(version + 1)
             try:
-                app.save(*events)
+                recorder.insert_events([logs.mapper.to_stored_event(e) for e in events])
             except IntegrityError:
-                # Another process of this service read one of these children
-                # first: look at the logs' heads again and append after them.
-                writer.forget(log_ids)
-                time.sleep(random.uniform(0, 0.001 * (attempt + 1)))
+                # Another process writes on this lane and read one of these
+                # children first: move off the lane and try again.
+                writing.met_another_on(lane, log_ids)
+                time.sleep(random.uniform(0, 0.001 * attempt))
                 continue
             except BaseException:
-                writer.forget(log_ids)  # stored or not: the head is read next time
+                writing.forget(lane, log_ids)  # stored or not: the head is read next time
                 raise
             for log_id, version in zip(log_ids, versions, strict=True):
-                writer.remember(log_id, version)
+                writing.remember(lane, log_id, version)
             return
     raise IntegrityError(f"could not record the reads of {len(wanted)} children")

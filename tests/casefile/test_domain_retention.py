@@ -18,7 +18,7 @@ from services.casefile.domain.retention import (
     retention_ends,
     retention_of,
 )
-from shared.access_log import AccessLog, record_access
+from shared.access_log import record_access
 from shared.domain_errors import RuleBroken
 from shared.eventstore.keyring import KeyDestroyed
 from shared.service_application import CIPHER_TOPIC
@@ -102,7 +102,7 @@ def test_an_erased_record_cannot_be_read_and_its_erasure_is_kept(casefile: Casef
     with pytest.raises(KeyDestroyed):
         casefile.get_case(child_id)
     with pytest.raises(KeyDestroyed):
-        casefile.access_logs.repository.get(AccessLog.create_id(str(child_id)))
+        casefile.access_logs.reads_of(str(child_id))
     # every event of the record is unreadable, not just the last
     with pytest.raises(KeyDestroyed):
         list(casefile.events.get(child_id))

@@ -12,7 +12,6 @@ from nats_access import fresh_integration_streams
 
 from education.conftest import known_child
 from education.harness import Running, wait_for
-from shared.access_log import AccessLog
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +116,7 @@ def test_the_scorecard_on_a_day_on_both_time_bases_and_each_child_counted_is_log
 
 def reads(service: Running, child: UUID) -> list[str]:
     log = service.runtime.application.access_logs
-    return [e.what for e in log.events.get(AccessLog.create_id(str(child))) if hasattr(e, "what")]
+    return [e.what for e in log.reads_of(str(child))]
 
 
 @pytest.mark.parametrize("role", ["virtual_school", "team_manager", "auditor", "performance"])

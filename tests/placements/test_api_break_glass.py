@@ -18,7 +18,7 @@ import pytest
 
 from placements.harness import Service, publish_casefile
 from services.placements.application import Placements
-from shared.access_log import AccessLog
+from shared.access_log import stored_lanes
 from shared.contracts import casefile
 from shared.eventstore import envelope as env
 from shared.eventstore.reader import StreamReader
@@ -60,12 +60,7 @@ def reads_of(service: Service, child: UUID) -> list[Any]:
     """The child's access log in placements, as stored (headers: the audit envelope)."""
     app: Placements = service.runtime.application
     factory: Any = app.access_logs.factory
-    reader = StreamReader.connect(service.nats_url)
-    try:
-        subject = f"{factory.subject_prefix}.events.{AccessLog.create_id(str(child))}"
-        return reader.all_on_subject(factory.stream, subject)
-    finally:
-        reader.close()
+    return [message for lane in stored_lanes(factory, str(child)) for message in lane]
 
 
 def test_a_published_grant_is_honoured_until_it_expires(service: Service) -> None:

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.domain import Aggregate, event
 
-from shared.access_log import AccessLog, record_access, record_accesses
+from shared.access_log import AccessLog, record_access, record_accesses, stored_lanes
 from shared.eventstore import envelope as env
 from shared.eventstore.factory import NatsFactory
 from shared.request_context import RequestContext, acting_as
@@ -62,12 +62,24 @@ def app(nats_url: str, unique: str) -> Iterator[Reads]:
     application.close()
 
 
-def log_messages(app: Reads, child_id: str) -> list[Any]:
-    """The access log's stored messages, as the audit trail lists them."""
+def lanes(app: Reads, child_id: str) -> list[list[Any]]:
+    """The access log's stored messages, lane by lane, as the audit trail reads them."""
     factory = app.access_logs.factory
     assert isinstance(factory, NatsFactory)
-    subject = f"{factory.subject_prefix}.events.{AccessLog.create_id(child_id)}"
-    return list(factory.reader.all_on_subject(factory.stream, subject))
+    return stored_lanes(factory, child_id)
+
+
+def log_messages(app: Reads, child_id: str) -> list[Any]:
+    return sorted((m for lane in lanes(app, child_id) for m in lane), key=lambda m: m.seq)
+
+
+def chains_intact(app: Reads, child_id: str) -> bool:
+    """Each lane's hash chain holds, and each lane's versions count up from 1."""
+    return all(
+        env.verify_chain([(m.headers, m.data) for m in lane]) == []
+        and [int(m.header(env.VERSION)) for m in lane] == list(range(1, len(lane) + 1))
+        for lane in lanes(app, child_id)
+    )
 
 
 def reads_recorded(app: Reads, child_id: str) -> list[Any]:
@@ -107,12 +119,12 @@ def test_twenty_concurrent_reads_of_one_child_all_succeed_and_each_is_recorded_o
     assert {m.header(env.ROLE) for m in reads} == {"social_worker"}
     assert {m.header(env.PURPOSE) for m in reads} == {"case work"}
     assert {m.header(env.CHILD) for m in reads} == {child}
-    # The access log's hash chain is intact, so the audit trail can vouch for it.
-    messages = log_messages(app, child)
-    assert env.verify_chain([(m.headers, m.data) for m in messages]) == []
-    assert [int(m.header(env.VERSION)) for m in messages] == list(range(1, readers + 2))
-    log: AccessLog = app.access_logs.repository.get(AccessLog.create_id(child))
-    assert log.reads == readers
+    # One process writes on one lane: one log, its hash chain intact, so the
+    # audit trail can vouch for it.
+    (lane,) = lanes(app, child)
+    assert env.verify_chain([(m.headers, m.data) for m in lane]) == []
+    assert [int(m.header(env.VERSION)) for m in lane] == list(range(1, readers + 2))
+    assert len(app.access_logs.reads_of(child)) == readers
 
 
 def test_readers_in_two_processes_of_one_service_do_not_conflict(
@@ -144,8 +156,7 @@ def test_readers_in_two_processes_of_one_service_do_not_conflict(
             t.join()
         assert errors == []
         assert len(reads_recorded(first, child)) == 10 * per_thread
-        messages = log_messages(first, child)
-        assert env.verify_chain([(m.headers, m.data) for m in messages]) == []
+        assert chains_intact(first, child)
     finally:
         first.close()
         second.close()
@@ -163,8 +174,35 @@ def test_a_list_read_after_another_process_read_one_of_its_children_is_recorded(
             record_access(second, children[2], what="case")  # `first` does not know of it
             record_accesses(first, children, what="children.list")
         assert [len(reads_recorded(first, child)) for child in children] == [2, 2, 3]
-        messages = log_messages(first, children[2])
-        assert env.verify_chain([(m.headers, m.data) for m in messages]) == []
+        assert chains_intact(first, children[2])
+    finally:
+        first.close()
+        second.close()
+
+
+def test_two_processes_that_meet_on_a_lane_part_and_the_log_keeps_every_read(
+    nats_url: str, unique: str
+) -> None:
+    """The one that finds the other has written first moves to another lane."""
+    first, second = new_app(nats_url, unique), new_app(nats_url, unique)
+    child = str(uuid4())
+    first.access_logs.writing.lane = second.access_logs.writing.lane = 3
+    try:
+        with acting_as(actor="reader.1", role="auditor", purpose="audit"):
+            record_access(first, child, what="case")  # lane 3: opened, read
+            record_access(second, child, what="case")  # lane 3: read, after the head
+            assert (first.access_logs.writing.lane, second.access_logs.writing.lane) == (3, 3)
+            record_access(first, child, what="case")  # lane 3 has moved on: another lane
+            record_access(second, child, what="case")
+            record_access(first, child, what="case")
+        assert second.access_logs.writing.lane == 3
+        assert first.access_logs.writing.lane != 3
+        assert [len(lane) for lane in lanes(first, child)] == [4, 3]  # opened, then reads
+        assert chains_intact(first, child)
+        # Every read, from both lanes, in the order made.
+        assert len(second.access_logs.reads_of(child)) == 5
+        timestamps = [read.timestamp for read in second.access_logs.reads_of(child)]
+        assert timestamps == sorted(timestamps) and len(set(timestamps)) == 5
     finally:
         first.close()
         second.close()

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from services.casefile.domain.break_glass import BreakGlass
-from shared.access_log import AccessLog
+from shared.access_log import stored_lanes
 from shared.eventstore import envelope as env
 from shared.eventstore.factory import NatsFactory
 from shared.eventstore.keyring import KeyRing
@@ -75,9 +75,10 @@ class EventHistory:
         intact = not env.verify_chain([(m.headers, m.data) for m in messages])
         entries = [_entry(CASE, m, self.keyring) for m in messages]
         if include_reads:
-            reads = self._messages(self.access_logs, AccessLog.create_id(str(child_id)))
-            intact = intact and not env.verify_chain([(m.headers, m.data) for m in reads])
-            entries += [_entry(ACCESS, m, self.keyring) for m in reads]
+            # The reads, written in lanes (one a process): each lane a chain of its own.
+            for reads in stored_lanes(self.access_logs, str(child_id)):
+                intact = intact and not env.verify_chain([(m.headers, m.data) for m in reads])
+                entries += [_entry(ACCESS, m, self.keyring) for m in reads]
             # Who was given break-glass access, why and until when, and each review.
             grants = self._messages(self.factory, BreakGlass.create_id(child_id))
             intact = intact and not env.verify_chain([(m.headers, m.data) for m in grants])
