@@ -28,9 +28,11 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
+from uvicorn.supervisors import Multiprocess
 
 from shared.api.app_factory import create_app
 from shared.api.idempotency import PostgresIdempotencyStore
+from shared.api.listeners import SharedPort, each_worker_listens_on_its_own
 from shared.api.runtime import ServiceRuntime
 from shared.auth.break_glass import BreakGlassGrants
 from shared.auth.relationships import RelationshipChecker
@@ -391,12 +393,24 @@ def serve(parts: ServiceParts[Any], app_factory: str) -> None:
     """`python -m services.<name>`: serve the service on its port (loopback unless HOST is set).
 
     `WEB_CONCURRENCY` processes (uvicorn workers, each built by `app_factory`,
-    "module:function") share the port; one of them runs the background.
+    "module:function") share the port, each on a listening socket of its own
+    where the kernel can spread connections (shared/api/listeners.py); one
+    of them runs the background.
     """
     os.environ.setdefault("GC_FREEZE", "true")  # a process of its own (and its workers)
     settings = parts.settings()
     host = os.environ.get("HOST", "127.0.0.1")  # a container sets HOST=0.0.0.0
-    if settings.workers > 1:
+    if settings.workers > 1 and each_worker_listens_on_its_own():
+        config = uvicorn.Config(
+            app_factory,
+            factory=True,
+            workers=settings.workers,
+            host=host,
+            port=settings.port,
+            log_config=None,
+        )
+        Multiprocess(config, sockets=[SharedPort.bind_to(host, settings.port)]).run()
+    elif settings.workers > 1:
         uvicorn.run(
             app_factory,
             factory=True,

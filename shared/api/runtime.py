@@ -23,8 +23,12 @@ class ServiceRuntime(Generic[R]):
     reads: R
 
 
-def service_runtime(request: Request) -> ServiceRuntime[Any]:
-    """Dependency: the running service, or 503 while it is starting or stopping."""
+async def service_runtime(request: Request) -> ServiceRuntime[Any]:
+    """Dependency: the running service, or 503 while it is starting or stopping.
+
+    `async`, though it awaits nothing: FastAPI runs a plain `def` dependency
+    on a worker thread, a hop that costs more than this lookup.
+    """
     found = getattr(request.app.state, "runtime", None)
     if not isinstance(found, ServiceRuntime):
         raise ProblemError(503, detail="The service is starting.", headers={"Retry-After": "1"})
