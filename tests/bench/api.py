@@ -17,7 +17,7 @@ makes its requests):
   all the children (throughput), as the allocated social worker: token check,
   relationship check, aggregate from NATS, the audited read, case summary;
   and at 50 connections all on one child: every read is audited on that
-  child's one access log, and no reader may fail because another reads;
+  child's access log (a lane a process), and no reader may fail because another reads;
 - `POST /v1/children/{id}/visits` at 1 connection, each with a new
   Idempotency-Key and If-Match set to the ETag of the answer before.
 
