@@ -400,24 +400,12 @@ def serve(parts: ServiceParts[Any], app_factory: str) -> None:
     os.environ.setdefault("GC_FREEZE", "true")  # a process of its own (and its workers)
     settings = parts.settings()
     host = os.environ.get("HOST", "127.0.0.1")  # a container sets HOST=0.0.0.0
-    if settings.workers > 1 and each_worker_listens_on_its_own():
-        config = uvicorn.Config(
-            app_factory,
-            factory=True,
-            workers=settings.workers,
-            host=host,
-            port=settings.port,
-            log_config=None,
-        )
-        Multiprocess(config, sockets=[SharedPort.bind_to(host, settings.port)]).run()
-    elif settings.workers > 1:
-        uvicorn.run(
-            app_factory,
-            factory=True,
-            workers=settings.workers,
-            host=host,
-            port=settings.port,
-            log_config=None,
-        )
+    if settings.workers > 1:
+        workers = dict(factory=True, workers=settings.workers, host=host, port=settings.port)
+        if each_worker_listens_on_its_own():
+            config = uvicorn.Config(app_factory, log_config=None, **workers)
+            Multiprocess(config, sockets=[SharedPort.bind_to(host, settings.port)]).run()
+        else:
+            uvicorn.run(app_factory, log_config=None, **workers)
     else:
         uvicorn.run(build_app(parts, settings), host=host, port=settings.port, log_config=None)

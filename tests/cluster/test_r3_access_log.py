@@ -8,29 +8,19 @@ the stream's leader, not to a follower that may lag.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import test_access_log as access_log
+from cluster.suites import session_server_tests_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 unique = access_log.unique
 
 
-def _runs_on_the_session_server(name: str, value: Any) -> bool:
-    if not name.startswith("test_") or not callable(value):
-        return False
-    parameters = inspect.signature(value).parameters
-    return "nats_url" in parameters or "app" in parameters
-
-
-REUSED = sorted(
-    name for name, value in vars(access_log).items() if _runs_on_the_session_server(name, value)
-)
-globals().update({name: getattr(access_log, name) for name in REUSED})
+REUSED = sorted(session_server_tests_of(access_log, "nats_url", "app"))
+globals().update(session_server_tests_of(access_log, "nats_url", "app"))
 
 
 def _new_r3_app(nats_url: str, unique: str) -> access_log.Reads:

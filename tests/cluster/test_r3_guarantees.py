@@ -10,12 +10,12 @@ test_r3_faults.py and the fsync check below.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import nats
 import pytest
 import test_eventstore_guarantees as guarantees
+from cluster.suites import session_server_tests_of
 from eventsourcing.utils import Environment, EnvType
 
 from shared.stack.nats_cluster import NatsCluster
@@ -25,17 +25,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 factory = guarantees.factory  # the fixture those tests take, resolved against this module
 
 
-def _runs_on_the_session_server(name: str, value: Any) -> bool:
-    if not name.startswith("test_") or not callable(value):
-        return False
-    parameters = inspect.signature(value).parameters
-    return "nats_url" in parameters or "factory" in parameters
-
-
-REUSED = sorted(
-    name for name, value in vars(guarantees).items() if _runs_on_the_session_server(name, value)
-)
-globals().update({name: getattr(guarantees, name) for name in REUSED})
+REUSED = sorted(session_server_tests_of(guarantees, "nats_url", "factory"))
+globals().update(session_server_tests_of(guarantees, "nats_url", "factory"))
 
 
 class _R3Environment(Environment):
