@@ -227,7 +227,7 @@ class Loader:
         deadline = time.monotonic() + timeout
         while not ready():
             if time.monotonic() > deadline:
-                raise DemoError(f"{what}: not seen by the placements service within {timeout:.0f}s")
+                raise DemoError(f"{what}: not seen within {timeout:.0f}s")
             time.sleep(POLL_INTERVAL)
 
     def placements_know(self, child: ChildPlan) -> bool:
@@ -398,6 +398,15 @@ class Loader:
         body: Json = response.json()
         return body
 
+    def education_status(self, child: ChildPlan, as_of: date) -> Json:
+        assert self.education is not None
+        url = f"{self.education}/v1/children/{child.child_id}/education/status"
+        response = self.get(url, VIRTUAL_SCHOOL, as_of=as_of.isoformat())
+        if response.status_code != 200:
+            raise _fail(f"{child.spec.local_id} reading the education status", response)
+        body: Json = response.json()
+        return body
+
     def education_council(self, as_of: date) -> Json:
         assert self.education is not None
         url = f"{self.education}/v1/education/status"
@@ -530,6 +539,23 @@ def _wait_for_followers(loader: Loader, children: list[ChildPlan], anchor: date)
             return sorted(seen["mid_year_school_moves"]) == moves
 
         loader.wait_until(f"{child.spec.local_id}'s school record", learnt, LEARN_TIMEOUT)
+    # Education's own read model of its PEPs (what its council status counts): the
+    # last PEP meeting written, of the last child, is there.
+    with_peps = [c for c in schooled if any(_is_pep_meeting(s) for s in c.education)]
+    if with_peps and loader.education is not None:
+        child = with_peps[-1]
+        held = max(s.when for s in child.education if _is_pep_meeting(s)).isoformat()
+        loader.wait_until(
+            f"{child.spec.local_id}'s PEP meeting of {held}",
+            lambda: loader.education_status(child, anchor)["last_pep_meeting"] == held,
+            LEARN_TIMEOUT,
+        )
+
+
+def _is_pep_meeting(step: ServiceStep) -> bool:
+    """A PEP started or reviewed (not its rating)."""
+    path = step.path
+    return path == "/peps" or (path.startswith("/peps/") and path.endswith("/reviews"))
 
 
 def _summary(
