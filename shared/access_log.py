@@ -37,7 +37,6 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
-    StoredEvent,
 )
 
 from shared.dates import today
@@ -68,7 +67,6 @@ class AccessLog(Aggregate):
     @event("Opened")
     def __init__(self, child_id: str) -> None:
         self.child_id = child_id
-        self.reads = 0
 
     @staticmethod
     def create_id(child_id: str) -> UUID:
@@ -81,7 +79,7 @@ class AccessLog(Aggregate):
 
     @event(RecordRead)
     def record_read(self, what: str, effective_date: date) -> None:
-        self.reads += 1
+        """A read is its event; the log keeps no state of it (read them: `AccessLogs.reads_of`)."""
 
 
 class AccessLogs(Application[UUID]):
@@ -117,9 +115,9 @@ class AccessLogs(Application[UUID]):
         return cls(env=env)
 
     @cached_property
-    def writing(self) -> _Writing:
-        """This process's lane and what it knows of the logs on it."""
-        return _Writing(random.randrange(LANES))
+    def writer(self) -> _Writer:
+        """This process's writing of reads: its lane and what it knows of the logs on it."""
+        return _Writer(random.randrange(LANES))
 
     def lane_recorder(self, lane: int) -> AggregateRecorder:
         """Where reads written on `lane` go (on the in-memory store: one lane, the recorder)."""
@@ -146,7 +144,7 @@ class AccessLogs(Application[UUID]):
         """Every read of the child recorded here, on every lane, oldest first."""
         if isinstance(self.factory, NatsFactory):
             lanes = stored_lanes(self.factory, child_id)
-            stored = [_stored_event(message) for lane in lanes for message in lane]
+            stored = [env.stored_event(message) for lane in lanes for message in lane]
         else:
             stored = list(self.recorder.select_events(AccessLog.create_id(child_id)))
         events = [self.mapper.to_domain_event(s) for s in stored]
@@ -166,14 +164,7 @@ def stored_lanes(factory: NatsFactory, child_id: str) -> list[list[StoredMessage
     return list(lanes.values())
 
 
-def _stored_event(message: StoredMessage) -> StoredEvent:
-    originator, version, topic = env.event_fields(message)
-    return StoredEvent(
-        originator_id=originator, originator_version=version, topic=topic, state=message.data
-    )
-
-
-class _Writing:
+class _Writer:
     """One process's writing of reads: its lane, a lock per child and the logs' versions.
 
     The versions are what this process last wrote (or read) on its lane; a
@@ -208,9 +199,8 @@ class _Writing:
 
     def met_another_on(self, lane: int, log_ids: Iterable[UUID]) -> None:
         """Another writer took a version on `lane`: forget it there and write elsewhere."""
+        self.forget(lane, log_ids)
         with self._guard:
-            for log_id in log_ids:
-                self._versions.pop((lane, log_id), None)
             if self.lane == lane:
                 self.lane = (lane + random.randrange(1, LANES)) % LANES
 
@@ -242,18 +232,18 @@ def record_accesses(service: ServiceApplication[Any], child_ids: Iterable[str], 
         return
     logs = service.access_logs
     log_ids = [AccessLog.create_id(child_id) for child_id in wanted]
-    writing = logs.writing
+    writer = logs.writer
     effective_date = today()
     with ExitStack() as held:
-        for lock in writing.locks(log_ids):
+        for lock in writer.locks(log_ids):
             held.enter_context(lock)
         for attempt in range(_ATTEMPTS):
-            lane = writing.lane
+            lane = writer.lane
             recorder = logs.lane_recorder(lane)
             events: list[Any] = []
             versions: list[int] = []
             for child_id, log_id in zip(wanted, log_ids, strict=True):
-                version = writing.version(lane, log_id)
+                version = writer.version(lane, log_id)
                 if version is None:
                     version = _head_version(recorder, log_id)
                 if version == 0:
@@ -277,13 +267,13 @@ def record_accesses(service: ServiceApplication[Any], child_ids: Iterable[str], 
             except IntegrityError:
                 # Another process writes on this lane and read one of these
                 # children first: move off the lane and try again.
-                writing.met_another_on(lane, log_ids)
+                writer.met_another_on(lane, log_ids)
                 time.sleep(random.uniform(0, 0.001 * attempt))
                 continue
             except BaseException:
-                writing.forget(lane, log_ids)  # stored or not: the head is read next time
+                writer.forget(lane, log_ids)  # stored or not: the head is read next time
                 raise
             for log_id, version in zip(log_ids, versions, strict=True):
-                writing.remember(lane, log_id, version)
+                writer.remember(lane, log_id, version)
             return
     raise IntegrityError(f"could not record the reads of {len(wanted)} children")

@@ -240,6 +240,17 @@ def event_fields(message: StoredMessage) -> tuple[UUID | str, int, str]:
     )
 
 
+def stored_event(message: StoredMessage, originator_id: UUID | str | None = None) -> StoredEvent:
+    """The library's StoredEvent of a stored message (`originator_id`: already known)."""
+    originator, version, topic = event_fields(message)
+    return StoredEvent(
+        originator_id=originator_id if originator_id is not None else originator,
+        originator_version=version,
+        topic=topic,
+        state=message.data,
+    )
+
+
 def verify_chain(messages: list[tuple[dict[str, str], bytes]]) -> list[str]:
     """Problems found walking one aggregate's events in order (empty = intact)."""
     problems: list[str] = []

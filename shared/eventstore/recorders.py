@@ -69,16 +69,6 @@ def _head_of(message: StoredMessage) -> Head:
     )
 
 
-def _stored_event(message: StoredMessage, originator_id: UUID | str | None = None) -> StoredEvent:
-    originator, version, topic = env.event_fields(message)
-    return StoredEvent(
-        originator_id=originator_id if originator_id is not None else originator,
-        originator_version=version,
-        topic=topic,
-        state=message.data,
-    )
-
-
 _new = object.__new__
 
 
@@ -155,7 +145,7 @@ class NatsAggregateRecorder(AggregateRecorder):
             if last is None:
                 return []
             self.heads.put(token, _head_of(last))
-            event = _stored_event(last, originator_id)
+            event = env.stored_event(last, originator_id)
             return [event] if gt is None or event.originator_version > gt else []
         events = list(self._history(token, subject, originator_id))
         if gt is not None:
@@ -180,7 +170,7 @@ class NatsAggregateRecorder(AggregateRecorder):
             if not messages:
                 return ()
             self.heads.put(token, _head_of(messages[-1]))
-            events = tuple(_stored_event(m, originator_id) for m in messages)
+            events = tuple(env.stored_event(m, originator_id) for m in messages)
             self.histories.put(key, History(messages[-1].seq, events))
             return events
         last = self.reader.last(self.stream, subject)
@@ -195,7 +185,7 @@ class NatsAggregateRecorder(AggregateRecorder):
             self.stream, subject, after_seq=known.last_seq if known else 0, through=last.seq
         )
         events = (known.events if known else ()) + tuple(
-            _stored_event(m, originator_id) for m in newer
+            env.stored_event(m, originator_id) for m in newer
         )
         if newer:
             self.histories.put(key, History(newer[-1].seq, events))

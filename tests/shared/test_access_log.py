@@ -186,17 +186,17 @@ def test_two_processes_that_meet_on_a_lane_part_and_the_log_keeps_every_read(
     """The one that finds the other has written first moves to another lane."""
     first, second = new_app(nats_url, unique), new_app(nats_url, unique)
     child = str(uuid4())
-    first.access_logs.writing.lane = second.access_logs.writing.lane = 3
+    first.access_logs.writer.lane = second.access_logs.writer.lane = 3
     try:
         with acting_as(actor="reader.1", role="auditor", purpose="audit"):
             record_access(first, child, what="case")  # lane 3: opened, read
             record_access(second, child, what="case")  # lane 3: read, after the head
-            assert (first.access_logs.writing.lane, second.access_logs.writing.lane) == (3, 3)
+            assert (first.access_logs.writer.lane, second.access_logs.writer.lane) == (3, 3)
             record_access(first, child, what="case")  # lane 3 has moved on: another lane
             record_access(second, child, what="case")
             record_access(first, child, what="case")
-        assert second.access_logs.writing.lane == 3
-        assert first.access_logs.writing.lane != 3
+        assert second.access_logs.writer.lane == 3
+        assert first.access_logs.writer.lane != 3
         assert [len(lane) for lane in lanes(first, child)] == [4, 3]  # opened, then reads
         assert chains_intact(first, child)
         # Every read, from both lanes, in the order made.
