@@ -401,11 +401,11 @@ def serve(parts: ServiceParts[Any], app_factory: str) -> None:
     settings = parts.settings()
     host = os.environ.get("HOST", "127.0.0.1")  # a container sets HOST=0.0.0.0
     if settings.workers > 1:
-        workers = dict(factory=True, workers=settings.workers, host=host, port=settings.port)
+        options = dict(factory=True, workers=settings.workers, host=host, port=settings.port)
         if each_worker_listens_on_its_own():
-            config = uvicorn.Config(app_factory, log_config=None, **workers)
+            config = uvicorn.Config(app_factory, log_config=None, **options)
             Multiprocess(config, sockets=[SharedPort.bind_to(host, settings.port)]).run()
         else:
-            uvicorn.run(app_factory, log_config=None, **workers)
+            uvicorn.run(app_factory, log_config=None, **options)
     else:
         uvicorn.run(build_app(parts, settings), host=host, port=settings.port, log_config=None)
