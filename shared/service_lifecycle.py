@@ -340,7 +340,6 @@ async def _lead_the_background(parts: ServiceParts[S], started: Started[S]) -> N
                 await asyncio.wait_for(started.stop.wait(), LEADER_RETRY)
             if started.stop.is_set():
                 return
-        started.leading = True
         background: list[asyncio.Task[None]] = [
             asyncio.create_task(runner.run_forever(started.stop), name=runner.projection.name)
             for runner in started.runners
@@ -361,6 +360,7 @@ async def _lead_the_background(parts: ServiceParts[S], started: Started[S]) -> N
         for task in background:
             task.add_done_callback(_report_stopped)
         started.tasks.extend(background)
+        started.leading = True  # last: another thread that sees it sees the tasks too
         await started.stop.wait()
 
 
