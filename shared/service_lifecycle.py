@@ -194,6 +194,8 @@ def build_app(
         if chosen.gc_freeze:
             gc.collect()
             gc.freeze()
+            _, middle, oldest = gc.get_threshold()
+            gc.set_threshold(chosen.gc_young_threshold, middle, oldest)
         app.state.started = started
         try:
             reads = parts.reads(started)

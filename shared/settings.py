@@ -128,6 +128,20 @@ class ServiceSettings(BaseSettings):
     #: `python -m services.<name>` turns it on; tests building many apps in
     #: one process leave it off, or nothing they made would ever be freed.
     gc_freeze: bool = Field(default=False, validation_alias=_env("gc_freeze", "GC_FREEZE"))
+    #: With `gc_freeze`, the collector's young generation is collected after
+    #: this many more objects made than freed (Python's default is 700). A read
+    #: lives about 100 ms at 50 connections and holds a few hundred objects,
+    #: so at 700 the requests in flight were collected 30 times a second and
+    #: moved on to the older generations, whose collections then stopped
+    #: every request for 22-56 ms twice in 12 s. At 5,000 they mostly die
+    #: first: GC time a 10 s run fell from about 700 ms to 150 ms and no full
+    #: collection fell in the run (docs/bench-api.md).
+    gc_young_threshold: int = Field(
+        default=5000,
+        ge=100,
+        le=1_000_000,
+        validation_alias=_env("gc_young_threshold", "GC_YOUNG_THRESHOLD"),
+    )
 
     @model_validator(mode="before")
     @classmethod

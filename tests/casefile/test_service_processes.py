@@ -104,12 +104,19 @@ def test_request_handlers_run_on_the_threads_the_settings_give(
 def test_a_service_process_moves_what_start_up_made_out_of_the_collectors_way(
     settings: CasefileSettings,
 ) -> None:
-    """`GC_FREEZE` (on in `python -m services.<name>`): full collections stay short."""
+    """`GC_FREEZE` (on in `python -m services.<name>`): full collections stay short and
+    rare (`GC_YOUNG_THRESHOLD`: what requests in flight hold dies before it is collected)."""
     assert not settings.gc_freeze  # off unless asked: tests build many apps in one process
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     try:
-        with TestClient(build_app(settings.model_copy(update={"gc_freeze": True}))) as client:
+        with TestClient(build_app(settings)) as client:
+            assert gc.get_threshold() == thresholds  # nothing changes unless asked
+        chosen = settings.model_copy(update={"gc_freeze": True, "gc_young_threshold": 4321})
+        with TestClient(build_app(chosen)) as client:
             assert gc.get_freeze_count() > 0
+            assert gc.get_threshold() == (4321, *thresholds[1:])
             assert client.get("/ready").status_code == 200
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
