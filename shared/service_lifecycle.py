@@ -28,11 +28,10 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
-from uvicorn.supervisors import Multiprocess
 
 from shared.api.app_factory import create_app
 from shared.api.idempotency import PostgresIdempotencyStore
-from shared.api.listeners import SharedPort, each_worker_listens_on_its_own
+from shared.api.listeners import EvenShares, port_shares, run_workers
 from shared.api.runtime import ServiceRuntime
 from shared.auth.break_glass import BreakGlassGrants
 from shared.auth.relationships import RelationshipChecker
@@ -261,6 +260,9 @@ def build_app(
         token_verifier=token_verifier,
         streamed_paths=parts.streamed_paths,
     )
+    shares = port_shares()
+    if shares is not None:  # a worker of several on one port (`serve`)
+        app.add_middleware(EvenShares, shares=shares)
     return app
 
 
@@ -396,18 +398,14 @@ def serve(parts: ServiceParts[Any], app_factory: str) -> None:
 
     `WEB_CONCURRENCY` processes (uvicorn workers, each built by `app_factory`,
     "module:function") share the port, each on a listening socket of its own
-    where the kernel can spread connections (shared/api/listeners.py); one
-    of them runs the background.
+    where the kernel can spread connections, and they keep their shares of
+    the connections even (shared/api/listeners.py); one of them runs the
+    background.
     """
     os.environ.setdefault("GC_FREEZE", "true")  # a process of its own (and its workers)
     settings = parts.settings()
     host = os.environ.get("HOST", "127.0.0.1")  # a container sets HOST=0.0.0.0
     if settings.workers > 1:
-        options = dict(factory=True, workers=settings.workers, host=host, port=settings.port)
-        if each_worker_listens_on_its_own():
-            config = uvicorn.Config(app_factory, log_config=None, **options)
-            Multiprocess(config, sockets=[SharedPort.bind_to(host, settings.port)]).run()
-        else:
-            uvicorn.run(app_factory, log_config=None, **options)
+        run_workers(app_factory, host=host, port=settings.port, workers=settings.workers)
     else:
         uvicorn.run(build_app(parts, settings), host=host, port=settings.port, log_config=None)
