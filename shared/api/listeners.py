@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import socket
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -28,8 +29,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from uvicorn.supervisors import Multiprocess
 
+from shared.processes import is_running
+
 #: More than another worker by this many, and a worker hands one connection back.
 SURPLUS = 2
+#: How long a worker trusts what it learnt of whether another runs (seconds).
+RECHECK = 0.5
 
 
 class ConnectionShares:
@@ -48,18 +53,19 @@ class ConnectionShares:
         self._lock = spawn.Lock()
         self._slot: int | None = None
         self._handing_back = 0
+        self._running: dict[int, tuple[float, bool]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_pids": self._pids, "_held": self._held, "_lock": self._lock}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _slot=None, _handing_back=0)
+        self.__dict__.update(state, _slot=None, _handing_back=0, _running={})
 
     def take_slot(self) -> None:
         """In a worker: the first slot that is free or whose process is gone."""
         with self._lock:
             for slot, pid in enumerate(self._pids):
-                if pid == 0 or not _alive(pid):
+                if pid == 0 or not is_running(pid):
                     self._pids[slot], self._held[slot] = os.getpid(), 0
                     self._slot = slot
                     return
@@ -86,7 +92,7 @@ class ConnectionShares:
         return {
             pid: held
             for pid, held in zip(self._pids, self._held, strict=True)
-            if pid != 0 and (pid == os.getpid() or _alive(pid))
+            if pid != 0 and (pid == os.getpid() or self._alive(pid))
         }
 
     def hand_one_back(self) -> bool:
@@ -102,22 +108,23 @@ class ConnectionShares:
         others = [
             held
             for slot, (pid, held) in enumerate(zip(self._pids, self._held, strict=True))
-            if slot != self._slot and pid != 0 and _alive(pid)
+            if slot != self._slot and pid != 0 and self._alive(pid)
         ]
         if not others or mine < min(others) + SURPLUS:
             return False
         self._handing_back += 1
         return True
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    def _alive(self, pid: int) -> bool:
+        """Whether another worker runs, asked of the system at most every `RECHECK` s."""
+        now = time.monotonic()
+        known = self._running.get(pid)
+        if known is None or now - known[0] > RECHECK:
+            known = (now, is_running(pid))
+            self._running = {pid: known} | {
+                p: k for p, k in self._running.items() if now - k[0] <= RECHECK
+            }
+        return known[1]
 
 
 _shares: ConnectionShares | None = None

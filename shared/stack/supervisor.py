@@ -32,6 +32,7 @@ from typing import IO, Any
 from shared.contracts.sealing import CIRCLE_MEMBERS, CIRCLES, circle_variable
 from shared.plugins import Service
 from shared.plugins import services as registered_services
+from shared.processes import is_running
 from shared.stack.nats_accounts import NatsAccounts
 from shared.stack.nats_server import REPO_ROOT, NatsServer
 from shared.stack.postgres_server import PostgresServer
@@ -180,21 +181,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         pr_set_pdeathsig = 1
         with contextlib.suppress(Exception):
             ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    status = Path(f"/proc/{pid}/status")
-    with contextlib.suppress(OSError):
-        for line in status.read_text().splitlines():
-            if line.startswith("State:"):
-                return "Z" not in line.split()[1]  # a zombie has exited
-    return True
 
 
 def _command_line(pid: int) -> str | None:
@@ -630,7 +616,7 @@ def leftover_children(data_dir: Path) -> list[tuple[str, int]]:
     left = []
     for entry in recorded:
         pid, command = int(entry["pid"]), list(entry.get("command") or [])
-        if not _alive(pid):
+        if not is_running(pid):
             continue
         current = _command_line(pid)
         program = Path(command[0]).name if command else ""

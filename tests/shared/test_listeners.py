@@ -24,6 +24,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from shared.api.listeners import (
+    RECHECK,
     ConnectionShares,
     EvenShares,
     SharedPort,
@@ -155,6 +156,7 @@ def test_a_worker_that_has_gone_is_not_counted_and_its_slot_is_taken_again(
     shares.closed()
     gone.kill()
     gone.join(5)
+    time.sleep(RECHECK + 0.05)  # what a worker knew of another is asked again after this
     assert not shares.hand_one_back()  # nobody to hand it to
     assert list(shares.held()) == [os.getpid()]
     replacement = other_worker(shares, 1)  # as uvicorn restarts a worker
