@@ -29,7 +29,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from uvicorn.supervisors import Multiprocess
 
+from shared.observability.logs import get_logger
 from shared.processes import is_running
+
+log = get_logger(__name__)
 
 #: More than another worker by this many, and a worker hands one connection back.
 SURPLUS = 2
@@ -61,15 +64,19 @@ class ConnectionShares:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, _slot=None, _handing_back=0, _running={})
 
-    def take_slot(self) -> None:
-        """In a worker: the first slot that is free or whose process is gone."""
+    def take_slot(self) -> bool:
+        """In a worker: the first slot that is free or whose process is gone.
+
+        False if every slot is held by a running process: the worker then
+        serves without a share, as uvicorn's workers would, rather than not at all.
+        """
         with self._lock:
             for slot, pid in enumerate(self._pids):
                 if pid == 0 or not is_running(pid):
                     self._pids[slot], self._held[slot] = os.getpid(), 0
                     self._slot = slot
-                    return
-        raise RuntimeError("more workers than the port's connection shares have slots")
+                    return True
+        return False
 
     def leave(self) -> None:
         """In a worker that stops: its slot is free again."""
@@ -142,9 +149,11 @@ def _own_listener(family: int, address: Any, shares: ConnectionShares) -> socket
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
-    shares.take_slot()
-    atexit.register(shares.leave)
-    _shares = shares
+    if shares.take_slot():
+        atexit.register(shares.leave)
+        _shares = shares
+    else:
+        log.warning("port_shares_full", pid=os.getpid(), detail="serving without a share")
     return sock
 
 

@@ -163,13 +163,19 @@ def test_a_worker_that_has_gone_is_not_counted_and_its_slot_is_taken_again(
     assert shares.held() == {os.getpid(): 5, replacement.pid: 1}
 
 
-def test_more_workers_than_slots_is_refused() -> None:
+def test_a_worker_finding_every_slot_held_serves_without_a_share(
+    other_worker: Any,
+) -> None:
     shares = ConnectionShares(1)
-    shares.take_slot()
-    with pytest.raises(RuntimeError, match="slots"):
-        shares.take_slot()
-    shares.leave()
-    shares.take_slot()  # free again once left
+    holder = other_worker(shares, 0)
+    assert not shares.take_slot()
+    for _ in range(5):
+        shares.opened()  # not counted: it holds no slot
+    assert not shares.hand_one_back()
+    assert shares.held() == {holder.pid: 0}
+    holder.kill()
+    holder.join(5)
+    assert shares.take_slot()  # free again once its holder has gone
 
 
 async def answer_with_pid(scope: Scope, receive: Receive, send: Send) -> None:
