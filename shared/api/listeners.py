@@ -128,9 +128,8 @@ class ConnectionShares:
         known = self._running.get(pid)
         if known is None or now - known[0] > RECHECK:
             known = (now, is_running(pid))
-            self._running = {pid: known} | {
-                p: k for p, k in self._running.items() if now - k[0] <= RECHECK
-            }
+            fresh = {p: k for p, k in self._running.items() if now - k[0] <= RECHECK}
+            self._running = fresh | {pid: known}
         return known[1]
 
 
