@@ -31,6 +31,11 @@ from shared.observability.tracing import extract_context, tracer
 log = structlog.get_logger(__name__)
 
 PAGE = 1000
+#: A runner following in the background asks again this long (seconds) after
+#: finding that a stream it reads does not exist yet (a service not deployed,
+#: or not started): every 200 ms it cost a failed read, an API request and an
+#: exception (docs/bench-api.md). A catch-up asked for always looks.
+ABSENT_RECHECK = 2.0
 
 
 class ProjectionStopped(RuntimeError):
@@ -174,6 +179,8 @@ class ProjectionRunner:
         # follower keeps almost none) move no position, and without this every
         # poll read them all again from the last one kept.
         self._scanned: dict[str, tuple[int, int]] = {}
+        # When each stream was last found not to exist (time.monotonic()).
+        self._absent: dict[str, float] = {}
 
     async def setup(self) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -212,20 +219,31 @@ class ProjectionRunner:
                 page = self.reader.next_batch(source.stream, after + 1, None, self.page)
             except OperationalError:
                 if not self.reader.stream_exists(source.stream):
+                    self._absent[source.stream] = time.monotonic()
                     return [], after  # nothing published there yet: nothing to apply
                 raise
+        self._absent.pop(source.stream, None)
         if not page:
             return [], after
         kept = [m for m in page if subject_matches(source.subjects, m.subject)]
         return kept, page[-1].seq
 
-    async def catch_up(self, until: dict[str, int] | None = None) -> int:
-        """Applies everything available (or up to `until` per stream); returns the count."""
+    async def catch_up(
+        self, until: dict[str, int] | None = None, *, absent_recheck: float = 0.0
+    ) -> int:
+        """Applies everything available (or up to `until` per stream); returns the count.
+
+        `absent_recheck`: skip a stream found not to exist less than this many
+        seconds ago (the background's polls; a catch-up asked for looks).
+        """
         if self.error is not None:
             raise self.error
         positions = await self.positions()
         total = 0
         for source in self.projection.sources():
+            absent_since = self._absent.get(source.stream)
+            if absent_since is not None and time.monotonic() - absent_since < absent_recheck:
+                continue
             position = positions.get(source.stream, 0)
             limit = None if until is None else until.get(source.stream, 0)
             cursor = position
@@ -353,12 +371,14 @@ class ProjectionRunner:
         )
         raise self.error
 
-    async def run_forever(self, stop: asyncio.Event, idle: float = 0.2) -> None:
+    async def run_forever(
+        self, stop: asyncio.Event, idle: float = 0.2, absent_recheck: float = ABSENT_RECHECK
+    ) -> None:
         """Follows the streams until `stop` is set; survives outages of either server."""
         await self.setup()
         while not stop.is_set():
             try:
-                applied = await self.catch_up()
+                applied = await self.catch_up(absent_recheck=absent_recheck)
             except ProjectionStopped:
                 raise
             except PositionMoved:

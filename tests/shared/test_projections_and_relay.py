@@ -29,10 +29,12 @@ from shared.contracts.relay import (
     integration_stream,
 )
 from shared.eventstore import envelope as env
+from shared.eventstore.connection import ensure_stream
 from shared.eventstore.reader import StreamReader
 from shared.projections.runner import (
     Delivered,
     PositionMoved,
+    Projection,
     ProjectionRunner,
     ProjectionStopped,
     Source,
@@ -472,3 +474,83 @@ def test_a_foreign_message_on_the_integration_stream_neither_doubles_nor_stalls_
     assert len(relayed) == 6 and len(stored) == 7  # six relayed once each, one forged
     sources = [int(m.header(SOURCE_SEQUENCE) or 0) for m in relayed]
     assert len(set(sources)) == 6
+
+
+class SubjectsSeen(Projection):
+    """Each message of one stream, by sequence: a stream that may not exist yet."""
+
+    name = "subjects_seen"
+    tables = ("seen",)
+
+    def __init__(self, stream: str, subjects: str) -> None:
+        self._source = Source(stream, subjects, lambda message: message.subject)
+
+    def sources(self) -> list[Source]:
+        return [self._source]
+
+    def schema_sql(self) -> str:
+        return "CREATE TABLE IF NOT EXISTS seen (seq bigint PRIMARY KEY, subject text NOT NULL)"
+
+    async def apply(self, conn: asyncpg.Connection, delivered: Delivered) -> None:
+        await conn.execute("INSERT INTO seen VALUES ($1, $2)", delivered.seq, delivered.event)
+
+
+def test_a_runner_asks_again_for_a_stream_not_made_yet_only_every_few_seconds(
+    database: str, nats_url: str
+) -> None:
+    """A service not deployed yet costs a follower a question every few seconds, not five a second.
+
+    In the background the runner skips a stream it found missing for
+    `absent_recheck` seconds; a catch-up asked for (read-your-writes) always
+    looks; and once the stream is made, what is published there is applied.
+    """
+    unique = uuid4().hex[:8]
+    stream, subjects = f"LATER{unique.upper()}", f"later{unique}.>"
+    recheck = 1.0
+
+    async def scenario() -> tuple[int, int, int, list[str]]:
+        pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+        runner = ProjectionRunner(SubjectsSeen(stream, subjects), pool, nats_url)
+        asked: list[str] = []
+        exists = runner.reader.stream_exists
+
+        def counted(name: str) -> bool:
+            asked.append(name)
+            return exists(name)
+
+        runner.reader.stream_exists = counted  # type: ignore[method-assign, assignment]
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run_forever(stop, idle=0.05, absent_recheck=recheck))
+        try:
+            await asyncio.sleep(recheck * 0.8)  # about 15 polls
+            in_the_background = len(asked)
+            await runner.catch_up()  # asked for: it looks
+            asked_for = len(asked) - in_the_background
+            client = await nats.connect(**admin_options(nats_url))
+            try:
+                await ensure_stream(client.jetstream(), stream, [subjects], 1, True)
+                for n in range(3):
+                    await client.jetstream().publish(f"later{unique}.{n}", b"{}")
+            finally:
+                await client.close()
+            deadline = asyncio.get_running_loop().time() + recheck + 10
+            while runner.progress.applied < 3:
+                assert asyncio.get_running_loop().time() < deadline, "never applied"
+                await asyncio.sleep(0.05)
+            conn = await asyncpg.connect(database)
+            try:
+                rows = await conn.fetch("SELECT subject FROM subjects_seen.seen ORDER BY seq")
+            finally:
+                await conn.close()
+            return in_the_background, asked_for, runner.progress.applied, [r[0] for r in rows]
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            runner.close()
+            await pool.close()
+
+    in_the_background, asked_for, applied, subjects_applied = asyncio.run(scenario())
+    assert in_the_background == 1
+    assert asked_for == 1
+    assert applied == 3
+    assert subjects_applied == [f"later{unique}.{n}" for n in range(3)]
