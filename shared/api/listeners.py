@@ -10,7 +10,7 @@ connections over them by a hash of their addresses: as evenly as a coin
 (18/32 seen). So the workers also count the connections each holds, in memory
 they share (`ConnectionShares`); one holding two more than another asks the
 client of its next response to reconnect (`Connection: close`), and the
-kernel deals the new connection again, until the shares are even.
+kernel deals the new connection again, until the shares are even (ADR 0023).
 """
 
 from __future__ import annotations
