@@ -56,13 +56,13 @@ class ConnectionShares:
         self._lock = spawn.Lock()
         self._slot: int | None = None
         self._handing_back = 0
-        self._running: dict[int, tuple[float, bool]] = {}
+        self._running_as_of: dict[int, tuple[float, bool]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_pids": self._pids, "_held": self._held, "_lock": self._lock}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _slot=None, _handing_back=0, _running={})
+        self.__dict__.update(state, _slot=None, _handing_back=0, _running_as_of={})
 
     def take_slot(self) -> bool:
         """In a worker: the first slot that is free or whose process is gone.
@@ -95,41 +95,38 @@ class ConnectionShares:
             self._handing_back = max(0, self._handing_back - 1)
 
     def held(self) -> dict[int, int]:
-        """The connections each live worker holds, by process id."""
+        """The connections each running worker holds, by process id."""
+        me = os.getpid()
         return {
             pid: held
             for pid, held in zip(self._pids, self._held, strict=True)
-            if pid != 0 and (pid == os.getpid() or self._alive(pid))
+            if pid != 0 and (pid == me or self._still_running(pid))
         }
 
     def hand_one_back(self) -> bool:
         """Whether this worker should close one connection after its response.
 
-        True when it holds `SURPLUS` or more connections than another live
+        True when it holds `SURPLUS` or more connections than another running
         worker, counting those it is already handing back; it then counts one
         more being handed back until a connection closes.
         """
         if self._slot is None:
             return False
-        mine = self._held[self._slot] - self._handing_back
-        others = [
-            held
-            for slot, (pid, held) in enumerate(zip(self._pids, self._held, strict=True))
-            if slot != self._slot and pid != 0 and self._alive(pid)
-        ]
-        if not others or mine < min(others) + SURPLUS:
+        others = self.held()
+        mine = others.pop(os.getpid()) - self._handing_back
+        if not others or mine < min(others.values()) + SURPLUS:
             return False
         self._handing_back += 1
         return True
 
-    def _alive(self, pid: int) -> bool:
+    def _still_running(self, pid: int) -> bool:
         """Whether another worker runs, asked of the system at most every `RECHECK` s."""
         now = time.monotonic()
-        known = self._running.get(pid)
+        known = self._running_as_of.get(pid)
         if known is None or now - known[0] > RECHECK:
             known = (now, is_running(pid))
-            fresh = {p: k for p, k in self._running.items() if now - k[0] <= RECHECK}
-            self._running = fresh | {pid: known}
+            fresh = {p: k for p, k in self._running_as_of.items() if now - k[0] <= RECHECK}
+            self._running_as_of = fresh | {pid: known}
         return known[1]
 
 
