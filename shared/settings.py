@@ -129,13 +129,10 @@ class ServiceSettings(BaseSettings):
     #: one process leave it off, or nothing they made would ever be freed.
     gc_freeze: bool = Field(default=False, validation_alias=_env("gc_freeze", "GC_FREEZE"))
     #: With `gc_freeze`, the collector's young generation is collected after
-    #: this many more objects made than freed (Python's default is 700). A read
-    #: lives about 100 ms at 50 connections and holds a few hundred objects,
-    #: so at 700 the requests in flight were collected 30 times a second and
-    #: moved on to the older generations, whose collections then stopped
-    #: every request for 22-56 ms twice in 12 s. At 5,000 they mostly die
-    #: first: GC time a 10 s run fell from about 700 ms to 150 ms and no full
-    #: collection fell in the run (docs/bench-api.md).
+    #: this many more objects made than freed (Python's default is 700): what a
+    #: request in flight holds is then freed before the collector walks it and
+    #: moves it on, and no full collection stops every request mid-run
+    #: (docs/bench-api.md has the counts).
     gc_young_threshold: int = Field(
         default=5000,
         ge=100,
