@@ -19,12 +19,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 unique = access_log.unique
 
 
-REUSED = sorted(session_server_tests_of(access_log, "nats_url", "app"))
-globals().update(session_server_tests_of(access_log, "nats_url", "app"))
+_REUSED_TESTS = session_server_tests_of(access_log, "nats_url", "app")
+REUSED = sorted(_REUSED_TESTS)
+globals().update(_REUSED_TESTS)
 
 
 def _new_r3_app(nats_url: str, unique: str) -> access_log.Reads:
-    app = access_log.Reads(
+    return access_log.Reads(
         env={
             "PERSISTENCE_MODULE": "shared.eventstore",
             "NATS_URL": nats_url,
@@ -33,7 +34,6 @@ def _new_r3_app(nats_url: str, unique: str) -> access_log.Reads:
             "READS_NATS_SUBJECT_PREFIX": f"reads{unique}",
         }
     )
-    return app
 
 
 @pytest.fixture(autouse=True)

@@ -25,8 +25,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 factory = guarantees.factory  # the fixture those tests take, resolved against this module
 
 
-REUSED = sorted(session_server_tests_of(guarantees, "nats_url", "factory"))
-globals().update(session_server_tests_of(guarantees, "nats_url", "factory"))
+_REUSED_TESTS = session_server_tests_of(guarantees, "nats_url", "factory")
+REUSED = sorted(_REUSED_TESTS)
+globals().update(_REUSED_TESTS)
 
 
 class _R3Environment(Environment):
