@@ -111,6 +111,14 @@ class Loader:
     def get(self, url: str, actor: tuple[str, str], **params: str) -> httpx.Response:
         return self.http.get(url, headers=self.headers(actor), params=params)
 
+    def read_json(self, doing: str, url: str, actor: tuple[str, str], **params: str) -> Json:
+        """The body of a GET that must answer 200; else a DemoError naming what it was doing."""
+        response = self.get(url, actor, **params)
+        if response.status_code != 200:
+            raise _fail(doing, response)
+        body: Json = response.json()
+        return body
+
     # ------------------------------------------------------------------ the anchor
 
     def anchor(self, today: date) -> date:
@@ -299,11 +307,9 @@ class Loader:
     def council_stability(self, as_of: date) -> Json:
         assert self.placements is not None
         url = f"{self.placements}/v1/stability"
-        response = self.get(url, TEAM_MANAGER, as_of=as_of.isoformat())
-        if response.status_code != 200:
-            raise _fail("reading the council's stability figures", response)
-        body: Json = response.json()
-        return body
+        return self.read_json(
+            "reading the council's stability figures", url, TEAM_MANAGER, as_of=as_of.isoformat()
+        )
 
     # ------------------------------------------------------------------ health and education
 
@@ -382,39 +388,27 @@ class Loader:
 
     def casefile_summary(self, child: ChildPlan, as_of: date) -> Json:
         url = f"{self.casefile}/v1/children/{child.child_id}"
-        response = self.get(url, PERFORMANCE, as_of=as_of.isoformat())
-        if response.status_code != 200:
-            raise _fail(f"{child.spec.local_id} reading the case", response)
-        summary: Json = response.json()["summary"]
+        doing = f"{child.spec.local_id} reading the case"
+        summary: Json = self.read_json(doing, url, PERFORMANCE, as_of=as_of.isoformat())["summary"]
         return summary
 
     def health_scorecard(self, as_of: date) -> Json:
         assert self.health is not None
-        response = self.get(
-            f"{self.health}/v1/health/scorecard", LAC_NURSE, as_of=as_of.isoformat()
-        )
-        if response.status_code != 200:
-            raise _fail("reading the health scorecard", response)
-        body: Json = response.json()
-        return body
+        url = f"{self.health}/v1/health/scorecard"
+        doing = "reading the health scorecard"
+        return self.read_json(doing, url, LAC_NURSE, as_of=as_of.isoformat())
 
     def education_status(self, child: ChildPlan, as_of: date) -> Json:
         assert self.education is not None
         url = f"{self.education}/v1/children/{child.child_id}/education/status"
-        response = self.get(url, VIRTUAL_SCHOOL, as_of=as_of.isoformat())
-        if response.status_code != 200:
-            raise _fail(f"{child.spec.local_id} reading the education status", response)
-        body: Json = response.json()
-        return body
+        doing = f"{child.spec.local_id} reading the education status"
+        return self.read_json(doing, url, VIRTUAL_SCHOOL, as_of=as_of.isoformat())
 
     def education_council(self, as_of: date) -> Json:
         assert self.education is not None
         url = f"{self.education}/v1/education/status"
-        response = self.get(url, VIRTUAL_SCHOOL, as_of=as_of.isoformat())
-        if response.status_code != 200:
-            raise _fail("reading the council's education status", response)
-        body: Json = response.json()
-        return body
+        doing = "reading the council's education status"
+        return self.read_json(doing, url, VIRTUAL_SCHOOL, as_of=as_of.isoformat())
 
 
 def _position(response: httpx.Response, service: str) -> int | None:
