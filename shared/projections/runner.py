@@ -238,12 +238,17 @@ class ProjectionRunner:
         """
         if self.error is not None:
             raise self.error
+        now = time.monotonic()
+        sources = [
+            source
+            for source in self.projection.sources()
+            if now - self._absent.get(source.stream, -absent_recheck) >= absent_recheck
+        ]
+        if not sources:
+            return 0  # every stream it reads is missing: not even its positions to read
         positions = await self.positions()
         total = 0
-        for source in self.projection.sources():
-            absent_since = self._absent.get(source.stream)
-            if absent_since is not None and time.monotonic() - absent_since < absent_recheck:
-                continue
+        for source in sources:
             position = positions.get(source.stream, 0)
             limit = None if until is None else until.get(source.stream, 0)
             cursor = position
