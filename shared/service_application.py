@@ -8,13 +8,21 @@ application_env`). `execute` is the command cycle every write goes through.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
+from copy import deepcopy
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
 
@@ -23,11 +31,89 @@ from shared.commands import Command
 from shared.contracts import sealing
 from shared.domain_errors import NotFound, RuleBroken, VersionConflict
 from shared.eventstore.envelope import protect_records
+from shared.eventstore.keyring import KeyDestroyed, KeyRing
 from shared.read_your_writes import Published
 from shared.settings import CIPHER_TOPIC as CIPHER_TOPIC  # re-exported
 from shared.transcodings import DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
+
+
+class RecordRepository(Repository[UUID]):
+    """The repository, keeping each child's aggregate as it last stood (`latest`).
+
+    Rebuilding a child's aggregate from every event on every read costs in
+    proportion to the child's history: years in care are hundreds of events.
+    So each process keeps the aggregates it rebuilt (up to `cache_size`) and
+    brings one up to date by applying only the events recorded since, which it
+    asks the store for on every read (other processes write too).
+
+    A kept aggregate is shared by the readers and never changed: it is replaced
+    by an updated copy. `get`, which commands and the library use, answers
+    with a copy of its own. A kept aggregate is decoded, personal data in
+    clear, so it is served only while its record's key stands: an erasure
+    takes effect at once in the erasing process, and within `KEY_CACHE_SECONDS`
+    in the others, as it does for the events themselves.
+    """
+
+    def __init__(self, application: Application[UUID], cache_size: int) -> None:
+        super().__init__(event_store=application.events, snapshot_store=application.snapshots)
+        self.kept: LRUCache[UUID, Aggregate] | None = LRUCache(cache_size) if cache_size else None
+        self._keeping = threading.Lock()
+        keyring = getattr(application.mapper, "keyring", None)
+        self.keyring: KeyRing | None = keyring if isinstance(keyring, KeyRing) else None
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        """The aggregate (at `version`), a copy the caller may change."""
+        if self.kept is None or version is not None or kwargs:
+            return super().get(aggregate_id, version=version, **kwargs)
+        return deepcopy(self.latest(aggregate_id))
+
+    def latest(self, aggregate_id: UUID) -> Any:
+        """The aggregate as it stands, shared with other readers: never change it.
+
+        `AggregateNotFoundError` if nothing is recorded; `KeyDestroyed` once erased.
+        """
+        if self.kept is None:
+            return super().get(aggregate_id)
+        try:
+            kept = self.kept.get(aggregate_id)
+        except KeyError:
+            rebuilt: Aggregate = super().get(aggregate_id)
+            self._keep(aggregate_id, rebuilt)
+            return rebuilt
+        if self.keyring is not None and self.keyring.is_destroyed(str(aggregate_id)):
+            self.forget(aggregate_id)
+            raise KeyDestroyed(str(aggregate_id))
+        since = list(self.event_store.get(originator_id=aggregate_id, gt=kept.version))
+        if not since:
+            return kept
+        updated = project_aggregate(deepcopy(kept), since)
+        if updated is None:  # a discarded aggregate
+            self.forget(aggregate_id)
+            raise AggregateNotFoundError(aggregate_id)
+        self._keep(aggregate_id, updated)
+        return updated
+
+    def _keep(self, aggregate_id: UUID, aggregate: Aggregate) -> None:
+        """Keeps `aggregate` unless a newer version of it is kept already."""
+        assert self.kept is not None
+        with self._keeping:
+            try:
+                kept: Aggregate | None = self.kept.get(aggregate_id)
+            except KeyError:
+                kept = None
+            if kept is None or kept.version < aggregate.version:
+                self.kept.put(aggregate_id, aggregate)
+
+    def forget(self, aggregate_id: UUID) -> None:
+        """Drops the kept aggregate, if there is one (its record is erased)."""
+        if self.kept is not None:
+            with self._keeping:
+                try:
+                    self.kept.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass
 
 
 class ServiceApplication(Application[UUID], Generic[A]):
@@ -39,6 +125,7 @@ class ServiceApplication(Application[UUID], Generic[A]):
     """
 
     env: ClassVar[dict[str, str]] = {"MAPPER_TOPIC": "shared.eventstore.envelope:EnvelopeMapper"}
+    repository: RecordRepository
 
     #: Saves tried when other writers keep winning the race and the caller gave no If-Match.
     save_attempts: ClassVar[int] = 3
@@ -63,6 +150,10 @@ class ServiceApplication(Application[UUID], Generic[A]):
         mapper = super().construct_mapper()
         protect_records(mapper, self.factory, self.env)
         return mapper
+
+    def construct_repository(self) -> RecordRepository:
+        """`RecordRepository`, keeping `AGGREGATE_CACHE_MAXSIZE` aggregates (none if unset)."""
+        return RecordRepository(self, int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0))
 
     @cached_property
     def access_logs(self) -> AccessLogs:
@@ -91,6 +182,7 @@ class ServiceApplication(Application[UUID], Generic[A]):
             raise RuleBroken("records cannot be erased: this service stores them unencrypted")
         for record in self.records_of(child_id):
             keyring.destroy(str(record))
+            self.repository.forget(record)
         log_keyring.destroy(str(AccessLog.create_id(str(child_id))))
         sealing.destroy_child_keys(str(child_id))
 
@@ -114,9 +206,13 @@ class ServiceApplication(Application[UUID], Generic[A]):
     # ------------------------------------------------------------- the cycle
 
     def load(self, child_id: UUID) -> A:
-        """The child's aggregate as it stands; `not_found` if nothing was recorded."""
+        """The child's aggregate as it stands, for reading; `not_found` if nothing was recorded.
+
+        Shared with other readers (`RecordRepository.latest`): never change it.
+        A command changes a copy of its own, in `execute`.
+        """
         try:
-            aggregate: A = self.repository.get(self.aggregate_id(child_id))
+            aggregate: A = self.repository.latest(self.aggregate_id(child_id))
         except AggregateNotFoundError:
             raise self.not_found(child_id) from None
         return aggregate
@@ -192,12 +288,14 @@ class ServiceApplication(Application[UUID], Generic[A]):
         )
 
     def _load_or_start(self, child_id: UUID) -> A:
+        """The child's aggregate, a copy this command may change; or a new one it may start."""
         try:
-            return self.load(child_id)
-        except NotFound:
+            aggregate: A = self.repository.get(self.aggregate_id(child_id))
+            return aggregate
+        except AggregateNotFoundError:
             started = self.new_aggregate(child_id)
             if started is None:
-                raise
+                raise self.not_found(child_id) from None
             return started
 
     @staticmethod

@@ -102,6 +102,15 @@ class ServiceSettings(BaseSettings):
     nats_replicas: int = Field(
         default=1, ge=1, le=5, validation_alias=_env("nats_replicas", "NATS_REPLICAS")
     )
+    #: Children's aggregates a process keeps decoded (0: none). A read then decodes
+    #: only the events recorded since, not a child's whole history; erasure still
+    #: holds (`shared.service_application.RecordRepository`, docs/adr/0024).
+    aggregate_cache_size: int = Field(
+        default=2000,
+        ge=0,
+        le=1_000_000,
+        validation_alias=_env("aggregate_cache_size", "AGGREGATE_CACHE_MAXSIZE"),
+    )
     #: The service's stream and subject prefix; default the service's name
     #: (`<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX`). Tests give
     #: each module its own.
@@ -184,6 +193,8 @@ class ServiceSettings(BaseSettings):
         env.update(self.nats_identity())
         if self.compressor_topic:
             env["COMPRESSOR_TOPIC"] = self.compressor_topic
+        if self.aggregate_cache_size:
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
         if self.cipher_key is not None:
             env["CIPHER_TOPIC"] = CIPHER_TOPIC
             env["CIPHER_KEY"] = self.cipher_key.get_secret_value()

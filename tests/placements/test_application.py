@@ -169,12 +169,16 @@ def test_history_id_is_the_childs(app: Placements) -> None:
 
 
 def _stale_once(app: Placements, child: UUID, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The next load returns the history as it was before another writer's move."""
-    stale = app.get_history(child)
+    """A command's next load returns the history as it was before another writer's move."""
+    stale = app.repository.get(app.aggregate_id(child))
     run(app, child, move(date(2023, 6, 1)))
-    real = app.load
+    real = app.repository.get
     loads = iter([stale])
-    monkeypatch.setattr(app, "load", lambda child_id: next(loads, None) or real(child_id))
+
+    def get(aggregate_id: UUID, **kwargs: Any) -> Any:
+        return next(loads, None) or real(aggregate_id, **kwargs)
+
+    monkeypatch.setattr(app.repository, "get", get)
 
 
 def test_lost_race_with_if_match_is_a_version_conflict(
