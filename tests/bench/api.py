@@ -220,6 +220,18 @@ def register_child(client: Client, number: int, day: date) -> tuple[str, str]:
     return child_id, case.headers["ETag"]
 
 
+def add_visits(client: Client, child_id: str, visits: int, day: date) -> None:
+    """Gives the child `visits` more visits, one after another (If-Match each time)."""
+    version = _version(client.get(f"/v1/children/{child_id}"))
+    for _ in range(visits):
+        response = client.post(
+            f"/v1/children/{child_id}/visits",
+            {"visit_date": day.isoformat(), "seen_alone": True},
+            version,
+        )
+        version = _version(response)
+
+
 def audited_reads(client: Client, child_ids: Sequence[str]) -> int:
     def reads(child_id: str) -> int:
         history = client.get(f"/v1/children/{child_id}/history", include_reads="true").json()
@@ -259,7 +271,7 @@ def report(runs: dict[str, Run], seconds: float, wrk: str) -> list[str]:
             goals.append(
                 target(run.p99_ms <= ONE_CONNECTION_P99_MS, f"p99 ≤ {ONE_CONNECTION_P99_MS:g} ms")
             )
-        if key == "case50":
+        if key in ("case50", "long50"):
             goals.append(
                 target(run.rps >= MANY_CONNECTIONS_RPS, f"≥ {MANY_CONNECTIONS_RPS:g} req/s")
             )
@@ -295,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="seconds a wrk run (default 12)")
     parser.add_argument("--children", type=int, help="children registered (default 60)")
     parser.add_argument("--connections", type=int, default=50, help="the many-connection runs")
+    parser.add_argument(
+        "--history", type=int, help="visits added to each child for the last run (default 50)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the stack's data directory")
     parser.add_argument(
@@ -306,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seconds = args.seconds or (3.0 if args.quick else 12.0)
     children = args.children or (12 if args.quick else 60)
+    history = args.history if args.history is not None else (10 if args.quick else 50)
 
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -385,14 +401,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs[key] = run
             if mode == "get":
                 gets_answered += run.requests - run.non2xx
+        # A child in care for years has hundreds of events: a read must not cost more for that.
+        say(f"giving each child {history} more visits (a longer history)")
+        started = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda child_id: add_visits(client, child_id, history, day), child_ids))
+        gets_answered += children  # add_visits reads each child's ETag first
+        say(f"recorded in {time.perf_counter() - started:.1f} s; warming up again")
+        # As before the first runs: each process brings its kept aggregate of each child up
+        # to date once (50 events to apply), and then measures the reads that follow.
+        warm = run_wrk(wrk, "warm-up", casefile, "get", data, args.connections, min(3.0, seconds))
+        gets_answered += warm.requests - warm.non2xx
+        label = f"GET case, {children} children, {history} more visits each"
+        say(f"{label}, {args.connections} connections")
+        long50 = run_wrk(wrk, label, casefile, "get", data, args.connections, seconds)
+        runs["long50"] = long50
+        gets_answered += long50.requests - long50.non2xx
         console.print()
         missed = report(runs, seconds, version)
 
         audited = audited_reads(client, child_ids)
         # wrk stops counting at its deadline; a request then in flight may
         # still be answered (and audited) without being counted.
-        slack = warm.connections + sum(
-            run.connections for key, run in runs.items() if key in ("case1", "case50", "one50")
+        slack = 2 * warm.connections + sum(
+            run.connections
+            for key, run in runs.items()
+            if key in ("case1", "case50", "one50", "long50")
         )
         verdict = (
             "every read is in the audit trail" if audited >= gets_answered else "READS MISSING"
