@@ -106,7 +106,7 @@ class ServiceSettings(BaseSettings):
     #: only the events recorded since, not a child's whole history; erasure still
     #: holds (`shared.service_application.RecordRepository`, docs/adr/0024).
     aggregate_cache_size: int = Field(
-        default=2000,
+        default=1000,
         ge=0,
         le=1_000_000,
         validation_alias=_env("aggregate_cache_size", "AGGREGATE_CACHE_MAXSIZE"),

@@ -16,7 +16,7 @@ Integration events use the same mechanism with one key per child in the
 (`INTEGRATION_KEY`), which every consuming service holds.
 
 Keys are cached unwrapped in the process for `KEY_CACHE_SECONDS`: an erasure
-reaches other processes within that time (docs/adr/0014-erasure-by-crypto-shredding.md).
+reaches other processes within that time (docs/adr/0016-erasure-by-crypto-shredding.md).
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ makes its requests):
   child's access log (a lane a process), and no reader may fail because another reads;
 - `POST /v1/children/{id}/visits` at 1 connection, each with a new
   Idempotency-Key and If-Match set to the ETag of the answer before.
+- `GET /v1/children/{id}` at 50 connections again, after each child gets
+  `--history` more visits: a longer history must not make a read cost more.
 
 Then it counts the reads the audit trail holds (`/history?include_reads=true`)
 against the GETs answered: every read must be there.

@@ -143,7 +143,7 @@ def test_without_a_cache_size_nothing_is_kept(
 
 
 def test_services_keep_aggregates_unless_told_not_to() -> None:
-    assert ServiceSettings().application_env()["AGGREGATE_CACHE_MAXSIZE"] == "2000"
+    assert ServiceSettings().application_env()["AGGREGATE_CACHE_MAXSIZE"] == "1000"
     assert (
         "AGGREGATE_CACHE_MAXSIZE" not in ServiceSettings(aggregate_cache_size=0).application_env()
     )
