@@ -3,7 +3,8 @@
 Dates are stored as ISO dates; the mapper is `EnvelopeMapper` (the audit
 envelope lifts `effective_date` and `child_id` before the body is encrypted).
 Persistence, cipher and compressor come from the environment (`ServiceSettings.
-application_env`). `execute` is the command cycle every write goes through.
+application_env`). `execute` is the command cycle every write goes through;
+reads `load` the aggregate each process keeps up to date (`RecordRepository`).
 """
 
 from __future__ import annotations
