@@ -81,7 +81,7 @@ class RecordRepository(Repository[UUID]):
             kept = self.kept.get(aggregate_id)
         except KeyError:
             rebuilt: Aggregate = super().get(aggregate_id)
-            self._keep(aggregate_id, rebuilt)
+            self.keep(rebuilt)
             return rebuilt
         if self.keyring is not None and self.keyring.is_destroyed(str(aggregate_id)):
             self.forget(aggregate_id)
@@ -93,19 +93,20 @@ class RecordRepository(Repository[UUID]):
         if updated is None:  # a discarded aggregate
             self.forget(aggregate_id)
             raise AggregateNotFoundError(aggregate_id)
-        self._keep(aggregate_id, updated)
+        self.keep(updated)
         return updated
 
-    def _keep(self, aggregate_id: UUID, aggregate: Aggregate) -> None:
-        """Keeps `aggregate` unless a newer version of it is kept already."""
-        assert self.kept is not None
+    def keep(self, aggregate: Aggregate) -> None:
+        """Keeps `aggregate`, as stored and from now on unchanged, unless a newer one is kept."""
+        if self.kept is None:
+            return
         with self._keeping:
             try:
-                kept: Aggregate | None = self.kept.get(aggregate_id)
+                kept: Aggregate | None = self.kept.get(aggregate.id)
             except KeyError:
                 kept = None
             if kept is None or kept.version < aggregate.version:
-                self.kept.put(aggregate_id, aggregate)
+                self.kept.put(aggregate.id, aggregate)
 
     def forget(self, aggregate_id: UUID) -> None:
         """Drops the kept aggregate, if there is one (its record is erased)."""
@@ -283,6 +284,8 @@ class ServiceApplication(Application[UUID], Generic[A]):
                     latest = self._load_or_start(child_id)
                     return self._done_before(latest, expected_version, command, arguments)
                 continue
+            # Saved, it is what a replay of its events gives: the next read need not replay.
+            self.repository.keep(aggregate)
             return aggregate.version
         raise IntegrityError(
             f"{self.save_attempts} saves for child {child_id} lost races from version {loaded}"

@@ -7,13 +7,14 @@ its own aggregates, and each writes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 from toy_app import Counter, Counters
 
+from shared.commands import Command
 from shared.contracts import sealing
 from shared.eventstore import keyring
 from shared.eventstore.keyring import KeyDestroyed
@@ -92,6 +93,28 @@ def test_a_command_changes_a_copy_of_its_own_never_the_kept_aggregate(
     assert (kept.version, kept.value) == (1, 0)
     assert len(kept.pending_events) == 0
     assert app.repository.latest(counter_id).value == 3
+
+
+class Increment(Command):
+    handler: ClassVar[str] = "increment"
+    by: int = 1
+
+
+def test_what_a_command_saved_is_kept_and_the_next_read_decodes_nothing(
+    processes: tuple[Counters, Counters], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, other = processes
+    counter_id = app.open("visits")
+    before: Counter = app.repository.latest(counter_id)
+    decoded = _decodes(app, monkeypatch)
+
+    assert app.execute(counter_id, Increment(by=2)) == 2
+
+    after: Counter = app.repository.latest(counter_id)
+    assert (after.version, after.value, decoded) == (2, 2, [])
+    assert (before.version, before.value) == (1, 0)
+    # Another process still learns of it from the store.
+    assert other.repository.latest(counter_id).value == 2
 
 
 def test_an_erased_record_is_not_served_from_memory_in_any_process(
