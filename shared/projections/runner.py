@@ -228,6 +228,11 @@ class ProjectionRunner:
         kept = [m for m in page if subject_matches(source.subjects, m.subject)]
         return kept, page[-1].seq
 
+    def _missing_lately(self, stream: str, now: float, within: float) -> bool:
+        """Whether `stream` was found not to exist less than `within` seconds before `now`."""
+        found_missing = self._absent.get(stream)
+        return found_missing is not None and now - found_missing < within
+
     async def catch_up(
         self, until: dict[str, int] | None = None, *, absent_recheck: float = 0.0
     ) -> int:
@@ -242,7 +247,7 @@ class ProjectionRunner:
         sources = [
             source
             for source in self.projection.sources()
-            if now - self._absent.get(source.stream, -absent_recheck) >= absent_recheck
+            if not self._missing_lately(source.stream, now, absent_recheck)
         ]
         if not sources:
             return 0  # every stream it reads is missing: not even its positions to read
