@@ -34,7 +34,7 @@ from shared.api.idempotency import PostgresIdempotencyStore
 from shared.api.listeners import EvenShares, port_shares, run_workers
 from shared.api.runtime import ServiceRuntime
 from shared.auth.break_glass import BreakGlassGrants
-from shared.auth.relationships import RelationshipChecker
+from shared.auth.relationships import RelationshipChecker, RememberedRelationships
 from shared.auth.tokens import TokenVerifier
 from shared.contracts import sealing
 from shared.contracts.quarantine import QUARANTINE_TABLE, quarantined_count
@@ -43,6 +43,7 @@ from shared.erasure import ErasureFollower
 from shared.eventstore.factory import NatsFactory
 from shared.eventstore.settings import NatsSettings
 from shared.observability.logs import get_logger
+from shared.projections.changes import ReadModelChanges
 from shared.projections.runner import (
     PositionMoved,
     Projection,
@@ -81,6 +82,8 @@ class Started(Generic[S]):
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     #: How far the read models of other services' integration streams are (ADR 0019).
     views: LearnedViews | None = None
+    #: Hears of every read model change, to forget remembered relationships (ADR 0025).
+    changes: ReadModelChanges | None = None
     _on_demand: dict[str, ProjectionRunner] = field(default_factory=dict)
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -100,7 +103,10 @@ class Started(Generic[S]):
             runner = self._on_demand.get(name)
             if runner is None:
                 runner = ProjectionRunner(
-                    self.projections[name], self.apg, self.settings.nats_settings()
+                    self.projections[name],
+                    self.apg,
+                    self.settings.nats_settings(),
+                    changes=self.changes,
                 )
                 self._on_demand[name] = runner
             for _ in range(3):
@@ -198,7 +204,7 @@ def build_app(
         app.state.started = started
         try:
             reads = parts.reads(started)
-            app.state.relationships = parts.relationships(started, reads)
+            app.state.relationships = _remembered(started, parts.relationships(started, reads))
             if parts.break_glass is not None:
                 app.state.break_glass = parts.break_glass(started, reads)
             if parts.wire is not None:
@@ -295,6 +301,8 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
         await anyio.to_thread.run_sync(application.close)
         raise
     started = Started(settings, application, pool, apg)
+    if settings.relationship_memory_seconds:
+        started.changes = ReadModelChanges(str(settings.database_url))
     try:
         projections = parts.projections(parts.event_source(application, settings), settings)
         # Every service follows casefile's erasures of children (shared/erasure.py).
@@ -302,7 +310,9 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
         projections = [*projections, *followers, ErasureFollower(application, projections)]
         started.projections = {p.name: p for p in projections}
         nats = settings.nats_settings()  # the service's own credentials, for every runner
-        started.runners = [ProjectionRunner(p, apg, nats) for p in projections]
+        started.runners = [
+            ProjectionRunner(p, apg, nats, changes=started.changes) for p in projections
+        ]
         for runner in started.runners:
             await runner.setup()  # the tables exist before the first request is served
         started.views = _learned_views(started)
@@ -312,8 +322,29 @@ async def _start(parts: ServiceParts[S], settings: S) -> Started[S]:
     started.tasks.append(
         asyncio.create_task(_lead_the_background(parts, started), name="background")
     )
-    started.tasks[0].add_done_callback(_report_stopped)
+    if started.changes is not None:
+        started.tasks.append(
+            asyncio.create_task(
+                started.changes.run_forever(started.stop), name="read-model-changes"
+            )
+        )
+    for task in started.tasks:
+        task.add_done_callback(_report_stopped)
     return started
+
+
+def _remembered(started: Started[Any], checker: RelationshipChecker) -> RelationshipChecker:
+    """The service's checker, remembering what it found until a read model changes (ADR 0025)."""
+    changes = started.changes
+    if changes is None:
+        return checker
+    remembered = RememberedRelationships(
+        checker,
+        lambda: changes.listening,
+        max_age=started.settings.relationship_memory_seconds,
+    )
+    changes.subscribe(remembered.forget)
+    return remembered
 
 
 def _learned_views(started: Started[Any]) -> LearnedViews:

@@ -111,6 +111,15 @@ class ServiceSettings(BaseSettings):
         le=1_000_000,
         validation_alias=_env("aggregate_cache_size", "AGGREGATE_CACHE_MAXSIZE"),
     )
+    #: Seconds a process remembers a relationship it found (0: ask PostgreSQL on every
+    #: request). Forgotten sooner at the commit of any read model change
+    #: (`shared.auth.relationships.RememberedRelationships`, docs/adr/0025).
+    relationship_memory_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        validation_alias=_env("relationship_memory_seconds", "RELATIONSHIP_MEMORY_SECONDS"),
+    )
     #: The service's stream and subject prefix; default the service's name
     #: (`<SERVICE>_NATS_STREAM`, `<SERVICE>_NATS_SUBJECT_PREFIX`). Tests give
     #: each module its own.

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.api.problems import FieldError, Problem, ProblemError, problem_type
 from shared.auth.break_glass import BreakGlassGrants, CannotOpenHere, Grant
-from shared.auth.relationships import RelationshipChecker
+from shared.auth.relationships import RelationshipChecker, RememberedRelationships
 from shared.auth.tokens import InvalidToken, KeysUnavailable, Principal, TokenVerifier
 from shared.observability.logs import correlation_id_from, get_logger
 from shared.request_context import RequestContext, set_current
@@ -361,7 +361,12 @@ async def _related_role(
         # Fail closed and loudly: a child's record without a relationship check
         # is a configuration error, never an open door.
         raise RuntimeError("no RelationshipChecker configured for a route with {child_id}")
+    remembered = checker if isinstance(checker, RememberedRelationships) else None
     for role in permitted:
+        if remembered is not None and remembered.remembers(
+            principal.user_id, role, child_id, principal.teams
+        ):
+            return role  # found a moment ago, and no read model has changed since
         if await run_in_threadpool(
             checker.is_related, principal.user_id, role, child_id, principal.teams
         ):

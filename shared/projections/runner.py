@@ -27,6 +27,7 @@ from shared.eventstore.keyring import KeyDestroyed
 from shared.eventstore.reader import StoredMessage, StreamReader, subject_matches
 from shared.eventstore.settings import NatsSettings
 from shared.observability.tracing import extract_context, tracer
+from shared.projections.changes import ReadModelChanges, announce
 
 log = structlog.get_logger(__name__)
 
@@ -160,11 +161,14 @@ class ProjectionRunner:
         nats_url: str | NatsSettings,
         schema: str | None = None,
         page: int = PAGE,
+        changes: ReadModelChanges | None = None,
     ) -> None:
         self.projection = projection
         self.pool = pool
         self.schema = schema or projection.name
         self.page = page
+        #: Told of each commit at once, in this process; others hear it by NOTIFY.
+        self.changes = changes
         # A URL: the process's NATS settings; a service passes its own (its credentials).
         if isinstance(nats_url, NatsSettings):
             connection = NatsConnection(nats_url, name=f"{projection.name}-projection")
@@ -329,6 +333,8 @@ class ProjectionRunner:
                     await conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
                     await self.projection.apply_page(conn, decoded)
                     await self._move_position(conn, source, to, position)
+                    await announce(conn, self.schema)
+                self._changed()
                 return
             except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
                 raise
@@ -353,6 +359,12 @@ class ProjectionRunner:
                 except Exception as e:
                     raise _HandlerFailed(delivered.seq, f"the handler failed: {e!r}") from e
             await self._move_position(conn, source, to, position)
+            await announce(conn, self.schema)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.changes is not None:
+            self.changes.changed_here(self.schema)
 
     async def _move_position(
         self, conn: asyncpg.Connection, source: Source, to: int, expected: int
@@ -504,6 +516,7 @@ async def rebuild(
                     await conn.execute(f"ALTER SCHEMA {_quote(live)} RENAME TO {_quote(old)}")
                     await conn.execute(f"ALTER SCHEMA {_quote(fresh)} RENAME TO {_quote(live)}")
                     await conn.execute(f"DROP SCHEMA {_quote(old)} CASCADE")
+                    await announce(conn, live)
                 return RebuildReport(
                     projection=live,
                     events=events,

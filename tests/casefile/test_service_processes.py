@@ -21,8 +21,10 @@ from eventsourcing.cipher import AESCipher
 from fastapi.testclient import TestClient
 from nats_access import NatsAccess
 
+from casefile.harness import CasefileService
 from services.casefile.bootstrap import build_app
 from services.casefile.settings import CasefileSettings
+from shared.auth.relationships import RememberedRelationships
 from shared.auth.tokens import DevIssuer
 from shared.service_lifecycle import LEADER_RETRY, Started
 
@@ -71,12 +73,61 @@ def test_one_process_runs_the_background_and_another_takes_over(
         with TestClient(build_app(settings)) as second:
             time.sleep(LEADER_RETRY + 0.5)
             assert not started(second).leading
-            assert [t.get_name() for t in started(second).tasks] == ["background"]
+            serving = [t.get_name() for t in started(second).tasks]
+            assert serving == ["background", "read-model-changes"]
             assert second.get("/ready").status_code == 200
             first.__exit__(None, None, None)  # the process running the background stops
             wait_until(lambda: started(second).leading, LEADER_RETRY * 3)
             names = {t.get_name() for t in started(second).tasks}
             assert {"casefile_case_team", "casefile_children", "relay"} <= names
+    finally:
+        if started(first).stop.is_set() is False:
+            first.__exit__(None, None, None)
+
+
+def test_a_relationship_that_ends_is_forgotten_by_every_process(
+    settings: CasefileSettings, tmp_path: Path
+) -> None:
+    """Each process remembers the relationships it found (ADR 0025). When one ends, a
+    process that did not apply the change hears of it from PostgreSQL and stops
+    honouring it: the old worker is refused there once the read model says so."""
+    issuer = DevIssuer(tmp_path / "issuer")
+    first = TestClient(build_app(settings)).__enter__()
+    try:
+        wait_until(lambda: started(first).leading, 10)
+        with TestClient(build_app(settings)) as second:
+            one, two = (
+                CasefileService(
+                    client,
+                    issuer,
+                    settings.nats_url,
+                    str(settings.database_url),
+                    str(settings.nats_stream),
+                    str(settings.nats_subject_prefix),
+                )
+                for client in (first, second)
+            )
+            child_id = one.register()
+            assert two.get(f"/children/{child_id}").status_code == 200
+            checker = second.app.state.relationships  # type: ignore[attr-defined]
+            assert isinstance(checker, RememberedRelationships)
+            jones = ("sw.jones", "social_worker", str(child_id))
+            assert checker.remembers(*jones)
+            assert two.get(f"/children/{child_id}").status_code == 200
+            reallocated = one.post(
+                f"/children/{child_id}/social-worker",
+                {
+                    "effective_date": "2024-02-01",
+                    "social_worker_id": "sw.new",
+                    "team": "north-1",
+                    "reason": "LEFTRL",
+                },
+            )
+            assert reallocated.status_code == 200, reallocated.text
+            one.settle()
+            wait_until(lambda: not checker.remembers(*jones), 2)
+            assert two.get(f"/children/{child_id}").status_code == 403
+            assert two.get(f"/children/{child_id}", user="sw.new").status_code == 200
     finally:
         if started(first).stop.is_set() is False:
             first.__exit__(None, None, None)
