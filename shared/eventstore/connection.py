@@ -52,6 +52,9 @@ MSG_ID = "Nats-Msg-Id"
 
 # A call's own timeout, plus this much for handing it between threads.
 _MARGIN = 1.0
+# The first and longest pauses before publishing again to a stream no server took.
+_NO_LEADER_PAUSE = 0.025
+_NO_LEADER_PAUSE_MAX = 0.25
 
 
 class NatsUnavailable(OperationalError):
@@ -64,6 +67,12 @@ class NatsUnreachable(NatsUnavailable):
 
 class NothingSent(NatsUnreachable):
     """No server was connected when the call began: certainly nothing was stored."""
+
+
+class NoStreamAnswered(OperationalError):
+    """No server was subscribed to take the request: nothing was stored. On a
+    cluster, a stream between leaders (just created, or its leader just lost)
+    answers nothing for a moment."""
 
 
 class NatsAuthorizationFailed(NatsUnavailable):
@@ -291,7 +300,7 @@ class NatsConnection:
         try:
             return await self.client.request(subject, payload, timeout=remaining, headers=headers)
         except nats_errors.NoRespondersError as e:
-            raise OperationalError(f"no JetStream server answered on {subject}") from e
+            raise NoStreamAnswered(f"no JetStream server answered on {subject}") from e
         except (TimeoutError, nats_errors.TimeoutError) as e:
             raise OperationalError(f"NATS did not answer on {subject} in time") from e
         except nats_errors.MaxPayloadError as e:
@@ -346,6 +355,25 @@ class NatsConnection:
         return sequence_from_ack(self.run(self._publish(messages)).data)
 
     async def _publish(self, messages: Sequence[Outgoing]) -> Msg:
+        """Publishes; while no server takes the stream's messages, tries again.
+
+        No responders means no server had the stream's subjects (a stream
+        between leaders on a cluster), so nothing was stored and sending again
+        is safe; within the call's one timeout, then the error stands.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        pause = _NO_LEADER_PAUSE
+        while True:
+            try:
+                return await self._publish_once(messages)
+            except NoStreamAnswered:
+                if loop.time() + pause >= deadline:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _NO_LEADER_PAUSE_MAX)
+
+    async def _publish_once(self, messages: Sequence[Outgoing]) -> Msg:
         await self.connected(self.timeout)
         if len(messages) == 1:
             only = messages[0]

@@ -58,7 +58,7 @@ class ReadModelChanges:
         self.probe_every = probe_every
         self.listening = False
         self._listeners: list[ChangeListener] = []
-        self._lost = asyncio.Event()
+        self._connections = 0  # how many connections were made: which one is in use
 
     def subscribe(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
@@ -79,25 +79,31 @@ class ReadModelChanges:
     def _notice(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self._tell(payload)
 
-    def _terminated(self, _conn: object) -> None:
-        self._deaf()
-        self._lost.set()
-
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Listens until `stop`; after a lost connection, connects again."""
         while not stop.is_set():
             conn: asyncpg.Connection | None = None
+            lost = asyncio.Event()
+            self._connections += 1
+            number = self._connections
+
+            def terminated(_conn: object, number: int = number, lost: asyncio.Event = lost) -> None:
+                # asyncpg calls this soon after any close; only the connection
+                # in use now going away makes the process deaf.
+                if number == self._connections:
+                    self._deaf()
+                lost.set()
+
             try:
                 conn = await asyncpg.connect(
                     self.dsn, server_settings={"application_name": APPLICATION_NAME}
                 )
-                self._lost.clear()
-                conn.add_termination_listener(self._terminated)
+                conn.add_termination_listener(terminated)
                 await conn.add_listener(CHANNEL, self._notice)
                 self._tell(None)  # what was remembered before the LISTEN may be stale
                 self.listening = True
-                await self._probe_until_lost(conn, stop)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
+                await self._probe_until_lost(conn, stop, lost)
+            except Exception as e:  # never let the listener die: deaf, then try again
                 log.warning("read_model_changes_lost", error=repr(e))
             finally:
                 self._deaf()
@@ -107,17 +113,19 @@ class ReadModelChanges:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RECONNECT_AFTER)
 
-    async def _probe_until_lost(self, conn: asyncpg.Connection, stop: asyncio.Event) -> None:
+    async def _probe_until_lost(
+        self, conn: asyncpg.Connection, stop: asyncio.Event, lost: asyncio.Event
+    ) -> None:
         stopped = asyncio.ensure_future(stop.wait())
-        lost = asyncio.ensure_future(self._lost.wait())
+        gone = asyncio.ensure_future(lost.wait())
         try:
             while True:
                 done, _ = await asyncio.wait(
-                    {stopped, lost}, timeout=self.probe_every, return_when=asyncio.FIRST_COMPLETED
+                    {stopped, gone}, timeout=self.probe_every, return_when=asyncio.FIRST_COMPLETED
                 )
                 if done:
                     return
                 await asyncio.wait_for(conn.fetchval("SELECT 1"), PROBE_TIMEOUT)
         finally:
             stopped.cancel()
-            lost.cancel()
+            gone.cancel()

@@ -23,7 +23,7 @@ from nats_access import admin_options
 
 from shared.eventstore import NatsFactory, group_commit
 from shared.eventstore import envelope as env
-from shared.eventstore.connection import Outgoing
+from shared.eventstore.connection import NoStreamAnswered, Outgoing
 from shared.eventstore.reader import StreamReader
 from shared.eventstore.recorders import NatsApplicationRecorder
 from shared.request_context import acting_as
@@ -424,3 +424,26 @@ def test_a_group_that_fails_is_published_save_by_save(factory: NatsFactory) -> N
     assert third.error is None and third.last_seq > first.last_seq
     assert [e.state for e in recorder.select_events(contested)] == [b"state", b"x", b"x"]
     assert [e.originator_version for e in recorder.select_events(other)] == [1, 2]
+
+
+def test_a_save_to_a_stream_between_leaders_is_stored_once_it_has_one(
+    factory: NatsFactory,
+) -> None:
+    """On a cluster a stream is without a leader for a moment (just made, or its leader
+    lost), and a publish then finds no responders: nothing was stored, so it is sent
+    again within the call's timeout. A stream that never comes still fails, in time."""
+    connection = factory.connection
+    unique = uuid4().hex[:10]
+    stream, subject = f"LATE{unique.upper()}", f"late{unique}.events.one"
+    made = threading.Timer(0.3, connection.ensure_stream, (stream, [f"late{unique}.>"]))
+    made.start()
+    try:
+        sequence = connection.publish([Outgoing(subject, {"Nats-Msg-Id": unique}, b"state")])
+    finally:
+        made.join()
+    assert sequence == 1
+    assert [m.data for m in factory.reader.all_on_subject(stream, subject)] == [b"state"]
+    started = time.monotonic()
+    with pytest.raises(NoStreamAnswered):
+        connection.publish([Outgoing(f"nowhere{unique}.x", {}, b"state")])
+    assert 1.5 < time.monotonic() - started < 4  # NATS_TIMEOUT is 2 s
