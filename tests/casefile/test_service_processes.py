@@ -108,12 +108,18 @@ def test_a_relationship_that_ends_is_forgotten_by_every_process(
                 for client in (first, second)
             )
             child_id = one.register()
-            assert two.get(f"/children/{child_id}").status_code == 200
+            one.settle()
             checker = second.app.state.relationships  # type: ignore[attr-defined]
             assert isinstance(checker, RememberedRelationships)
             jones = ("sw.jones", "social_worker", str(child_id))
-            assert checker.remembers(*jones)
-            assert two.get(f"/children/{child_id}").status_code == 200
+            # Remembered once a read finds it with no read model changing meanwhile.
+            wait_until(
+                lambda: (
+                    two.get(f"/children/{child_id}").status_code == 200
+                    and checker.remembers(*jones)
+                ),
+                5,
+            )
             reallocated = one.post(
                 f"/children/{child_id}/social-worker",
                 {

@@ -435,7 +435,9 @@ def test_a_save_to_a_stream_between_leaders_is_stored_once_it_has_one(
     connection = factory.connection
     unique = uuid4().hex[:10]
     stream, subject = f"LATE{unique.upper()}", f"late{unique}.events.one"
-    made = threading.Timer(0.3, connection.ensure_stream, (stream, [f"late{unique}.>"]))
+    made = threading.Timer(
+        0.3, connection.ensure_stream, (stream, [f"late{unique}.>"], factory.replicas)
+    )
     made.start()
     try:
         sequence = connection.publish([Outgoing(subject, {"Nats-Msg-Id": unique}, b"state")])
