@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import uuid4
@@ -19,7 +18,7 @@ import asyncpg
 import nats
 import pytest
 from nats_access import admin_options
-from toy_app import Counter, Counters, CounterTotals, app_for, translate
+from toy_app import Counter, Counters, CounterTotals, translate
 
 from shared.contracts.base import IntegrationEvent
 from shared.contracts.relay import (
@@ -45,28 +44,6 @@ from shared.projections.runner import (
 pytestmark = pytest.mark.integration
 
 TOY = Path(__file__).with_name("toy_process.py")
-
-
-@pytest.fixture
-def toy(nats_url: str) -> Iterator[tuple[Counters, str, str]]:
-    unique = uuid4().hex[:8]
-    stream, prefix = f"TOY{unique.upper()}", f"toy{unique}"
-    app = app_for(stream, prefix)
-    yield app, stream, prefix
-    app.close()
-
-
-@pytest.fixture
-def database(database_url: str) -> str:
-    name = f"t{uuid4().hex[:10]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(database_url)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    asyncio.run(create())
-    return database_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def fill(app: Counters, counters: int, increments: int) -> dict[str, int]:

@@ -7,13 +7,13 @@ PostgreSQL, sent by a real projection runner and a real replay.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from datetime import date
-from uuid import uuid4
 
 import asyncpg
 import pytest
-from toy_app import Counters, CounterTotals, app_for
+from toy_app import Counters, CounterTotals
 
 from shared.auth import relationships as rel
 from shared.auth.relationships import RememberedRelationships
@@ -137,19 +137,6 @@ def test_an_answer_holds_for_the_day_it_was_given_and_for_that_role_and_teams(
 # ---- notices on a real PostgreSQL -------------------------------------------------------
 
 
-@pytest.fixture
-def database(database_url: str) -> str:
-    name = f"rm{uuid4().hex[:10]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(database_url)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    asyncio.run(create())
-    return database_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 async def until(condition: object, seconds: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():  # type: ignore[operator]
@@ -157,32 +144,43 @@ async def until(condition: object, seconds: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+@asynccontextmanager
+async def listening_to(
+    database: str, probe_every: float = 5.0
+) -> AsyncIterator[tuple[ReadModelChanges, list[str | None]]]:
+    """A process's listener, listening; and what it told, in order."""
+    heard: list[str | None] = []
+    changes = ReadModelChanges(database, probe_every=probe_every)
+    changes.subscribe(heard.append)
+    stop = asyncio.Event()
+    listening = asyncio.create_task(changes.run_forever(stop))
+    try:
+        await until(lambda: changes.listening)
+        yield changes, heard
+    finally:
+        stop.set()
+        await listening
+
+
 @pytest.mark.integration
 def test_a_change_is_heard_at_commit_and_a_rolled_back_one_never(database: str) -> None:
     async def scenario() -> None:
-        heard: list[str | None] = []
-        changes = ReadModelChanges(database)
-        changes.subscribe(heard.append)
-        stop = asyncio.Event()
-        listening = asyncio.create_task(changes.run_forever(stop))
-        await until(lambda: changes.listening)
-        assert heard == [None]  # connected: anything remembered before may be stale
-        conn = await asyncpg.connect(database)
-        try:
-            with pytest.raises(RuntimeError):
+        async with listening_to(database) as (changes, heard):
+            assert heard == [None]  # connected: anything remembered before may be stale
+            conn = await asyncpg.connect(database)
+            try:
+                with pytest.raises(RuntimeError):
+                    async with conn.transaction():
+                        await announce(conn, "rolled_back")
+                        raise RuntimeError("the transaction fails")
                 async with conn.transaction():
-                    await announce(conn, "rolled_back")
-                    raise RuntimeError("the transaction fails")
-            async with conn.transaction():
-                await announce(conn, "casefile_case_team")
-                await asyncio.sleep(0.2)
-                assert heard == [None]  # not before the commit
-            await until(lambda: len(heard) == 2)
-            assert heard == [None, "casefile_case_team"]
-        finally:
-            await conn.close()
-            stop.set()
-            await listening
+                    await announce(conn, "casefile_case_team")
+                    await asyncio.sleep(0.2)
+                    assert heard == [None]  # not before the commit
+                await until(lambda: len(heard) == 2)
+                assert heard == [None, "casefile_case_team"]
+            finally:
+                await conn.close()
         assert not changes.listening
 
     asyncio.run(scenario())
@@ -193,41 +191,25 @@ def test_a_lost_connection_is_deaf_until_it_listens_again(database: str) -> None
     """While the listener cannot hear, nothing may be remembered, and what was is forgotten."""
 
     async def scenario() -> None:
-        heard: list[str | None] = []
-        changes = ReadModelChanges(database, probe_every=0.2)
-        changes.subscribe(heard.append)
-        stop = asyncio.Event()
-        listening = asyncio.create_task(changes.run_forever(stop))
-        await until(lambda: changes.listening)
-        conn = await asyncpg.connect(database)
-        try:
-            ended = await conn.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = $1 AND datname = current_database()",
-                APPLICATION_NAME,
-            )
-            assert ended == 1
-            await until(lambda: not changes.listening)
-            assert heard[1:] and set(heard) == {None}  # deaf: forget everything
-            await until(lambda: changes.listening)  # connected again, and told so
-            assert len(heard) >= 3 and set(heard) == {None}
-            await announce(conn, "casefile_children")
-            await until(lambda: heard[-1] == "casefile_children")
-        finally:
-            await conn.close()
-            stop.set()
-            await listening
+        async with listening_to(database, probe_every=0.2) as (changes, heard):
+            conn = await asyncpg.connect(database)
+            try:
+                ended = await conn.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = $1 AND datname = current_database()",
+                    APPLICATION_NAME,
+                )
+                assert ended == 1
+                await until(lambda: not changes.listening)
+                assert heard[1:] and set(heard) == {None}  # deaf: forget everything
+                await until(lambda: changes.listening)  # connected again, and told so
+                assert len(heard) >= 3 and set(heard) == {None}
+                await announce(conn, "casefile_children")
+                await until(lambda: heard[-1] == "casefile_children")
+            finally:
+                await conn.close()
 
     asyncio.run(scenario())
-
-
-@pytest.fixture
-def toy(nats_url: str) -> Iterator[tuple[Counters, str, str]]:
-    unique = uuid4().hex[:8]
-    stream, prefix = f"TOY{unique.upper()}", f"toy{unique}"
-    app = app_for(stream, prefix)
-    yield app, stream, prefix
-    app.close()
 
 
 @pytest.mark.integration
@@ -240,34 +222,27 @@ def test_a_runner_and_a_replay_announce_what_they_commit(
         app.increment(app.open(name))
 
     async def scenario() -> None:
-        heard: list[str | None] = []
-        changes = ReadModelChanges(database)
-        changes.subscribe(heard.append)
-        stop = asyncio.Event()
-        listening = asyncio.create_task(changes.run_forever(stop))
-        await until(lambda: changes.listening)
-        here: list[str | None] = []
-        told_here = ReadModelChanges(database)  # another process's, never connected
-        told_here.subscribe(here.append)
-        pool = await asyncpg.create_pool(database, min_size=1, max_size=3)
-        projection = CounterTotals(app, stream, prefix)
-        runner = ProjectionRunner(projection, pool, nats_url, changes=told_here)
-        try:
-            await runner.setup()
-            assert await runner.catch_up() == 4
-            assert here and set(here) == {projection.name}  # told before catch_up returned
-            await until(lambda: projection.name in heard)
-            heard.clear()
-            here.clear()
-            assert await runner.catch_up() == 0  # nothing new: nothing said
-            report = await rebuild(projection, pool, nats_url)
-            assert report.swapped
-            await until(lambda: heard and heard[-1] == projection.name)
-            assert here == []
-        finally:
-            runner.close()
-            await pool.close()
-            stop.set()
-            await listening
+        async with listening_to(database) as (_, heard):
+            here: list[str | None] = []
+            told_here = ReadModelChanges(database)  # the runner's process's, never connected
+            told_here.subscribe(here.append)
+            pool = await asyncpg.create_pool(database, min_size=1, max_size=3)
+            projection = CounterTotals(app, stream, prefix)
+            runner = ProjectionRunner(projection, pool, nats_url, changes=told_here)
+            try:
+                await runner.setup()
+                assert await runner.catch_up() == 4
+                assert here and set(here) == {projection.name}  # told before catch_up returned
+                await until(lambda: projection.name in heard)
+                heard.clear()
+                here.clear()
+                assert await runner.catch_up() == 0  # nothing new: nothing said
+                report = await rebuild(projection, pool, nats_url)
+                assert report.swapped
+                await until(lambda: heard and heard[-1] == projection.name)
+                assert here == []
+            finally:
+                runner.close()
+                await pool.close()
 
     asyncio.run(scenario())
