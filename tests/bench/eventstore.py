@@ -92,7 +92,7 @@ ROWS: list[tuple[str, str, str]] = [
 ]
 
 BASE_ENV = {
-    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+    "COMPRESSOR_TOPIC": "shared.eventstore.compression:SizedZlibCompressor",
     "MAPPER_TOPIC": "shared.eventstore.envelope:EnvelopeMapper",
 }
 
