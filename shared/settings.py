@@ -96,7 +96,7 @@ class ServiceSettings(BaseSettings):
         validation_alias=_env("persistence_module", "PERSISTENCE_MODULE"),
     )
     compressor_topic: str | None = Field(
-        default="shared.eventstore.compression:SizedZlibCompressor",
+        default="eventsourcing.compressor:ZlibCompressor",
         validation_alias=_env("compressor_topic", "COMPRESSOR_TOPIC"),
     )
     nats_replicas: int = Field(

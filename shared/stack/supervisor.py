@@ -52,7 +52,7 @@ SERVICE_STOP_TIMEOUT = 15.0
 #: Environment every service gets besides its own URLs, key and port.
 SERVICE_ENVIRONMENT: Mapping[str, str] = {
     "PERSISTENCE_MODULE": "shared.eventstore",
-    "COMPRESSOR_TOPIC": "shared.eventstore.compression:SizedZlibCompressor",
+    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
     "PYTHONUNBUFFERED": "1",
 }
 

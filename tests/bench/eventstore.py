@@ -92,7 +92,7 @@ ROWS: list[tuple[str, str, str]] = [
 ]
 
 BASE_ENV = {
-    "COMPRESSOR_TOPIC": "shared.eventstore.compression:SizedZlibCompressor",
+    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
     "MAPPER_TOPIC": "shared.eventstore.envelope:EnvelopeMapper",
 }
 

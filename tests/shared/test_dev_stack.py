@@ -264,7 +264,7 @@ def test_dev_up_starts_services_seeds_and_stops_all_when_one_dies(
             "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{dev.ports.postgres}/{name}",
             "CIPHER_KEY": cipher_key,
             "PERSISTENCE_MODULE": "shared.eventstore",
-            "COMPRESSOR_TOPIC": "shared.eventstore.compression:SizedZlibCompressor",
+            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
             "JWT_JWKS_FILE": str(data / "dev-issuer" / "jwks.json"),
             # Its own NATS user, and not the other's.
             "CASEFILE_NATS_NKEY_SEED": None,
