@@ -42,9 +42,9 @@ class RememberedRelationships:
     """A `RelationshipChecker` that remembers the relationships it found, for a while.
 
     Every read of a child's record asks whether the caller is related to the
-    child; asking PostgreSQL each time was more than a quarter of
-    the CPU a read cost (docs/bench-api.md). A relationship found is remembered for `max_age`
-    seconds, or until a read model changes, whichever is first: `forget` is
+    child; asking PostgreSQL each time was more than a quarter of the CPU a
+    read cost (docs/bench-api.md). A relationship found is remembered for
+    `max_age` seconds, or until a read model changes, whichever is first: `forget` is
     called with every change `shared.projections.changes.ReadModelChanges`
     hears, which is sent at the commit that makes the change visible. So a
     relationship that ends is honoured no longer than it was before: until the
