@@ -333,7 +333,7 @@ class ProjectionRunner:
                     await conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
                     await self.projection.apply_page(conn, decoded)
                     await self._move_position(conn, source, to, position)
-                    await announce(conn, self.schema)
+                    await self._announce(conn)
                 self._changed()
                 return
             except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
@@ -359,8 +359,14 @@ class ProjectionRunner:
                 except Exception as e:
                     raise _HandlerFailed(delivered.seq, f"the handler failed: {e!r}") from e
             await self._move_position(conn, source, to, position)
-            await announce(conn, self.schema)
+            await self._announce(conn)
         self._changed()
+
+    async def _announce(self, conn: asyncpg.Connection) -> None:
+        """Says, in the commit, that the live read model changed. A replay's fresh
+        schema, which nobody reads until it is swapped in, says nothing: the swap does."""
+        if self.schema == self.projection.name:
+            await announce(conn, self.schema)
 
     def _changed(self) -> None:
         if self.changes is not None:

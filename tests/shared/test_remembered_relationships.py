@@ -7,7 +7,7 @@ PostgreSQL, sent by a real projection runner and a real replay.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -137,9 +137,9 @@ def test_an_answer_holds_for_the_day_it_was_given_and_for_that_role_and_teams(
 # ---- notices on a real PostgreSQL -------------------------------------------------------
 
 
-async def until(condition: object, seconds: float = 10.0) -> None:
+async def until(condition: Callable[[], object], seconds: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.02)
 
@@ -241,6 +241,7 @@ def test_a_runner_and_a_replay_announce_what_they_commit(
                 assert report.swapped
                 await until(lambda: heard and heard[-1] == projection.name)
                 assert here == []
+                assert heard == [projection.name]  # the swap; the replay's pages said nothing
             finally:
                 runner.close()
                 await pool.close()
